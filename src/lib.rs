@@ -1,0 +1,3 @@
+//! mboxscope: prefetch, inspect and notify Adobe Target activities, and count what Target counts.
+
+pub mod delivery;
