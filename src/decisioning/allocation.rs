@@ -1,0 +1,93 @@
+//! Traffic allocation: which 0.00–99.99 bucket a visitor falls in for an activity.
+
+use std::io::Cursor;
+
+/// The id allocation hashes: the marketingCloudVisitorId, else the tntId without its
+/// `.N_M` location hint, else the thirdPartyId (kept whole), else `None` (caller picks a uuid).
+pub fn allocation_visitor_id(id: Option<&crate::delivery::VisitorId>) -> Option<String> {
+    let id = id?;
+    let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    non_empty(&id.marketing_cloud_visitor_id)
+        .or_else(|| {
+            non_empty(&id.tnt_id).map(|t| t.split('.').next().unwrap_or_default().to_string())
+        })
+        .or_else(|| non_empty(&id.third_party_id))
+}
+
+/// MurmurHash3 x86_32 (seed 0) over the UTF-16LE code units of `text`, as a signed int32,
+/// exactly as Guava's `hashUnencodedChars` and Adobe's SDKs compute it.
+pub fn hash_unencoded_chars(text: &str) -> i32 {
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    // Reading from an in-memory cursor cannot fail.
+    murmur3::murmur3_32(&mut Cursor::new(bytes), 0).unwrap_or_default() as i32
+}
+
+/// The allocation (0.00–99.99) of a visitor in an activity, with Target's salt "0".
+pub fn compute_allocation(client: &str, activity_id: &str, visitor_id: &str) -> f64 {
+    allocation_with_salt(client, activity_id, visitor_id, "0")
+}
+
+/// The allocation for an explicit salt.
+pub fn allocation_with_salt(client: &str, activity_id: &str, visitor_id: &str, salt: &str) -> f64 {
+    let hash = hash_unencoded_chars(&format!("{client}.{activity_id}.{visitor_id}.{salt}"));
+    let bucket = (hash as i64).abs() % 10_000;
+    ((bucket as f64 / 10_000.0) * 100.0 * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_vector_from_the_sdks() {
+        assert_eq!(
+            hash_unencoded_chars("someClientId.123456.tntId123.salty"),
+            -1846592194
+        );
+    }
+
+    #[test]
+    fn allocation_vectors_from_the_sdks() {
+        assert_eq!(
+            allocation_with_salt("someClientId", "123456", "tntId123", "salty"),
+            21.94
+        );
+        assert_eq!(
+            allocation_with_salt("someClientId", "123456", "ecid123", "salty"),
+            29.06
+        );
+        assert_eq!(
+            allocation_with_salt("someClientId", "123456", "thirtPartyId123", "salty"),
+            73.15
+        );
+    }
+
+    #[test]
+    fn visitor_id_precedence_and_hint_stripping() {
+        let mut id = crate::delivery::VisitorId {
+            tnt_id: Some("abc.28_0".into()),
+            third_party_id: Some("tp.1_0".into()),
+            ..Default::default()
+        };
+        assert_eq!(allocation_visitor_id(Some(&id)).as_deref(), Some("abc"));
+        id.tnt_id = None;
+        assert_eq!(allocation_visitor_id(Some(&id)).as_deref(), Some("tp.1_0"));
+        id.marketing_cloud_visitor_id = Some("ecid".into());
+        assert_eq!(allocation_visitor_id(Some(&id)).as_deref(), Some("ecid"));
+        assert_eq!(allocation_visitor_id(None), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn allocation_is_always_within_bounds(client in ".{0,20}", activity in 0u64..10_000_000, visitor in ".{0,40}") {
+            let a = compute_allocation(&client, &activity.to_string(), &visitor);
+            prop_assert!((0.0..=99.99).contains(&a), "allocation {} out of range", a);
+        }
+    }
+}

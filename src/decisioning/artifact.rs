@@ -1,0 +1,317 @@
+//! Rules artifacts: `rules.json`, or `rules.bin` decoded with the organization id; every
+//! condition compiled once here.
+
+use super::jsonlogic::{Logic, LogicError};
+use crate::delivery::{Metric, TargetOption};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+/// The artifact major version this engine reads.
+pub const SUPPORTED_MAJOR_VERSION: u64 = 1;
+const BIN_HEADER_LEN: usize = 40;
+const BIN_PREFIX: &str = "ATOD";
+const BIN_VERSION: u32 = 1;
+
+/// Why an artifact could not be loaded.
+#[derive(Debug, Error)]
+pub enum ArtifactError {
+    #[error("the artifact is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the artifact has no version")]
+    MissingVersion,
+    #[error("artifact version {0} is not supported (this engine reads major version {SUPPORTED_MAJOR_VERSION})")]
+    UnsupportedVersion(String),
+    #[error("rules.bin: {0}")]
+    Binary(String),
+    #[error("rules.bin could not be decoded with organization id {0:?}: wrong organization id?")]
+    WrongOrganization(String),
+    #[error("rules.bin needs the organization id (--org-id)")]
+    MissingOrganization,
+    #[error("rule {rule} ({location}): {source}")]
+    Rule {
+        rule: String,
+        location: String,
+        source: LogicError,
+    },
+    #[error("the artifact has an unexpected shape: {0}")]
+    Shape(String),
+}
+
+/// A loaded, compiled rules artifact.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub version: String,
+    pub meta: Map<String, Value>,
+    pub global_mbox: String,
+    pub geo_targeting_enabled: bool,
+    pub response_tokens: Vec<String>,
+    pub remote_mboxes: Vec<String>,
+    pub remote_views: Vec<String>,
+    pub local_mboxes: Vec<String>,
+    pub local_views: Vec<String>,
+    pub mboxes: IndexMap<String, Vec<Rule>>,
+    pub views: IndexMap<String, Vec<Rule>>,
+}
+
+/// One rule: its condition, compiled, and what it answers with.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub rule_key: String,
+    /// `meta["activity.id"]` as JavaScript would print it (it goes into the allocation hash).
+    pub activity_id: String,
+    pub meta: Map<String, Value>,
+    pub condition_json: Value,
+    pub condition: Logic,
+    pub property_tokens: Option<Vec<String>>,
+    pub consequence: Consequence,
+}
+
+/// What a matching rule answers with.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Consequence {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub options: Vec<TargetOption>,
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawArtifact {
+    version: Option<Value>,
+    #[serde(default)]
+    meta: Map<String, Value>,
+    global_mbox: Option<String>,
+    geo_targeting_enabled: Option<bool>,
+    has_geo_targeting: Option<bool>,
+    #[serde(default)]
+    response_tokens: Vec<String>,
+    #[serde(default)]
+    remote_mboxes: Vec<String>,
+    #[serde(default)]
+    remote_views: Vec<String>,
+    #[serde(default)]
+    local_mboxes: Vec<String>,
+    #[serde(default)]
+    local_views: Vec<String>,
+    #[serde(default)]
+    rules: RawRules,
+}
+
+#[derive(Deserialize, Default)]
+struct RawRules {
+    #[serde(default)]
+    mboxes: IndexMap<String, Vec<RawRule>>,
+    #[serde(default)]
+    views: IndexMap<String, Vec<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRule {
+    rule_key: Option<Value>,
+    activity_id: Option<Value>,
+    #[serde(default)]
+    meta: Map<String, Value>,
+    condition: Option<Value>,
+    property_tokens: Option<Vec<String>>,
+    #[serde(default)]
+    consequence: Consequence,
+}
+
+impl Artifact {
+    /// Loads `rules.json` bytes, or `rules.bin` bytes when they start with the `ATOD:` header.
+    pub fn load(bytes: &[u8], organization_id: Option<&str>) -> Result<Artifact, ArtifactError> {
+        if bytes.starts_with(BIN_PREFIX.as_bytes()) {
+            let org = organization_id.ok_or(ArtifactError::MissingOrganization)?;
+            let json = deobfuscate(bytes, org)?;
+            return Artifact::from_json(&json).map_err(|e| match e {
+                ArtifactError::Json(_) => ArtifactError::WrongOrganization(org.to_string()),
+                other => other,
+            });
+        }
+        Artifact::from_json(bytes)
+    }
+
+    /// Loads `rules.json` bytes.
+    pub fn from_json(bytes: &[u8]) -> Result<Artifact, ArtifactError> {
+        let raw: RawArtifact = serde_json::from_slice(bytes)?;
+        let version = match raw.version {
+            Some(Value::String(v)) => v,
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(ArtifactError::MissingVersion),
+        };
+        let major = version
+            .split('.')
+            .next()
+            .and_then(|m| m.trim().parse::<u64>().ok());
+        if major != Some(SUPPORTED_MAJOR_VERSION) {
+            return Err(ArtifactError::UnsupportedVersion(version));
+        }
+        let compile_all = |rules: IndexMap<String, Vec<RawRule>>, kind: &str| {
+            rules
+                .into_iter()
+                .map(|(name, list)| {
+                    let compiled = list
+                        .into_iter()
+                        .map(|r| compile_rule(r, kind, &name))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((name, compiled))
+                })
+                .collect::<Result<IndexMap<_, _>, ArtifactError>>()
+        };
+        Ok(Artifact {
+            version,
+            meta: raw.meta,
+            global_mbox: raw
+                .global_mbox
+                .unwrap_or_else(|| "target-global-mbox".into()),
+            geo_targeting_enabled: raw
+                .geo_targeting_enabled
+                .or(raw.has_geo_targeting)
+                .unwrap_or(false),
+            response_tokens: raw.response_tokens,
+            remote_mboxes: raw.remote_mboxes,
+            remote_views: raw.remote_views,
+            local_mboxes: raw.local_mboxes,
+            local_views: raw.local_views,
+            mboxes: compile_all(raw.rules.mboxes, "mbox")?,
+            views: compile_all(raw.rules.views, "view")?,
+        })
+    }
+
+    /// The client code the artifact was built for (`meta.clientCode`).
+    pub fn client_code(&self) -> Option<&str> {
+        self.meta.get("clientCode").and_then(Value::as_str)
+    }
+
+    /// The environment (`meta.environment`).
+    pub fn environment(&self) -> Option<&str> {
+        self.meta.get("environment").and_then(Value::as_str)
+    }
+
+    /// Every rule of every mbox and view.
+    pub fn all_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.mboxes.values().chain(self.views.values()).flatten()
+    }
+}
+
+fn js_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => super::jsonlogic::to_js_string(other),
+    }
+}
+
+fn compile_rule(raw: RawRule, kind: &str, location: &str) -> Result<Rule, ArtifactError> {
+    let activity = raw
+        .meta
+        .get("activity.id")
+        .or(raw.activity_id.as_ref())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let rule_key = raw
+        .rule_key
+        .as_ref()
+        .map(js_string)
+        .unwrap_or_else(|| js_string(&activity));
+    let condition_json = raw.condition.unwrap_or(Value::Bool(true));
+    let condition = Logic::compile(&condition_json).map_err(|source| ArtifactError::Rule {
+        rule: rule_key.clone(),
+        location: format!("{kind} {location}"),
+        source,
+    })?;
+    if activity.is_null() {
+        return Err(ArtifactError::Shape(format!(
+            "rule {rule_key} of {kind} {location} has no activity id"
+        )));
+    }
+    Ok(Rule {
+        activity_id: js_string(&activity),
+        rule_key,
+        meta: raw.meta,
+        condition_json,
+        condition,
+        property_tokens: raw.property_tokens,
+        consequence: raw.consequence,
+    })
+}
+
+/// Decodes `rules.bin`: a 40-byte header (`ATOD:001` + 32-char key), then the JSON XOR-ed
+/// byte by byte with the UTF-8 of organization id + key.
+pub fn deobfuscate(bytes: &[u8], organization_id: &str) -> Result<Vec<u8>, ArtifactError> {
+    if bytes.len() < BIN_HEADER_LEN {
+        return Err(ArtifactError::Binary(format!(
+            "{} bytes is shorter than the 40-byte header",
+            bytes.len()
+        )));
+    }
+    let header = std::str::from_utf8(&bytes[..BIN_HEADER_LEN])
+        .map_err(|_| ArtifactError::Binary("the header is not text".into()))?;
+    let (prefix, version) = header[..8].split_once(':').unwrap_or((&header[..8], ""));
+    if prefix != BIN_PREFIX || version.parse::<u32>().ok() != Some(BIN_VERSION) {
+        return Err(ArtifactError::Binary(format!(
+            "unsupported header {:?}",
+            &header[..8]
+        )));
+    }
+    let key: Vec<u8> = format!("{organization_id}{}", &header[8..]).into_bytes();
+    Ok(bytes[BIN_HEADER_LEN..]
+        .iter()
+        .zip(key.iter().cycle())
+        .map(|(b, k)| b ^ k)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../shared/fixtures/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn rules_bin_decodes_to_the_same_artifact_as_rules_json() {
+        let org = "74F652E95F1B16FE0A495C92@AdobeOrg";
+        let decoded = deobfuscate(&fixture("artifacts/obfuscated-rules.bin"), org).unwrap();
+        let want: Value =
+            serde_json::from_slice(&fixture("artifacts/obfuscated-rules.json")).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&decoded).unwrap(), want);
+        let artifact =
+            Artifact::load(&fixture("artifacts/obfuscated-rules.bin"), Some(org)).unwrap();
+        assert!(!artifact.mboxes.is_empty());
+    }
+
+    #[test]
+    fn wrong_org_and_bad_artifacts_are_clear_errors() {
+        let bin = fixture("artifacts/obfuscated-rules.bin");
+        assert!(matches!(
+            Artifact::load(&bin, Some("someone-else@AdobeOrg")),
+            Err(ArtifactError::WrongOrganization(_))
+        ));
+        assert!(matches!(
+            Artifact::load(&bin, None),
+            Err(ArtifactError::MissingOrganization)
+        ));
+        assert!(matches!(
+            Artifact::load(b"{not json", None),
+            Err(ArtifactError::Json(_))
+        ));
+        let unsupported = fixture("target-sdk-testing/artifacts/TEST_ARTIFACT_UNSUPPORTED.json");
+        assert!(
+            matches!(Artifact::load(&unsupported, None), Err(ArtifactError::UnsupportedVersion(v)) if v == "99.0.0")
+        );
+        let unknown_op = br#"{"version":"1.0.0","rules":{"mboxes":{"m":[{"ruleKey":"1","activityId":1,"meta":{"activity.id":1},"condition":{"regex":["a","b"]},"consequence":{}}]}}}"#;
+        let err = Artifact::load(unknown_op, None).unwrap_err().to_string();
+        assert!(err.contains("regex") && err.contains("mbox m"), "{err}");
+    }
+}

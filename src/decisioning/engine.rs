@@ -1,0 +1,855 @@
+//! Deciding a DeliveryRequest on device, as Adobe's SDKs do: rule selection, response
+//! post-processing (tokens, macros, traces) and the display notifications of execute.
+
+use super::allocation::{allocation_visitor_id, compute_allocation};
+use super::artifact::{Artifact, Rule};
+use super::context::{mbox_context, page_context, RequestContext, RuleVariables};
+use super::jsonlogic::to_js_string;
+use super::trace::{RequestTracer, TraceFrame};
+use crate::delivery::*;
+use regex::Regex;
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
+
+/// The response tokens taken from a rule's meta when the artifact lists them.
+const META_TOKENS: [&str; 12] = [
+    "activity.id",
+    "activity.name",
+    "activity.type",
+    "experience.id",
+    "experience.name",
+    "location.id",
+    "location.name",
+    "location.type",
+    "offer.id",
+    "offer.name",
+    "option.id",
+    "option.name",
+];
+
+static MACRO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{([a-zA-Z0-9_.]*?)\}").expect("static regex"));
+static MACRO_RENAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)campaign|recipe").expect("static regex"));
+
+/// How one decision is made (everything that is not in the request).
+#[derive(Debug, Clone)]
+pub struct DecideOptions {
+    /// Client code (defaults to the artifact's).
+    pub client: String,
+    /// The clock, in milliseconds since the epoch.
+    pub now_ms: i64,
+    pub session_id: Option<String>,
+    /// A geo lookup result; it fills what the request's `context.geo` lacks.
+    pub geo: Option<Geo>,
+    /// Send SDK telemetry with the auto-notifications (the SDKs' default).
+    pub telemetry: bool,
+    /// Keep the metrics of prefetched mboxes and pageLoad as Target's edge does (the SDKs drop them).
+    pub prefetch_mbox_metrics: bool,
+}
+
+/// The result of one decision.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub response: DeliveryResponse,
+    /// The notification request an SDK would send by itself (execute displays, telemetry).
+    pub notification_request: Option<DeliveryRequest>,
+    pub remote_mboxes: Vec<String>,
+    pub remote_views: Vec<String>,
+}
+
+/// The on-device decisioning engine over one artifact.
+pub struct Engine {
+    artifact: Arc<Artifact>,
+    artifact_trace: Value,
+    /// The SDK sends one telemetry entry for the artifact load with its first notification.
+    artifact_telemetry: Mutex<Option<TelemetryEntry>>,
+}
+
+impl Engine {
+    /// An engine over `artifact`; `location` names where it came from (for traces).
+    pub fn new(artifact: Arc<Artifact>, location: &str, loaded_at_ms: i64, load_ms: f64) -> Engine {
+        let mut trace = Map::new();
+        trace.insert("artifactLocation".into(), json!(location));
+        trace.insert("pollingInterval".into(), json!(0));
+        trace.insert("pollingHalted".into(), json!(true));
+        trace.insert("artifactVersion".into(), json!(artifact.version));
+        trace.insert("artifactRetrievalCount".into(), json!(1));
+        trace.insert("artifactLastRetrieved".into(), json!(iso8601(loaded_at_ms)));
+        trace.extend(artifact.meta.clone());
+        let artifact_entry = TelemetryEntry {
+            request_id: Some(uuid::Uuid::new_v4().to_string()),
+            timestamp: Some(loaded_at_ms),
+            execution: serde_json::Number::from_f64(load_ms),
+            ..Default::default()
+        };
+        Engine {
+            artifact,
+            artifact_trace: Value::Object(trace),
+            artifact_telemetry: Mutex::new(Some(artifact_entry)),
+        }
+    }
+
+    /// The artifact this engine decides with.
+    pub fn artifact(&self) -> &Artifact {
+        &self.artifact
+    }
+
+    /// Decides `request`.
+    pub fn decide(&self, request: &DeliveryRequest, options: &DecideOptions) -> Decision {
+        let started = Instant::now();
+        let artifact = &*self.artifact;
+        let geo = resolve_geo(request, options.geo.as_ref());
+        let context = RequestContext::new(request, options.now_ms, geo.as_ref());
+        let visitor = allocation_visitor_id(request.id.as_ref())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let property_token = request.property.as_ref().and_then(|p| p.token.clone());
+        let frame = request.trace.as_ref().map(|_| TraceFrame {
+            client_code: options.client.clone(),
+            artifact: self.artifact_trace.clone(),
+            profile: trace_profile(request.id.as_ref()),
+            session_id: options.session_id.clone(),
+        });
+        let mut decider = Decider {
+            artifact,
+            options,
+            context: &context,
+            visitor: &visitor,
+            property_token: property_token.as_deref(),
+            response_tokens: geo_response_tokens(artifact, &context.base),
+            notifications: Vec::new(),
+            seen_display_keys: HashSet::new(),
+        };
+        let execute = request
+            .execute
+            .as_ref()
+            .map(|e| decider.execute(e, frame.as_ref()));
+        let prefetch = request
+            .prefetch
+            .as_ref()
+            .map(|p| decider.prefetch(p, frame.as_ref()));
+        let notifications = std::mem::take(&mut decider.notifications);
+        let (remote_mboxes, remote_views) = remote_dependencies(artifact, request);
+        let remote = !remote_mboxes.is_empty() || !remote_views.is_empty();
+        let mut response = DeliveryResponse {
+            status: Some(if remote { 206 } else { 200 }),
+            request_id: request.request_id.clone(),
+            id: Some(request.id.clone().unwrap_or_default()),
+            client: Some(options.client.clone()),
+            execute,
+            prefetch,
+            ..Default::default()
+        };
+        if remote {
+            response
+                .extra
+                .insert("remoteMboxes".into(), json!(remote_mboxes));
+            response
+                .extra
+                .insert("remoteViews".into(), json!(remote_views));
+        }
+        let telemetry = options
+            .telemetry
+            .then(|| self.telemetry_entries(request, started));
+        let notification_request =
+            (!notifications.is_empty() || telemetry.is_some()).then(|| DeliveryRequest {
+                id: request.id.clone(),
+                context: request.context.clone(),
+                experience_cloud: request.experience_cloud.clone(),
+                notifications: (!notifications.is_empty()).then_some(notifications),
+                telemetry: telemetry.map(|entries| Telemetry {
+                    entries: Some(entries),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        Decision {
+            response,
+            notification_request,
+            remote_mboxes,
+            remote_views,
+        }
+    }
+
+    fn telemetry_entries(
+        &self,
+        request: &DeliveryRequest,
+        started: Instant,
+    ) -> Vec<TelemetryEntry> {
+        let mut entries: Vec<TelemetryEntry> = self
+            .artifact_telemetry
+            .lock()
+            .map(|mut e| e.take())
+            .unwrap_or(None)
+            .into_iter()
+            .collect();
+        let count = |v: Option<usize>| v.filter(|n| *n > 0).map(|n| json!(n));
+        let mut features = Map::new();
+        features.insert("decisioningMethod".into(), json!("on-device"));
+        let execute = request.execute.as_ref();
+        let prefetch = request.prefetch.as_ref();
+        for (key, value) in [
+            (
+                "executeMboxCount",
+                count(execute.and_then(|e| e.mboxes.as_ref()).map(Vec::len)),
+            ),
+            (
+                "executePageLoad",
+                execute
+                    .and_then(|e| e.page_load.as_ref())
+                    .map(|_| json!(true)),
+            ),
+            (
+                "prefetchMboxCount",
+                count(prefetch.and_then(|p| p.mboxes.as_ref()).map(Vec::len)),
+            ),
+            (
+                "prefetchPageLoad",
+                prefetch
+                    .and_then(|p| p.page_load.as_ref())
+                    .map(|_| json!(true)),
+            ),
+            (
+                "prefetchViewCount",
+                count(prefetch.and_then(|p| p.views.as_ref()).map(Vec::len)),
+            ),
+        ] {
+            if let Some(v) = value {
+                features.insert(key.into(), v);
+            }
+        }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        entries.push(TelemetryEntry {
+            request_id: Some(
+                request
+                    .request_id
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            ),
+            timestamp: Some(now_ms()),
+            mode: Some("local".into()),
+            execution: serde_json::Number::from_f64(ms),
+            parsing: serde_json::Number::from_f64(0.0),
+            features: Some(Value::Object(features)),
+            ..Default::default()
+        });
+        entries
+    }
+}
+
+/// The wall clock in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the epoch as an ISO 8601 UTC timestamp.
+pub fn iso8601(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3600,
+        (of_day % 3600) / 60,
+        of_day % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+/// Days since 1970-01-01 to (year, month 1–12, day), after H. Hinnant's algorithm.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// (year, month 1–12, day) to days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn resolve_geo(request: &DeliveryRequest, lookup: Option<&Geo>) -> Option<Geo> {
+    let from_request = request.context.as_ref().and_then(|c| c.geo.clone());
+    match (from_request, lookup) {
+        (None, None) => None,
+        (Some(g), None) => Some(g),
+        (None, Some(l)) => Some(l.clone()),
+        (Some(mut g), Some(l)) => {
+            g.country_code = g.country_code.or_else(|| l.country_code.clone());
+            g.state_code = g.state_code.or_else(|| l.state_code.clone());
+            g.city = g.city.or_else(|| l.city.clone());
+            g.latitude = g.latitude.or_else(|| l.latitude.clone());
+            g.longitude = g.longitude.or_else(|| l.longitude.clone());
+            Some(g)
+        }
+    }
+}
+
+fn trace_profile(id: Option<&VisitorId>) -> Value {
+    let mut visitor = id
+        .and_then(|i| serde_json::to_value(i).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default();
+    if let Some(tnt) = id.and_then(|i| i.tnt_id.as_deref()) {
+        let mut parts = tnt.split('.');
+        visitor.insert("tntId".into(), json!(parts.next().unwrap_or_default()));
+        if let Some(location) = parts.next() {
+            visitor.insert("profileLocation".into(), json!(location));
+        }
+    }
+    json!({ "visitorId": visitor })
+}
+
+fn geo_response_tokens(artifact: &Artifact, base: &Value) -> Map<String, Value> {
+    let mut tokens = Map::new();
+    tokens.insert("activity.decisioningMethod".into(), json!("on-device"));
+    for (token, field) in [
+        ("geo.city", "city"),
+        ("geo.country", "country"),
+        ("geo.state", "region"),
+        ("geo.latitude", "latitude"),
+        ("geo.longitude", "longitude"),
+    ] {
+        if artifact.response_tokens.iter().any(|t| t == token) {
+            if let Some(v) = base["geo"].get(field) {
+                tokens.insert(token.into(), v.clone());
+            }
+        }
+    }
+    tokens
+}
+
+fn remote_dependencies(
+    artifact: &Artifact,
+    request: &DeliveryRequest,
+) -> (Vec<String>, Vec<String>) {
+    let mut requested_mboxes: Vec<&str> = Vec::new();
+    for list in [
+        request.execute.as_ref().and_then(|e| e.mboxes.as_ref()),
+        request.prefetch.as_ref().and_then(|p| p.mboxes.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for m in list {
+            if let Some(name) = m.name.as_deref() {
+                if !requested_mboxes.contains(&name) {
+                    requested_mboxes.push(name);
+                }
+            }
+        }
+    }
+    let views = request.prefetch.as_ref().and_then(|p| p.views.as_ref());
+    let requested_views: Vec<&str> = views
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.name.as_deref())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut remote_mboxes: Vec<String> = Vec::new();
+    let add = |list: &mut Vec<String>, name: &str| {
+        if !list.iter().any(|n| n == name) {
+            list.push(name.to_string());
+        }
+    };
+    for name in &artifact.remote_mboxes {
+        if requested_mboxes.contains(&name.as_str()) {
+            add(&mut remote_mboxes, name);
+        }
+    }
+    for name in &requested_mboxes {
+        if !artifact.local_mboxes.iter().any(|l| l == name) {
+            add(&mut remote_mboxes, name);
+        }
+    }
+    let mut remote_views: Vec<String> = Vec::new();
+    if views.is_some_and(|v| !v.is_empty()) && requested_views.is_empty() {
+        remote_views = artifact.remote_views.clone();
+    } else {
+        for name in &artifact.remote_views {
+            if requested_views.contains(&name.as_str()) {
+                add(&mut remote_views, name);
+            }
+        }
+        for name in &requested_views {
+            if !artifact.local_views.iter().any(|l| l == name) {
+                add(&mut remote_views, name);
+            }
+        }
+    }
+    (remote_mboxes, remote_views)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Mbox,
+    View,
+    PageLoad,
+}
+
+/// A matched rule's answer while it is post-processed.
+#[derive(Default)]
+struct Outcome {
+    name: Option<String>,
+    index: Option<i64>,
+    options: Vec<TargetOption>,
+    metrics: Vec<Metric>,
+    trace: Option<Value>,
+}
+
+/// What is being decided: its JSON (for traces and macros), parameters and own page.
+struct Location<'a> {
+    kind: Kind,
+    name: Option<&'a str>,
+    index: Option<i64>,
+    json: Value,
+    mbox: Value,
+    page: Option<Value>,
+}
+
+impl<'a> Location<'a> {
+    fn new(
+        kind: Kind,
+        name: Option<&'a str>,
+        index: Option<i64>,
+        details: &RequestDetails,
+        json: Value,
+    ) -> Self {
+        Location {
+            kind,
+            name,
+            index,
+            json,
+            mbox: mbox_context(details.parameters.as_ref()),
+            page: details.address.as_ref().map(|a| page_context(Some(a))),
+        }
+    }
+}
+
+struct Decider<'a> {
+    artifact: &'a Artifact,
+    options: &'a DecideOptions,
+    context: &'a RequestContext,
+    visitor: &'a str,
+    property_token: Option<&'a str>,
+    response_tokens: Map<String, Value>,
+    notifications: Vec<Notification>,
+    seen_display_keys: HashSet<String>,
+}
+
+impl<'a> Decider<'a> {
+    fn execute(&mut self, request: &ExecuteRequest, frame: Option<&TraceFrame>) -> ExecuteResponse {
+        let mut tracer = frame.map(|f| RequestTracer::new(f, self.artifact.environment()));
+        let mode = Mode::Execute;
+        ExecuteResponse {
+            mboxes: request.mboxes.as_ref().map(|list| {
+                list.iter()
+                    .flat_map(|m| self.mbox(mode, m, &mut tracer))
+                    .collect()
+            }),
+            page_load: request
+                .page_load
+                .as_ref()
+                .map(|p| self.page_load(mode, p, &mut tracer)),
+            ..Default::default()
+        }
+    }
+
+    fn prefetch(
+        &mut self,
+        request: &PrefetchRequest,
+        frame: Option<&TraceFrame>,
+    ) -> PrefetchResponse {
+        let mut tracer = frame.map(|f| RequestTracer::new(f, self.artifact.environment()));
+        let mode = Mode::Prefetch;
+        PrefetchResponse {
+            mboxes: request.mboxes.as_ref().map(|list| {
+                list.iter()
+                    .flat_map(|m| self.mbox(mode, m, &mut tracer))
+                    .collect()
+            }),
+            views: request.views.as_ref().map(|list| {
+                list.iter()
+                    .flat_map(|v| self.view(v, &mut tracer))
+                    .collect()
+            }),
+            page_load: request
+                .page_load
+                .as_ref()
+                .map(|p| self.page_load(mode, p, &mut tracer)),
+            ..Default::default()
+        }
+    }
+
+    fn rules_for(&self, list: Option<&'a Vec<Rule>>) -> impl Iterator<Item = &'a Rule> + 'a {
+        let token = self.property_token.map(str::to_string);
+        list.into_iter().flatten().filter(move |rule| {
+            let tokens = rule.property_tokens.as_deref().unwrap_or(&[]);
+            match &token {
+                None => tokens.is_empty(),
+                Some(t) => tokens.is_empty() || tokens.iter().any(|x| x == t),
+            }
+        })
+    }
+
+    fn mbox(
+        &mut self,
+        mode: Mode,
+        request: &MboxRequest,
+        tracer: &mut Option<RequestTracer>,
+    ) -> Vec<MboxResponse> {
+        let name = request.name.as_deref().unwrap_or("");
+        let json = serde_json::to_value(request).unwrap_or_default();
+        let location = Location::new(
+            Kind::Mbox,
+            Some(name),
+            request.index,
+            &request.details,
+            json,
+        );
+        let is_global = name == self.artifact.global_mbox;
+        let outcomes = self.decide_mbox(mode, name, &location, is_global, tracer);
+        if outcomes.is_empty() && !is_global {
+            return vec![MboxResponse {
+                name: Some(name.to_string()),
+                index: request.index,
+                trace: tracer.as_ref().map(|t| t.result()),
+                ..Default::default()
+            }];
+        }
+        outcomes
+            .into_iter()
+            .map(|o| MboxResponse {
+                index: o.index,
+                name: o.name,
+                options: Some(o.options),
+                metrics: (!o.metrics.is_empty()).then_some(o.metrics),
+                trace: o.trace,
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    fn decide_mbox(
+        &mut self,
+        mode: Mode,
+        name: &str,
+        location: &Location,
+        is_global: bool,
+        tracer: &mut Option<RequestTracer>,
+    ) -> Vec<Outcome> {
+        if let Some(t) = tracer.as_mut() {
+            t.trace_request(
+                mode.as_str(),
+                "mbox",
+                &location.json,
+                self.page_of(location),
+            );
+        }
+        let mut outcomes = Vec::new();
+        let mut matched_keys: HashSet<&str> = HashSet::new();
+        for rule in self.rules_for(self.artifact.mboxes.get(name)) {
+            if is_global && matched_keys.contains(rule.rule_key.as_str()) {
+                continue;
+            }
+            if let Some(outcome) = self.process_rule(mode, rule, location, tracer) {
+                outcomes.push(outcome);
+                matched_keys.insert(rule.rule_key.as_str());
+                if !is_global {
+                    break;
+                }
+            }
+        }
+        outcomes
+    }
+
+    fn page_load(
+        &mut self,
+        mode: Mode,
+        details: &RequestDetails,
+        tracer: &mut Option<RequestTracer>,
+    ) -> PageLoadResponse {
+        let global = self.artifact.global_mbox.clone();
+        let mut json = serde_json::to_value(details).unwrap_or_default();
+        if let Some(map) = json.as_object_mut() {
+            map.insert("name".into(), json!(global));
+        }
+        let location = Location::new(Kind::PageLoad, Some(&global), None, details, json);
+        let outcomes = self.decide_mbox(mode, &global, &location, true, tracer);
+        let trace = outcomes.iter().rev().find_map(|o| o.trace.clone());
+        let mut metrics: Vec<Metric> = Vec::new();
+        let mut options = Vec::new();
+        for o in outcomes {
+            options.extend(o.options);
+            for m in o.metrics {
+                // One metric per eventToken; a later one replaces an earlier one in place.
+                match metrics.iter_mut().find(|x| x.event_token == m.event_token) {
+                    Some(existing) => *existing = m,
+                    None => metrics.push(m),
+                }
+            }
+        }
+        PageLoadResponse {
+            options: Some(options),
+            metrics: (!metrics.is_empty()).then_some(metrics),
+            trace,
+            ..Default::default()
+        }
+    }
+
+    fn view(
+        &mut self,
+        request: &ViewRequest,
+        tracer: &mut Option<RequestTracer>,
+    ) -> Vec<ViewResponse> {
+        let json = serde_json::to_value(request).unwrap_or_default();
+        let name = request.name.as_deref().filter(|n| !n.is_empty());
+        let location = Location::new(Kind::View, name, None, &request.details, json);
+        if let Some(t) = tracer.as_mut() {
+            t.trace_request("prefetch", "view", &location.json, self.page_of(&location));
+        }
+        let rules: Vec<&Rule> = match name {
+            Some(n) => self.rules_for(self.artifact.views.get(n)).collect(),
+            None => {
+                let all: Vec<&'a Rule> = self.artifact.views.values().flatten().collect();
+                let token = self.property_token;
+                all.into_iter()
+                    .filter(|rule| {
+                        let tokens = rule.property_tokens.as_deref().unwrap_or(&[]);
+                        tokens.is_empty() || token.is_some_and(|t| tokens.iter().any(|x| x == t))
+                    })
+                    .collect()
+            }
+        };
+        let mut merged: indexmap::IndexMap<String, Outcome> = indexmap::IndexMap::new();
+        let mut matched_keys: HashSet<&str> = HashSet::new();
+        for rule in rules {
+            if matched_keys.contains(rule.rule_key.as_str()) {
+                continue;
+            }
+            if let Some(outcome) = self.process_rule(Mode::Prefetch, rule, &location, tracer) {
+                matched_keys.insert(rule.rule_key.as_str());
+                let key = outcome.name.clone().unwrap_or_default();
+                match merged.get_mut(&key) {
+                    Some(existing) => {
+                        existing.options.extend(outcome.options);
+                        existing.metrics.extend(outcome.metrics);
+                    }
+                    None => {
+                        merged.insert(key, outcome);
+                    }
+                }
+            }
+        }
+        merged
+            .into_values()
+            .map(|o| ViewResponse {
+                name: o.name,
+                options: Some(o.options),
+                // Views keep their metrics list, empty or not, as the SDKs return it.
+                metrics: Some(o.metrics),
+                trace: o.trace,
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    fn page_of<'l>(&'l self, location: &'l Location) -> &'l Value {
+        location.page.as_ref().unwrap_or(&self.context.base["page"])
+    }
+
+    fn process_rule(
+        &mut self,
+        mode: Mode,
+        rule: &Rule,
+        location: &Location,
+        tracer: &mut Option<RequestTracer>,
+    ) -> Option<Outcome> {
+        let allocation = compute_allocation(&self.options.client, &rule.activity_id, self.visitor);
+        let vars = RuleVariables {
+            base: &self.context.base,
+            page: location.page.as_ref(),
+            mbox: &location.mbox,
+            allocation,
+        };
+        let satisfied = rule.condition.matches(&vars);
+        if let Some(t) = tracer.as_mut() {
+            t.trace_rule(rule, || vars.to_json(), satisfied);
+        }
+        if !satisfied {
+            return None;
+        }
+        let consequence = &rule.consequence;
+        let mut outcome = Outcome {
+            name: consequence.name.clone(),
+            index: location.index,
+            options: consequence.options.clone(),
+            metrics: consequence.metrics.clone(),
+            trace: None,
+        };
+        match mode {
+            Mode::Execute => {
+                self.add_display_notification(rule, &outcome, tracer);
+                outcome
+                    .options
+                    .retain(|o| o.option_type.is_some() || o.content.is_some());
+                for option in &mut outcome.options {
+                    option.event_token = None;
+                }
+                outcome
+                    .metrics
+                    .retain(|m| m.metric_type.as_deref() == Some("click"));
+            }
+            Mode::Prefetch => {
+                for (i, option) in outcome.options.iter_mut().enumerate() {
+                    if option.event_token.is_none() {
+                        if let Some(m) = consequence
+                            .metrics
+                            .get(i)
+                            .filter(|m| m.metric_type.as_deref() == Some("display"))
+                        {
+                            option.event_token = m.event_token.clone();
+                        }
+                    }
+                }
+                if location.kind != Kind::View && !self.options.prefetch_mbox_metrics {
+                    outcome.metrics.clear();
+                }
+            }
+        }
+        let meta_tokens: Map<String, Value> = META_TOKENS
+            .iter()
+            .filter(|k| self.artifact.response_tokens.iter().any(|t| t == *k))
+            .filter_map(|k| {
+                rule.meta
+                    .get(*k)
+                    .filter(|v| !v.is_null())
+                    .map(|v| ((*k).to_string(), v.clone()))
+            })
+            .collect();
+        for option in &mut outcome.options {
+            let mut tokens = meta_tokens.clone();
+            tokens.extend(self.response_tokens.clone());
+            option.response_tokens = Some(tokens);
+            replace_macros(option, rule, location);
+        }
+        if let Some(t) = tracer.as_ref() {
+            outcome.trace = Some(t.result());
+        }
+        if location.kind == Kind::PageLoad {
+            outcome.index = None;
+            outcome.name = None;
+        }
+        Some(outcome)
+    }
+
+    fn add_display_notification(
+        &mut self,
+        rule: &Rule,
+        outcome: &Outcome,
+        tracer: &mut Option<RequestTracer>,
+    ) {
+        let name = outcome.name.clone().unwrap_or_default();
+        let tokens: Vec<String> = outcome
+            .options
+            .iter()
+            .filter_map(|o| o.event_token.clone())
+            .filter(|token| self.seen_display_keys.insert(format!("{name}-{token}")))
+            .collect();
+        if tokens.is_empty() {
+            return;
+        }
+        let notification = Notification {
+            id: Some(uuid::Uuid::new_v4().to_string()),
+            impression_id: Some(uuid::Uuid::new_v4().to_string()),
+            timestamp: Some(self.options.now_ms),
+            notification_type: Some("display".into()),
+            mbox: Some(NotificationMbox {
+                name: Some(name),
+                ..Default::default()
+            }),
+            tokens: Some(tokens),
+            ..Default::default()
+        };
+        if let Some(t) = tracer.as_mut() {
+            t.trace_notification(
+                rule,
+                serde_json::to_value(&notification).unwrap_or_default(),
+            );
+        }
+        self.notifications.push(notification);
+    }
+}
+
+/// Substitutes `${campaign.id}`, `${mbox.name}`, … in html and actions content.
+fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Location) {
+    let substitute = |text: &str| -> String {
+        MACRO
+            .replace_all(text, |caps: &regex::Captures| {
+                let renamed = MACRO_RENAME.replace_all(&caps[1], |m: &regex::Captures| {
+                    if m[0].eq_ignore_ascii_case("campaign") {
+                        "activity"
+                    } else {
+                        "experience"
+                    }
+                });
+                let parts: Vec<&str> = renamed.split('.').collect();
+                let parts = if parts.len() > 2 {
+                    &parts[parts.len() - 2..]
+                } else {
+                    &parts[..]
+                };
+                let key = parts
+                    .iter()
+                    .filter(|p| **p != "mbox")
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let parameters = location.json.get("parameters");
+                [
+                    rule.meta.get(&key),
+                    location.json.get(&key).filter(|_| key != "parameters"),
+                    parameters.and_then(|p| p.get(&key)),
+                ]
+                .into_iter()
+                .flatten()
+                .find(|v| !v.is_null())
+                .map(to_js_string)
+                .or_else(|| {
+                    (key == "name")
+                        .then(|| location.name.map(str::to_string))
+                        .flatten()
+                })
+                .unwrap_or_else(|| caps[0].to_string())
+            })
+            .into_owned()
+    };
+    match (option.option_type.as_deref(), option.content.as_mut()) {
+        (Some("html"), Some(Value::String(s))) => *s = substitute(s),
+        (Some("actions"), Some(Value::Array(actions))) => {
+            for action in actions {
+                if let Some(Value::String(s)) = action.get_mut("content") {
+                    *s = substitute(s);
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,631 @@
+//! json-logic with json-logic-js semantics, compiled once per rule.
+//!
+//! Why not a crate: the Rust json-logic crates interpret the rule's JSON on every call (the
+//! rules of a production artifact would be re-walked for every visitor), and none of them
+//! documents JavaScript's loose `==`, relational coercion and `in`-as-substring, which Adobe's
+//! SDKs rely on (`{"==": [{"var": "current_day"}, "5"]}`). Target's artifacts use only the
+//! stock operators, so this module compiles those into a tree once, at artifact load, and
+//! evaluates the tree against a variable resolver without building a JSON context per rule.
+
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+use thiserror::Error;
+
+/// A condition that cannot be compiled (an operator Target's engine does not have, a bad shape).
+#[derive(Debug, Error, PartialEq)]
+pub enum LogicError {
+    #[error("unsupported json-logic operator {0:?}")]
+    UnknownOperator(String),
+    #[error("malformed json-logic: {0}")]
+    Malformed(String),
+}
+
+/// Where `var` looks values up: a dotted path split into segments.
+pub trait Variables {
+    /// The value at `path`, or `None` when any segment is missing.
+    fn lookup(&self, path: &[String]) -> Option<Cow<'_, Value>>;
+}
+
+impl Variables for Value {
+    fn lookup(&self, path: &[String]) -> Option<Cow<'_, Value>> {
+        walk(self, path).map(Cow::Borrowed)
+    }
+}
+
+/// Follows `path` into `value` (object keys or array indexes).
+pub fn walk<'v>(mut value: &'v Value, path: &[String]) -> Option<&'v Value> {
+    for seg in path {
+        value = match value {
+            Value::Object(map) => map.get(seg.as_str())?,
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    And,
+    Or,
+    Not,
+    NotNot,
+    LooseEq,
+    LooseNe,
+    StrictEq,
+    StrictNe,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Substr,
+    Cat,
+    If,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Max,
+    Min,
+}
+
+impl Op {
+    fn parse(name: &str) -> Option<Op> {
+        Some(match name {
+            "and" => Op::And,
+            "or" => Op::Or,
+            "!" => Op::Not,
+            "!!" => Op::NotNot,
+            "==" => Op::LooseEq,
+            "!=" => Op::LooseNe,
+            "===" => Op::StrictEq,
+            "!==" => Op::StrictNe,
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            "in" => Op::In,
+            "substr" => Op::Substr,
+            "cat" => Op::Cat,
+            "if" | "?:" => Op::If,
+            "+" => Op::Add,
+            "-" => Op::Sub,
+            "*" => Op::Mul,
+            "/" => Op::Div,
+            "%" => Op::Mod,
+            "max" => Op::Max,
+            "min" => Op::Min,
+            _ => return None,
+        })
+    }
+}
+
+/// A compiled json-logic expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Logic {
+    Literal(Value),
+    Array(Vec<Logic>),
+    /// `var` with a literal path (empty = the whole data) and an optional default.
+    Var(Vec<String>, Option<Box<Logic>>),
+    /// `var` whose path is computed.
+    VarDynamic(Box<Logic>, Option<Box<Logic>>),
+    Apply(OpCode, Vec<Logic>),
+}
+
+/// An operator of a compiled expression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpCode(Op);
+
+impl Logic {
+    /// Compiles a json-logic rule.
+    pub fn compile(rule: &Value) -> Result<Logic, LogicError> {
+        match rule {
+            Value::Array(items) => Ok(Logic::Array(
+                items.iter().map(Logic::compile).collect::<Result<_, _>>()?,
+            )),
+            Value::Object(map) if map.len() == 1 => {
+                let (name, args) = map.iter().next().expect("one entry");
+                let args: Vec<&Value> = match args {
+                    Value::Array(items) => items.iter().collect(),
+                    single => vec![single],
+                };
+                if name == "var" {
+                    return compile_var(&args);
+                }
+                let op =
+                    Op::parse(name).ok_or_else(|| LogicError::UnknownOperator(name.clone()))?;
+                let args = args
+                    .into_iter()
+                    .map(Logic::compile)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Logic::Apply(OpCode(op), args))
+            }
+            other => Ok(Logic::Literal(other.clone())),
+        }
+    }
+
+    /// Evaluates against `data`, returning a JSON value as json-logic-js would.
+    pub fn evaluate<'a>(&'a self, data: &'a dyn Variables) -> Cow<'a, Value> {
+        match self {
+            Logic::Literal(v) => Cow::Borrowed(v),
+            Logic::Array(items) => Cow::Owned(Value::Array(
+                items
+                    .iter()
+                    .map(|l| l.evaluate(data).into_owned())
+                    .collect(),
+            )),
+            Logic::Var(path, default) => match data.lookup(path) {
+                Some(v) => v,
+                _ => default
+                    .as_ref()
+                    .map(|d| d.evaluate(data))
+                    .unwrap_or(Cow::Owned(Value::Null)),
+            },
+            Logic::VarDynamic(path, default) => {
+                let path = path.evaluate(data);
+                let segs = var_path(&path);
+                match data.lookup(&segs) {
+                    Some(v) => Cow::Owned(v.into_owned()),
+                    _ => default
+                        .as_ref()
+                        .map(|d| d.evaluate(data))
+                        .unwrap_or(Cow::Owned(Value::Null)),
+                }
+            }
+            Logic::Apply(OpCode(op), args) => apply(*op, args, data),
+        }
+    }
+
+    /// Whether the rule is satisfied (json-logic truthiness of the result).
+    pub fn matches(&self, data: &dyn Variables) -> bool {
+        truthy(&self.evaluate(data))
+    }
+}
+
+fn compile_var(args: &[&Value]) -> Result<Logic, LogicError> {
+    let default = match args.get(1) {
+        Some(d) => Some(Box::new(Logic::compile(d)?)),
+        None => None,
+    };
+    match args.first() {
+        None => Ok(Logic::Var(Vec::new(), default)),
+        Some(Value::Object(_)) | Some(Value::Array(_)) => Ok(Logic::VarDynamic(
+            Box::new(Logic::compile(args[0])?),
+            default,
+        )),
+        Some(literal) => Ok(Logic::Var(var_path(literal), default)),
+    }
+}
+
+fn var_path(path: &Value) -> Vec<String> {
+    let text = match path {
+        Value::Null => return Vec::new(),
+        Value::String(s) => s.clone(),
+        other => to_js_string(other),
+    };
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split('.').map(str::to_string).collect()
+    }
+}
+
+fn apply<'a>(op: Op, args: &'a [Logic], data: &'a dyn Variables) -> Cow<'a, Value> {
+    let arg = |i: usize| {
+        args.get(i)
+            .map(|a| a.evaluate(data))
+            .unwrap_or(Cow::Owned(Value::Null))
+    };
+    let boolean = |b: bool| Cow::Owned(Value::Bool(b));
+    match op {
+        Op::And => {
+            let mut last = Cow::Owned(Value::Null);
+            for a in args {
+                last = a.evaluate(data);
+                if !truthy(&last) {
+                    return last;
+                }
+            }
+            last
+        }
+        Op::Or => {
+            let mut last = Cow::Owned(Value::Null);
+            for a in args {
+                last = a.evaluate(data);
+                if truthy(&last) {
+                    return last;
+                }
+            }
+            last
+        }
+        Op::Not => boolean(!truthy(&arg(0))),
+        Op::NotNot => boolean(truthy(&arg(0))),
+        Op::LooseEq => boolean(loose_eq(&arg(0), &arg(1))),
+        Op::LooseNe => boolean(!loose_eq(&arg(0), &arg(1))),
+        Op::StrictEq => boolean(strict_eq(&arg(0), &arg(1))),
+        Op::StrictNe => boolean(!strict_eq(&arg(0), &arg(1))),
+        Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+            let (a, b) = (arg(0), arg(1));
+            let cmp = |x: &Value, y: &Value| match op {
+                Op::Lt => less_than(x, y),
+                Op::Le => less_or_equal(x, y),
+                Op::Gt => less_than(y, x),
+                _ => less_or_equal(y, x),
+            };
+            // `<` and `<=` with three arguments test "between".
+            if args.len() == 3 && matches!(op, Op::Lt | Op::Le) {
+                let c = arg(2);
+                boolean(cmp(&a, &b) && cmp(&b, &c))
+            } else {
+                boolean(cmp(&a, &b))
+            }
+        }
+        Op::In => {
+            let (needle, haystack) = (arg(0), arg(1));
+            boolean(match haystack.as_ref() {
+                Value::String(s) => s.contains(to_js_string(&needle).as_str()),
+                Value::Array(items) => items.iter().any(|item| strict_eq(item, &needle)),
+                _ => false,
+            })
+        }
+        Op::Substr => {
+            let source: Vec<u16> = to_js_string(&arg(0)).encode_utf16().collect();
+            let start = to_number(&arg(1));
+            let len = source.len() as f64;
+            let start = if start.is_nan() {
+                0.0
+            } else if start < 0.0 {
+                (len + start).max(0.0)
+            } else {
+                start.min(len)
+            };
+            let end = if args.len() > 2 {
+                let n = to_number(&arg(2));
+                if n < 0.0 {
+                    (len + n).max(start)
+                } else if n.is_nan() {
+                    start
+                } else {
+                    (start + n).min(len)
+                }
+            } else {
+                len
+            };
+            let slice = &source[start as usize..(end as usize).max(start as usize)];
+            Cow::Owned(Value::String(String::from_utf16_lossy(slice)))
+        }
+        Op::Cat => Cow::Owned(Value::String(
+            args.iter()
+                .map(|a| to_js_string(&a.evaluate(data)))
+                .collect(),
+        )),
+        Op::If => {
+            let mut i = 0;
+            while i + 1 < args.len() {
+                if truthy(&args[i].evaluate(data)) {
+                    return args[i + 1].evaluate(data);
+                }
+                i += 2;
+            }
+            if i < args.len() {
+                args[i].evaluate(data)
+            } else {
+                Cow::Owned(Value::Null)
+            }
+        }
+        Op::Add => number(args.iter().map(|a| to_number(&a.evaluate(data))).sum()),
+        Op::Mul => number(args.iter().map(|a| to_number(&a.evaluate(data))).product()),
+        Op::Sub => match args.len() {
+            1 => number(-to_number(&arg(0))),
+            _ => number(to_number(&arg(0)) - to_number(&arg(1))),
+        },
+        Op::Div => number(to_number(&arg(0)) / to_number(&arg(1))),
+        Op::Mod => number(to_number(&arg(0)) % to_number(&arg(1))),
+        Op::Max | Op::Min => {
+            let values: Vec<f64> = args.iter().map(|a| to_number(&a.evaluate(data))).collect();
+            if values.is_empty() {
+                return Cow::Owned(Value::Null);
+            }
+            let pick = if op == Op::Max { f64::max } else { f64::min };
+            number(values.into_iter().reduce(pick).unwrap_or(f64::NAN))
+        }
+    }
+}
+
+fn number(n: f64) -> Cow<'static, Value> {
+    Cow::Owned(js_number(n))
+}
+
+/// A JavaScript number as JSON: integral values as integers, NaN and infinities as null.
+pub fn js_number(n: f64) -> Value {
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        Value::Number(Number::from(n as i64))
+    } else {
+        Number::from_f64(n)
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// json-logic-js truthiness: JavaScript's, except that an empty array is false.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(_) => true,
+    }
+}
+
+/// JavaScript's `String(v)`.
+pub fn to_js_string(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => js_number_string(n),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                if i.is_null() {
+                    String::new()
+                } else {
+                    to_js_string(i)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
+}
+
+fn js_number_string(n: &Number) -> String {
+    if n.is_f64() {
+        let f = n.as_f64().unwrap_or(f64::NAN);
+        if f.fract() == 0.0 && f.abs() < 1e21 {
+            return format!("{}", f as i64);
+        }
+        return format!("{f}");
+    }
+    n.to_string()
+}
+
+/// JavaScript's `Number(v)`.
+pub fn to_number(v: &Value) -> f64 {
+    match v {
+        Value::Null => 0.0,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        Value::String(s) => string_to_number(s),
+        Value::Array(_) => string_to_number(&to_js_string(v)),
+        Value::Object(_) => f64::NAN,
+    }
+}
+
+fn string_to_number(s: &str) -> f64 {
+    let t = s.trim();
+    if t.is_empty() {
+        return 0.0;
+    }
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i64::from_str_radix(hex, 16)
+            .map(|v| v as f64)
+            .unwrap_or(f64::NAN);
+    }
+    match t {
+        "Infinity" | "+Infinity" => return f64::INFINITY,
+        "-Infinity" => return f64::NEG_INFINITY,
+        _ => {}
+    }
+    // Rust accepts "inf"/"nan" spellings JavaScript does not.
+    if t.chars()
+        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+    {
+        return f64::NAN;
+    }
+    t.parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// A primitive after JavaScript's ToPrimitive (arrays and objects become strings).
+enum Primitive<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(Cow<'a, str>),
+}
+
+fn to_primitive(v: &Value) -> Primitive<'_> {
+    match v {
+        Value::Null => Primitive::Null,
+        Value::Bool(b) => Primitive::Bool(*b),
+        Value::Number(n) => Primitive::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => Primitive::Str(Cow::Borrowed(s)),
+        other => Primitive::Str(Cow::Owned(to_js_string(other))),
+    }
+}
+
+/// JavaScript's `==`.
+pub fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Null, _) | (_, Value::Null) => false,
+        // Two objects or arrays are equal only when they are the same object.
+        (Value::Object(_) | Value::Array(_), Value::Object(_) | Value::Array(_)) => {
+            std::ptr::eq(a, b)
+        }
+        _ => match (to_primitive(a), to_primitive(b)) {
+            (Primitive::Str(x), Primitive::Str(y)) => x == y,
+            (Primitive::Bool(x), Primitive::Bool(y)) => x == y,
+            (x, y) => prim_number(&x) == prim_number(&y),
+        },
+    }
+}
+
+fn prim_number(p: &Primitive<'_>) -> f64 {
+    match p {
+        Primitive::Null => 0.0,
+        Primitive::Bool(b) => f64::from(u8::from(*b)),
+        Primitive::Number(n) => *n,
+        Primitive::Str(s) => string_to_number(s),
+    }
+}
+
+/// JavaScript's `===`.
+pub fn strict_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Object(_) | Value::Array(_), _) => std::ptr::eq(a, b),
+        _ => a == b,
+    }
+}
+
+fn less_than(a: &Value, b: &Value) -> bool {
+    match (to_primitive(a), to_primitive(b)) {
+        (Primitive::Str(x), Primitive::Str(y)) => x.encode_utf16().lt(y.encode_utf16()),
+        (x, y) => prim_number(&x) < prim_number(&y),
+    }
+}
+
+fn less_or_equal(a: &Value, b: &Value) -> bool {
+    match (to_primitive(a), to_primitive(b)) {
+        (Primitive::Str(x), Primitive::Str(y)) => x.encode_utf16().le(y.encode_utf16()),
+        (x, y) => {
+            let (x, y) = (prim_number(&x), prim_number(&y));
+            x <= y
+        }
+    }
+}
+
+/// An empty JSON object (for contexts with nothing in them).
+pub fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(rule: Value, data: Value) -> Value {
+        Logic::compile(&rule).unwrap().evaluate(&data).into_owned()
+    }
+
+    #[test]
+    fn loose_equality_follows_javascript() {
+        assert_eq!(
+            eval(json!({"==": [{"var": "d"}, "5"]}), json!({"d": 5})),
+            json!(true)
+        );
+        assert_eq!(eval(json!({"==": [1, true]}), json!({})), json!(true));
+        assert_eq!(eval(json!({"==": [null, 0]}), json!({})), json!(false));
+        assert_eq!(eval(json!({"==": ["", 0]}), json!({})), json!(true));
+        assert_eq!(eval(json!({"==": [[1, 2], "1,2"]}), json!({})), json!(true));
+        assert_eq!(eval(json!({"===": [1, "1"]}), json!({})), json!(false));
+        assert_eq!(eval(json!({"!=": ["a", "b"]}), json!({})), json!(true));
+    }
+
+    #[test]
+    fn comparisons_coerce_like_javascript() {
+        assert_eq!(
+            eval(
+                json!({"<": ["37.70", {"var": "lat"}]}),
+                json!({"lat": 37.75})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"<=": ["0000", {"var": "t"}, "2359"]}),
+                json!({"t": "1900"})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            eval(
+                json!({"<=": ["0000", {"var": "t"}, "2359"]}),
+                json!({"t": "2400"})
+            ),
+            json!(false)
+        );
+        assert_eq!(eval(json!({"<": [1, 2, 3]}), json!({})), json!(true));
+        assert_eq!(eval(json!({"<": [1, 3, 3]}), json!({})), json!(false));
+        assert_eq!(
+            eval(
+                json!({">=": [50, {"var": "allocation"}]}),
+                json!({"allocation": 48.44})
+            ),
+            json!(true)
+        );
+        assert_eq!(eval(json!({">": ["b", "a"]}), json!({})), json!(true));
+        assert_eq!(eval(json!({"<": ["abc", 1]}), json!({})), json!(false));
+    }
+
+    #[test]
+    fn in_tests_substrings_and_members() {
+        assert_eq!(
+            eval(
+                json!({"in": ["bar", {"var": "u"}]}),
+                json!({"u": "http://x/?bar=1"})
+            ),
+            json!(true)
+        );
+        assert_eq!(
+            eval(json!({"in": ["b", ["a", "b"]]}), json!({})),
+            json!(true)
+        );
+        assert_eq!(
+            eval(json!({"in": ["b", {"var": "missing"}]}), json!({})),
+            json!(false)
+        );
+    }
+
+    #[test]
+    fn and_or_return_operands_and_empty_arrays_are_false() {
+        assert_eq!(eval(json!({"and": [1, "", 2]}), json!({})), json!(""));
+        assert_eq!(eval(json!({"or": [0, "x"]}), json!({})), json!("x"));
+        assert_eq!(eval(json!({"!": [[]]}), json!({})), json!(true));
+        assert_eq!(eval(json!({"!!": ["0"]}), json!({})), json!(true));
+    }
+
+    #[test]
+    fn var_paths_defaults_and_substr() {
+        assert_eq!(
+            eval(json!({"var": "a.b"}), json!({"a": {"b": 3}})),
+            json!(3)
+        );
+        assert_eq!(eval(json!({"var": ["a.c", 9]}), json!({"a": {}})), json!(9));
+        assert_eq!(eval(json!({"var": 1}), json!(["x", "y"])), json!("y"));
+        assert_eq!(
+            eval(json!({"substr": ["jsonlogic", 4]}), json!({})),
+            json!("logic")
+        );
+        assert_eq!(
+            eval(json!({"substr": ["jsonlogic", -5]}), json!({})),
+            json!("logic")
+        );
+        assert_eq!(
+            eval(json!({"substr": ["jsonlogic", 1, 3]}), json!({})),
+            json!("son")
+        );
+        assert_eq!(
+            eval(json!({"substr": ["jsonlogic", 4, -2]}), json!({})),
+            json!("log")
+        );
+        assert_eq!(
+            eval(json!({"cat": ["a", 1, null]}), json!({})),
+            json!("a1null")
+        );
+    }
+
+    #[test]
+    fn unknown_operators_are_reported() {
+        assert_eq!(
+            Logic::compile(&json!({"regex_match": ["a", "b"]})),
+            Err(LogicError::UnknownOperator("regex_match".into()))
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! On-device decisioning: Target's rules artifact evaluated locally, as Adobe's SDKs do.
+
+pub mod allocation;
+pub mod artifact;
+pub mod browser;
+pub mod context;
+pub mod engine;
+pub mod jsonlogic;
+pub mod page;
+pub mod trace;
+
+pub use artifact::{Artifact, ArtifactError};
+pub use engine::{DecideOptions, Decision, Engine};
