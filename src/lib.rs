@@ -1,4 +1,7 @@
 //! mboxscope: prefetch, inspect and notify Adobe Target activities, and count what Target counts.
 
+pub mod client;
+pub mod config;
 pub mod decisioning;
 pub mod delivery;
+pub mod ledger;

@@ -9,6 +9,7 @@ pub mod notification;
 pub mod qa;
 pub mod request;
 pub mod response;
+pub mod user_agent;
 
 pub use builders::*;
 pub use common::*;
@@ -16,6 +17,7 @@ pub use notification::*;
 pub use qa::*;
 pub use request::*;
 pub use response::*;
+pub use user_agent::*;
 
 /// Unknown fields of a wire object, kept for a lossless round trip.
 pub type Extra = serde_json::Map<String, serde_json::Value>;

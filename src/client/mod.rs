@@ -1,0 +1,389 @@
+//! `TargetClient`: talks to a Delivery API exactly as Adobe's SDKs do, and keeps everything
+//! that was sent and received for inspection.
+
+pub mod cookies;
+pub mod error;
+pub mod host;
+pub mod views;
+
+use crate::delivery::{
+    DeliveryRequest, DeliveryResponse, ErrorResponse, VisitorId, DEFAULT_USER_AGENT,
+};
+use cookies::{location_hint_cookie, target_cookie, Cookie};
+pub use error::ClientError;
+pub use host::Server;
+use serde_json::{json, Value};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The SDK name sent in `X-EXC-SDK`.
+pub const SDK_NAME: &str = "mboxscope";
+/// A session ends after this long without a call (Target's visit length).
+pub const SESSION_IDLE_MS: i64 = 30 * 60 * 1000;
+/// The largest response body read by default.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// How a client reaches and identifies itself to a Delivery API.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    pub server: Server,
+    pub client_code: Option<String>,
+    pub org_id: Option<String>,
+    /// `https` for hosts derived from a client code or server domain (`false` = http).
+    pub secure: bool,
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+    /// `context.userAgent` when a request has none.
+    pub user_agent: String,
+}
+
+impl ClientSettings {
+    /// Settings for a server with defaults for everything else.
+    pub fn new(server: Server) -> Self {
+        ClientSettings {
+            server,
+            client_code: None,
+            org_id: None,
+            secure: true,
+            timeout: Duration::from_secs(10),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+        }
+    }
+}
+
+/// The visitor the client speaks for: session, tntId, edge cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visitor {
+    pub session_id: String,
+    pub tnt_id: Option<String>,
+    pub location_hint: Option<String>,
+    /// When the session was last used (ms since the epoch).
+    pub last_call_ms: Option<i64>,
+}
+
+impl Visitor {
+    /// A new visitor with a fresh session and no tntId yet.
+    pub fn fresh() -> Self {
+        Visitor {
+            session_id: new_session_id(),
+            tnt_id: None,
+            location_hint: None,
+            last_call_ms: None,
+        }
+    }
+}
+
+/// A new sessionId (32 hex characters, as the SDKs make them).
+pub fn new_session_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// One call as it happened, and the SDK-style views of its answer.
+#[derive(Debug, Clone)]
+pub struct TargetResponse {
+    pub request: DeliveryRequest,
+    pub request_url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Vec<u8>,
+    pub status: u16,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
+    pub duration: Duration,
+    pub response: DeliveryResponse,
+    pub target_cookie: Cookie,
+    pub target_location_hint_cookie: Option<Cookie>,
+}
+
+impl TargetResponse {
+    /// Every `analytics` object of the response.
+    pub fn analytics_details(&self) -> Vec<Value> {
+        views::analytics_details(&self.response)
+    }
+
+    /// Every `trace` object of the response.
+    pub fn trace(&self) -> Vec<Value> {
+        views::traces(&self.response)
+    }
+
+    /// Every option's responseTokens.
+    pub fn response_tokens(&self) -> Vec<serde_json::Map<String, Value>> {
+        views::response_tokens(&self.response)
+    }
+
+    /// `meta`: decisioning method, remote mboxes and views.
+    pub fn meta(&self) -> views::Meta {
+        views::meta(&self.response)
+    }
+
+    /// The object the Python SDK's `get_offers` returns, keys as there.
+    pub fn sdk_result(&self) -> Value {
+        json!({
+            "request": self.request,
+            "response": self.response,
+            "target_cookie": self.target_cookie,
+            "target_location_hint_cookie": self.target_location_hint_cookie,
+            "analytics_details": self.analytics_details(),
+            "trace": self.trace(),
+            "response_tokens": self.response_tokens(),
+            "meta": self.meta(),
+        })
+    }
+}
+
+/// A Delivery API client for one visitor at a time.
+pub struct TargetClient {
+    http: reqwest::Client,
+    settings: ClientSettings,
+    visitor: Mutex<Visitor>,
+}
+
+fn now_ms() -> i64 {
+    crate::decisioning::engine::now_ms()
+}
+
+impl TargetClient {
+    /// A client with `settings` and a fresh visitor.
+    pub fn new(settings: ClientSettings) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .user_agent(format!("{SDK_NAME}/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(TargetClient {
+            http,
+            settings,
+            visitor: Mutex::new(Visitor::fresh()),
+        })
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// The current visitor.
+    pub fn visitor(&self) -> Visitor {
+        self.visitor
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Replaces the visitor (a saved session, `--tnt-id`, `--session-id`).
+    pub fn set_visitor(&self, visitor: Visitor) {
+        *self.visitor.lock().unwrap_or_else(|e| e.into_inner()) = visitor;
+    }
+
+    /// Starts a new session for the same visitor.
+    pub fn new_session(&self) {
+        let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
+        v.session_id = new_session_id();
+        v.last_call_ms = None;
+    }
+
+    /// Forgets the visitor: new session, no tntId, no edge cluster.
+    pub fn new_visitor(&self) {
+        self.set_visitor(Visitor::fresh());
+    }
+
+    /// The base URL the next call goes to.
+    pub fn base_url(&self) -> String {
+        let hint = self.visitor().location_hint;
+        self.settings
+            .server
+            .base_url(hint.as_deref(), self.settings.secure)
+    }
+
+    /// Completes `request` as the SDKs do: the visitor's tntId when it names no visitor, a user
+    /// agent that is not a bot's, and `beacon: false` so notifications are acknowledged.
+    pub fn prepare(&self, mut request: DeliveryRequest) -> DeliveryRequest {
+        let visitor = self.visitor();
+        let id = request.id.get_or_insert_with(VisitorId::default);
+        if id.tnt_id.is_none()
+            && id.marketing_cloud_visitor_id.is_none()
+            && id.third_party_id.is_none()
+        {
+            id.tnt_id = visitor.tnt_id.clone();
+        }
+        if request.id.as_ref() == Some(&VisitorId::default()) {
+            request.id = None;
+        }
+        let context = request.context.get_or_insert_with(Default::default);
+        context.channel.get_or_insert_with(|| "web".into());
+        context
+            .user_agent
+            .get_or_insert_with(|| self.settings.user_agent.clone());
+        context.beacon = Some(false);
+        if request.request_id.is_none() {
+            request.request_id = Some(uuid::Uuid::new_v4().to_string());
+        }
+        request
+    }
+
+    /// Sends `request` (after [`prepare`](Self::prepare)) and records the exchange.
+    pub async fn send(&self, request: DeliveryRequest) -> Result<TargetResponse, ClientError> {
+        let request = self.prepare(request);
+        let session_id = {
+            let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
+            let now = now_ms();
+            if v.last_call_ms
+                .is_some_and(|last| now - last > SESSION_IDLE_MS)
+            {
+                v.session_id = new_session_id();
+            }
+            v.last_call_ms = Some(now);
+            v.session_id.clone()
+        };
+        let base = self.base_url();
+        let mut url = reqwest::Url::parse(&host::delivery_url(&base))
+            .map_err(|e| ClientError::Config(format!("bad server URL {base}: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(client) = &self.settings.client_code {
+                query.append_pair("client", client);
+            }
+            query.append_pair("sessionId", &session_id);
+            if let Some(org) = &self.settings.org_id {
+                query.append_pair("imsOrgId", org);
+            }
+            query.append_pair("version", env!("CARGO_PKG_VERSION"));
+        }
+        let url_text = url.to_string();
+        let body = serde_json::to_vec(&request).map_err(|e| ClientError::Config(e.to_string()))?;
+        let request_headers = vec![
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("Accept".to_string(), "application/json".to_string()),
+            ("X-EXC-SDK".to_string(), SDK_NAME.to_string()),
+            (
+                "X-EXC-SDK-Version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            ("X-Request-Id".to_string(), uuid::Uuid::new_v4().to_string()),
+        ];
+        let mut builder = self
+            .http
+            .post(url)
+            .timeout(self.settings.timeout)
+            .body(body.clone());
+        for (name, value) in &request_headers {
+            builder = builder.header(name, value);
+        }
+        let started = Instant::now();
+        let timeout_ms = self.settings.timeout.as_millis() as u64;
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                ClientError::Timeout {
+                    url: url_text.clone(),
+                    timeout_ms,
+                }
+            } else if e.is_connect() {
+                ClientError::Connect {
+                    url: url_text.clone(),
+                    reason: root_cause(&e),
+                }
+            } else {
+                ClientError::Request {
+                    url: url_text.clone(),
+                    reason: root_cause(&e),
+                }
+            }
+        };
+        let mut reply = builder.send().await.map_err(transport)?;
+        let status = reply.status().as_u16();
+        let response_headers: Vec<(String, String)> = reply
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let limit = self.settings.max_body_bytes;
+        if reply
+            .content_length()
+            .is_some_and(|len| len as usize > limit)
+        {
+            return Err(ClientError::BodyTooLarge {
+                url: url_text,
+                limit_bytes: limit,
+            });
+        }
+        let mut response_body = Vec::new();
+        while let Some(chunk) = reply.chunk().await.map_err(transport)? {
+            if response_body.len() + chunk.len() > limit {
+                return Err(ClientError::BodyTooLarge {
+                    url: url_text,
+                    limit_bytes: limit,
+                });
+            }
+            response_body.extend_from_slice(&chunk);
+        }
+        let duration = started.elapsed();
+        if !(200..300).contains(&status) {
+            if let Ok(err) = serde_json::from_slice::<ErrorResponse>(&response_body) {
+                if let Some(message) = err.message {
+                    return Err(ClientError::Target { status, message });
+                }
+            }
+            return Err(ClientError::Http {
+                status,
+                url: url_text,
+                snippet: snippet(&response_body),
+            });
+        }
+        let response: DeliveryResponse = if response_body.is_empty() && status == 204 {
+            DeliveryResponse::default()
+        } else {
+            serde_json::from_slice(&response_body).map_err(|e| ClientError::NotJson {
+                url: url_text.clone(),
+                status,
+                reason: format!("{e}; body starts {}", snippet(&response_body)),
+            })?
+        };
+        let tnt_id = response
+            .id
+            .as_ref()
+            .and_then(|id| id.tnt_id.clone())
+            .or_else(|| self.visitor().tnt_id);
+        let hint_cookie = location_hint_cookie(tnt_id.as_deref(), response.edge_host.as_deref());
+        {
+            let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
+            v.tnt_id = tnt_id.clone();
+            if let Some(c) = &hint_cookie {
+                v.location_hint = Some(c.value.clone());
+            }
+        }
+        Ok(TargetResponse {
+            request,
+            request_url: url_text,
+            request_headers,
+            request_body: body,
+            status,
+            response_headers,
+            response_body,
+            duration,
+            response,
+            target_cookie: target_cookie(&session_id, tnt_id.as_deref(), now_ms() / 1000),
+            target_location_hint_cookie: hint_cookie,
+        })
+    }
+}
+
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(120)]).replace(['\n', '\r'], " ");
+    if text.trim().is_empty() {
+        "(empty body)".into()
+    } else {
+        format!("{:?}", text.trim())
+    }
+}

@@ -1,0 +1,156 @@
+//! The views of a response that Adobe's SDKs return beside it: analytics details, traces,
+//! response tokens and meta, each collected in the SDKs' walk order (execute.pageLoad,
+//! execute.mboxes, prefetch.pageLoad, prefetch.views, prefetch.mboxes).
+
+use crate::delivery::{AnalyticsResponse, DeliveryResponse, TargetOption, Trace};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// `meta` of the SDKs' result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Meta {
+    pub decisioning_method: String,
+    pub remote_mboxes: Vec<String>,
+    pub remote_views: Vec<String>,
+}
+
+/// One mbox/view/pageLoad's fields that the views read.
+struct Item<'a> {
+    options: Option<&'a Vec<TargetOption>>,
+    analytics: Option<&'a AnalyticsResponse>,
+    trace: Option<&'a Trace>,
+}
+
+fn walk(response: &DeliveryResponse) -> Vec<Item<'_>> {
+    let mut items = Vec::new();
+    if let Some(execute) = &response.execute {
+        if let Some(p) = &execute.page_load {
+            items.push(Item {
+                options: p.options.as_ref(),
+                analytics: p.analytics.as_ref(),
+                trace: p.trace.as_ref(),
+            });
+        }
+        for m in execute.mboxes.iter().flatten() {
+            items.push(Item {
+                options: m.options.as_ref(),
+                analytics: m.analytics.as_ref(),
+                trace: m.trace.as_ref(),
+            });
+        }
+    }
+    if let Some(prefetch) = &response.prefetch {
+        if let Some(p) = &prefetch.page_load {
+            items.push(Item {
+                options: p.options.as_ref(),
+                analytics: p.analytics.as_ref(),
+                trace: p.trace.as_ref(),
+            });
+        }
+        for v in prefetch.views.iter().flatten() {
+            items.push(Item {
+                options: v.options.as_ref(),
+                analytics: v.analytics.as_ref(),
+                trace: v.trace.as_ref(),
+            });
+        }
+        for m in prefetch.mboxes.iter().flatten() {
+            items.push(Item {
+                options: m.options.as_ref(),
+                analytics: m.analytics.as_ref(),
+                trace: m.trace.as_ref(),
+            });
+        }
+    }
+    items
+}
+
+/// Every `analytics` object, in walk order.
+pub fn analytics_details(response: &DeliveryResponse) -> Vec<Value> {
+    walk(response)
+        .into_iter()
+        .filter_map(|i| i.analytics)
+        .filter_map(|a| serde_json::to_value(a).ok())
+        .collect()
+}
+
+/// Every `trace` object, in walk order.
+pub fn traces(response: &DeliveryResponse) -> Vec<Value> {
+    walk(response)
+        .into_iter()
+        .filter_map(|i| i.trace.cloned())
+        .collect()
+}
+
+/// Every option's `responseTokens`, in walk order.
+pub fn response_tokens(response: &DeliveryResponse) -> Vec<Map<String, Value>> {
+    walk(response)
+        .into_iter()
+        .flat_map(|i| i.options.into_iter().flatten())
+        .filter_map(|o| o.response_tokens.clone())
+        .collect()
+}
+
+/// `meta`: how the response was decided and what needed the edge.
+pub fn meta(response: &DeliveryResponse) -> Meta {
+    let names = |key: &str| -> Vec<String> {
+        response
+            .extra
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let on_device = response_tokens(response)
+        .iter()
+        .any(|t| t.get("activity.decisioningMethod").and_then(Value::as_str) == Some("on-device"));
+    Meta {
+        decisioning_method: if on_device {
+            "on-device"
+        } else {
+            "server-side"
+        }
+        .into(),
+        remote_mboxes: names("remoteMboxes"),
+        remote_views: names("remoteViews"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_in_sdk_order() {
+        let response: DeliveryResponse = serde_json::from_value(serde_json::json!({
+            "prefetch": {
+                "mboxes": [{"name": "m", "options": [{"responseTokens": {"k": "m"}}], "analytics": {"payload": {"tnta": "3"}}}],
+                "views": [{"name": "v", "options": [{"responseTokens": {"k": "v"}}], "trace": {"t": "v"}}],
+                "pageLoad": {"options": [{"responseTokens": {"k": "p"}}], "analytics": {"payload": {"tnta": "2"}}}
+            },
+            "execute": {"mboxes": [{"name": "e", "options": [{"responseTokens": {"k": "e"}}], "analytics": {"payload": {"tnta": "1"}},
+                "metrics": [{"type": "click", "analytics": {"payload": {"tnta": "metric"}}}]}]}
+        }))
+        .unwrap();
+        let tnta: Vec<Value> = analytics_details(&response)
+            .into_iter()
+            .map(|a| a["payload"]["tnta"].clone())
+            .collect();
+        assert_eq!(
+            tnta,
+            vec!["1", "2", "3"],
+            "metrics' analytics are not in the walk"
+        );
+        let keys: Vec<Value> = response_tokens(&response)
+            .into_iter()
+            .map(|t| t["k"].clone())
+            .collect();
+        assert_eq!(keys, vec!["e", "p", "v", "m"]);
+        assert_eq!(traces(&response), vec![serde_json::json!({"t": "v"})]);
+        assert_eq!(meta(&response).decisioning_method, "server-side");
+    }
+}

@@ -1,0 +1,206 @@
+//! Sending pending notifications: batches of up to 50 per visitor and session, retries with
+//! exponential backoff and jitter on connection errors, timeouts and 5xx, none on 4xx.
+
+use super::{now_ms, Event, JournalError, Ledger};
+use crate::client::{TargetClient, TargetResponse, Visitor};
+use crate::delivery::{DeliveryRequest, VisitorId};
+use indexmap::IndexMap;
+use rand::Rng;
+use std::time::Duration;
+
+/// The most notifications sent in one request.
+pub const BATCH_SIZE: usize = 50;
+
+/// How hard to try.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt` (2 = first retry): base·2^(n-2), capped, with ±50% jitter.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(2).min(16));
+        let capped = exp.min(self.max_delay);
+        let jitter = rand::rng().random_range(0.5..1.5);
+        capped.mul_f64(jitter)
+    }
+}
+
+/// What a delivery did.
+#[derive(Debug, Default)]
+pub struct DeliveryReport {
+    pub acked: Vec<String>,
+    /// Ids that are still pending after every attempt, with the last reason.
+    pub pending: Vec<(String, String)>,
+    /// Ids that failed for good (4xx), with Target's message.
+    pub rejected: Vec<(String, String)>,
+    /// Every exchange, in order (for the TUI's Request/Response tabs).
+    pub exchanges: Vec<TargetResponse>,
+}
+
+/// Sends the pending entries among `ids` (all pending ones when `ids` is empty).
+pub async fn deliver(
+    ledger: &mut Ledger,
+    client: &TargetClient,
+    ids: &[String],
+    policy: &RetryPolicy,
+) -> Result<DeliveryReport, JournalError> {
+    let mut groups: IndexMap<(String, String), (VisitorId, Vec<String>)> = IndexMap::new();
+    for entry in ledger.pending() {
+        if !ids.is_empty() && !ids.contains(&entry.id) {
+            continue;
+        }
+        let key = (
+            serde_json::to_string(&entry.visitor).unwrap_or_default(),
+            entry.session_id.clone(),
+        );
+        groups
+            .entry(key)
+            .or_insert_with(|| (entry.visitor.clone(), Vec::new()))
+            .1
+            .push(entry.id.clone());
+    }
+    let restore = client.visitor();
+    let mut report = DeliveryReport::default();
+    for ((_, session_id), (visitor, group_ids)) in groups {
+        for chunk in group_ids.chunks(BATCH_SIZE) {
+            send_batch(
+                ledger,
+                client,
+                &visitor,
+                &session_id,
+                chunk,
+                policy,
+                &mut report,
+            )
+            .await?;
+        }
+    }
+    client.set_visitor(restore);
+    Ok(report)
+}
+
+async fn send_batch(
+    ledger: &mut Ledger,
+    client: &TargetClient,
+    visitor: &VisitorId,
+    session_id: &str,
+    chunk: &[String],
+    policy: &RetryPolicy,
+    report: &mut DeliveryReport,
+) -> Result<(), JournalError> {
+    let mut remaining: Vec<String> = chunk.to_vec();
+    let mut last_reason = String::new();
+    for attempt in 1..=policy.max_attempts.max(1) {
+        if attempt > 1 {
+            tokio::time::sleep(policy.delay(attempt)).await;
+        }
+        let previous = remaining
+            .iter()
+            .filter_map(|id| ledger.entry(id))
+            .map(|e| e.attempts)
+            .max()
+            .unwrap_or(0);
+        let at = now_ms();
+        ledger.record(
+            remaining
+                .iter()
+                .map(|id| Event::Sent {
+                    id: id.clone(),
+                    attempt: previous + 1,
+                    at,
+                })
+                .collect(),
+        )?;
+        let notifications = remaining
+            .iter()
+            .filter_map(|id| ledger.entry(id))
+            .map(|e| e.notification())
+            .collect();
+        client.set_visitor(Visitor {
+            session_id: session_id.to_string(),
+            tnt_id: visitor.tnt_id.clone(),
+            location_hint: client.visitor().location_hint,
+            last_call_ms: None,
+        });
+        let request = DeliveryRequest {
+            id: Some(visitor.clone()).filter(|v| v != &VisitorId::default()),
+            notifications: Some(notifications),
+            ..Default::default()
+        };
+        match client.send(request).await {
+            Ok(exchange) => {
+                let echoed: Vec<String> = exchange
+                    .response
+                    .notifications
+                    .iter()
+                    .flatten()
+                    .filter_map(|n| n.id.clone())
+                    .collect();
+                let at = now_ms();
+                let (acked, missing): (Vec<String>, Vec<String>) = remaining
+                    .iter()
+                    .cloned()
+                    .partition(|id| echoed.contains(id));
+                let mut events: Vec<Event> = acked
+                    .iter()
+                    .map(|id| Event::Acked { id: id.clone(), at })
+                    .collect();
+                last_reason = "not acknowledged (its id did not come back)".into();
+                events.extend(missing.iter().map(|id| Event::Failed {
+                    id: id.clone(),
+                    reason: last_reason.clone(),
+                    retryable: true,
+                    at,
+                }));
+                ledger.record(events)?;
+                report.acked.extend(acked);
+                report.exchanges.push(exchange);
+                remaining = missing;
+            }
+            Err(error) => {
+                let retryable = error.is_retryable();
+                last_reason = error.to_string();
+                let at = now_ms();
+                ledger.record(
+                    remaining
+                        .iter()
+                        .map(|id| Event::Failed {
+                            id: id.clone(),
+                            reason: last_reason.clone(),
+                            retryable,
+                            at,
+                        })
+                        .collect(),
+                )?;
+                if !retryable {
+                    report
+                        .rejected
+                        .extend(remaining.drain(..).map(|id| (id, last_reason.clone())));
+                }
+            }
+        }
+        if remaining.is_empty() {
+            return Ok(());
+        }
+    }
+    report
+        .pending
+        .extend(remaining.into_iter().map(|id| (id, last_reason.clone())));
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The events a journal records.
+
+use crate::delivery::{Location, NotificationType, VisitorId};
+use serde::{Deserialize, Serialize};
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+pub enum Event {
+    /// A notification was queued; its ids are fixed from here on.
+    #[serde(rename_all = "camelCase")]
+    Queued {
+        id: String,
+        impression_id: String,
+        #[serde(rename = "type")]
+        kind: NotificationType,
+        timestamp: i64,
+        visitor: VisitorId,
+        session_id: String,
+        location: Location,
+        tokens: Vec<String>,
+        at: i64,
+    },
+    /// A request carrying the notification is about to go out.
+    #[serde(rename_all = "camelCase")]
+    Sent { id: String, attempt: u32, at: i64 },
+    /// Target echoed the notification's id.
+    #[serde(rename_all = "camelCase")]
+    Acked { id: String, at: i64 },
+    /// The request failed; `retryable` failures stay pending.
+    #[serde(rename_all = "camelCase")]
+    Failed {
+        id: String,
+        reason: String,
+        retryable: bool,
+        at: i64,
+    },
+    /// A prefetch or execute answer, kept for the linter and the expected counts.
+    #[serde(rename_all = "camelCase")]
+    Response {
+        mode: String,
+        visitor: VisitorId,
+        session_id: String,
+        at: i64,
+        items: Vec<ResponseItem>,
+        /// The request's `context.userAgent`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_agent: Option<String>,
+        /// The request's `context.beacon`.
+        #[serde(default)]
+        beacon: bool,
+    },
+}
+
+/// One option (or click metric) of a recorded response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseItem {
+    pub location: Location,
+    /// The option's eventToken (display) or the metric's (click); none for execute.
+    pub token: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub activity: Option<String>,
+    pub activity_name: Option<String>,
+    pub experience: Option<String>,
+    pub experience_name: Option<String>,
+}

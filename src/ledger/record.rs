@@ -1,0 +1,131 @@
+//! Turning a prefetch/execute answer into the `response` event the linter reads.
+
+use super::event::{Event, ResponseItem};
+use crate::delivery::*;
+use serde_json::Value;
+
+fn token_text(tokens: Option<&serde_json::Map<String, Value>>, key: &str) -> Option<String> {
+    tokens.and_then(|t| t.get(key)).map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+fn option_items(
+    location: &Location,
+    options: Option<&Vec<TargetOption>>,
+    out: &mut Vec<ResponseItem>,
+) {
+    for option in options.into_iter().flatten() {
+        let tokens = option.response_tokens.as_ref();
+        out.push(ResponseItem {
+            location: location.clone(),
+            token: option.event_token.clone(),
+            kind: NotificationType::Display,
+            activity: token_text(tokens, "activity.id"),
+            activity_name: token_text(tokens, "activity.name"),
+            experience: token_text(tokens, "experience.id"),
+            experience_name: token_text(tokens, "experience.name"),
+        });
+    }
+}
+
+fn metric_items(location: &Location, metrics: Option<&Vec<Metric>>, out: &mut Vec<ResponseItem>) {
+    for metric in metrics
+        .into_iter()
+        .flatten()
+        .filter(|m| m.metric_type.as_deref() == Some("click"))
+    {
+        let tnta = metric
+            .analytics
+            .as_ref()
+            .and_then(|a| a.payload.as_ref())
+            .and_then(|p| p.tnta.clone());
+        let (activity, experience) = tnta
+            .as_deref()
+            .and_then(|t| t.split(',').next())
+            .map(|first| {
+                let mut parts = first.split(['|', ':']);
+                (
+                    parts.next().map(str::to_string),
+                    parts.next().map(str::to_string),
+                )
+            })
+            .unwrap_or((None, None));
+        out.push(ResponseItem {
+            location: location.clone(),
+            token: metric.event_token.clone(),
+            kind: NotificationType::Click,
+            activity,
+            activity_name: None,
+            experience,
+            experience_name: None,
+        });
+    }
+}
+
+/// The `response` event for the answer to `request` (made in `mode`, in session `session_id`).
+pub fn response_event(
+    mode: Mode,
+    request: &DeliveryRequest,
+    session_id: &str,
+    response: &DeliveryResponse,
+) -> Event {
+    let visitor = response
+        .id
+        .clone()
+        .or_else(|| request.id.clone())
+        .unwrap_or_default();
+    let context = request.context.as_ref();
+    let mut items = Vec::new();
+    let sections = [
+        (response
+            .execute
+            .as_ref()
+            .map(|e| (e.page_load.as_ref(), e.mboxes.as_ref(), None, None))),
+        (response.prefetch.as_ref().map(|p| {
+            (
+                p.page_load.as_ref(),
+                p.mboxes.as_ref(),
+                p.views.as_ref(),
+                p.metrics.as_ref(),
+            )
+        })),
+    ];
+    for (page_load, mboxes, views, page_metrics) in sections.into_iter().flatten() {
+        if let Some(p) = page_load {
+            let loc = Location::PageLoad {
+                state: p.state.clone(),
+            };
+            option_items(&loc, p.options.as_ref(), &mut items);
+            metric_items(&loc, p.metrics.as_ref(), &mut items);
+        }
+        for m in mboxes.into_iter().flatten() {
+            let loc = Location::Mbox {
+                name: m.name.clone().unwrap_or_default(),
+                state: m.state.clone(),
+            };
+            option_items(&loc, m.options.as_ref(), &mut items);
+            metric_items(&loc, m.metrics.as_ref(), &mut items);
+        }
+        for v in views.into_iter().flatten() {
+            let loc = Location::View {
+                name: v.name.clone().unwrap_or_default(),
+                key: v.key.clone(),
+                state: v.state.clone(),
+            };
+            option_items(&loc, v.options.as_ref(), &mut items);
+            metric_items(&loc, v.metrics.as_ref(), &mut items);
+        }
+        metric_items(&Location::Page, page_metrics, &mut items);
+    }
+    Event::Response {
+        mode: mode.as_str().into(),
+        visitor,
+        session_id: session_id.to_string(),
+        at: super::now_ms(),
+        items,
+        user_agent: context.and_then(|c| c.user_agent.clone()),
+        beacon: context.and_then(|c| c.beacon).unwrap_or(false),
+    }
+}

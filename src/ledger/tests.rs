@@ -1,0 +1,458 @@
+use super::lint::{expected_counts, lint, lint_notification};
+use super::*;
+use crate::delivery::{
+    DeliveryRequest, DeliveryResponse, Mode, Notification, NotificationMbox, NotificationView,
+};
+use serde_json::json;
+
+fn visitor(tnt: &str) -> VisitorId {
+    VisitorId {
+        tnt_id: Some(tnt.into()),
+        ..Default::default()
+    }
+}
+
+fn display(tnt: &str, mbox: &str, token: &str) -> NewNotification {
+    NewNotification {
+        kind: NotificationType::Display,
+        visitor: visitor(tnt),
+        session_id: "s1".into(),
+        location: Location::Mbox {
+            name: mbox.into(),
+            state: Some("state".into()),
+        },
+        tokens: vec![token.into()],
+    }
+}
+
+fn open_temp() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("j.jsonl")).unwrap();
+    (dir, ledger)
+}
+
+#[test]
+fn queuing_is_idempotent_until_a_new_impression_is_asked_for() {
+    let (_dir, mut ledger) = open_temp();
+    let first = ledger.queue(display("t1", "m", "tok"), false).unwrap();
+    assert!(matches!(first, Queued::New(_)));
+    assert_eq!(
+        ledger.queue(display("t1", "m", "tok"), false).unwrap(),
+        Queued::Pending(first.id().to_string())
+    );
+    ledger
+        .record(vec![Event::Acked {
+            id: first.id().into(),
+            at: 1,
+        }])
+        .unwrap();
+    assert_eq!(
+        ledger.queue(display("t1", "m", "tok"), false).unwrap(),
+        Queued::AlreadyAcked(first.id().to_string())
+    );
+    let again = ledger.queue(display("t1", "m", "tok"), true).unwrap();
+    assert!(matches!(again, Queued::New(ref id) if id != first.id()));
+    assert_ne!(
+        ledger.entry(again.id()).unwrap().impression_id,
+        ledger.entry(first.id()).unwrap().impression_id
+    );
+    assert!(
+        matches!(
+            ledger.queue(display("t2", "m", "tok"), false).unwrap(),
+            Queued::New(_)
+        ),
+        "another visitor is another notification"
+    );
+}
+
+#[test]
+fn every_state_change_is_replayed_from_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let ids: Vec<String> = {
+        let mut ledger = Ledger::open(&path).unwrap();
+        let ids: Vec<String> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|t| {
+                ledger
+                    .queue(display("t", "m", t), false)
+                    .unwrap()
+                    .id()
+                    .to_string()
+            })
+            .collect();
+        ledger
+            .record(vec![
+                Event::Sent {
+                    id: ids[0].clone(),
+                    attempt: 1,
+                    at: 1,
+                },
+                Event::Acked {
+                    id: ids[0].clone(),
+                    at: 2,
+                },
+            ])
+            .unwrap();
+        ledger
+            .record(vec![Event::Sent {
+                id: ids[1].clone(),
+                attempt: 1,
+                at: 1,
+            }])
+            .unwrap();
+        ledger
+            .record(vec![Event::Failed {
+                id: ids[2].clone(),
+                reason: "503".into(),
+                retryable: true,
+                at: 3,
+            }])
+            .unwrap();
+        ledger
+            .record(vec![Event::Failed {
+                id: ids[3].clone(),
+                reason: "400 bad token".into(),
+                retryable: false,
+                at: 3,
+            }])
+            .unwrap();
+        ids
+    };
+    let ledger = Ledger::open(&path).unwrap();
+    assert!(matches!(
+        ledger.entry(&ids[0]).unwrap().state,
+        State::Acked { at: 2 }
+    ));
+    assert_eq!(ledger.entry(&ids[1]).unwrap().state, State::Sent);
+    assert_eq!(ledger.entry(&ids[1]).unwrap().attempts, 1);
+    assert!(ledger.entry(&ids[2]).unwrap().is_pending());
+    assert!(!ledger.entry(&ids[3]).unwrap().is_pending());
+    let pending: Vec<&str> = ledger.pending().iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(pending, vec![ids[1].as_str(), ids[2].as_str()]);
+    // An ack is final: a late failure does not make it pending again.
+    let mut ledger = ledger;
+    ledger
+        .record(vec![Event::Failed {
+            id: ids[0].clone(),
+            reason: "late".into(),
+            retryable: true,
+            at: 9,
+        }])
+        .unwrap();
+    assert!(!ledger.entry(&ids[0]).unwrap().is_pending());
+}
+
+#[test]
+fn a_torn_last_line_at_any_offset_loses_nothing_and_resends_nothing_acked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let (acked, pending, last) = {
+        let mut ledger = Ledger::open(&path).unwrap();
+        let acked = ledger
+            .queue(display("t", "m", "a"), false)
+            .unwrap()
+            .id()
+            .to_string();
+        ledger
+            .record(vec![Event::Acked {
+                id: acked.clone(),
+                at: 1,
+            }])
+            .unwrap();
+        let pending = ledger
+            .queue(display("t", "m", "b"), false)
+            .unwrap()
+            .id()
+            .to_string();
+        let last = ledger
+            .queue(display("t", "m", "c"), false)
+            .unwrap()
+            .id()
+            .to_string();
+        ledger
+            .record(vec![Event::Acked {
+                id: last.clone(),
+                at: 2,
+            }])
+            .unwrap();
+        (acked, pending, last)
+    };
+    let full = std::fs::read(&path).unwrap();
+    let last_line_start = full[..full.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    for cut in last_line_start..full.len() {
+        std::fs::write(&path, &full[..cut]).unwrap();
+        let ledger = Ledger::open(&path).unwrap();
+        let torn = cut - last_line_start;
+        assert_eq!(
+            ledger.torn_bytes(),
+            (torn > 0).then_some(torn),
+            "cut at {cut}"
+        );
+        assert!(
+            !ledger.entry(&acked).unwrap().is_pending(),
+            "cut at {cut}: an acked notification would be resent"
+        );
+        assert!(
+            ledger.entry(&pending).unwrap().is_pending(),
+            "cut at {cut}: a pending notification was lost"
+        );
+        // The last line was the ack of `last`: without it, `last` is pending again (same ids).
+        assert!(ledger.entry(&last).unwrap().is_pending(), "cut at {cut}");
+        drop(ledger);
+        let reopened = std::fs::read(&path).unwrap();
+        assert_eq!(
+            reopened,
+            full[..last_line_start],
+            "cut at {cut}: the torn bytes are removed"
+        );
+    }
+    std::fs::write(&path, &full).unwrap();
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(ledger.torn_bytes(), None);
+    assert!(!ledger.entry(&last).unwrap().is_pending());
+}
+
+#[test]
+fn a_corrupt_middle_line_is_an_error_not_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    std::fs::write(&path, "{\"event\":\"acked\",\"id\":\"x\",\"at\":1}\nnot json\n{\"event\":\"acked\",\"id\":\"y\",\"at\":1}\n").unwrap();
+    let err = Ledger::open(&path).err().expect("corrupt journal");
+    assert!(err.to_string().contains("line 2"), "{err}");
+}
+
+fn prefetch_response(tnt: &str, tokens: &[(&str, &str)]) -> DeliveryResponse {
+    let mboxes: Vec<_> = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, (mbox, token))| {
+            json!({"index": i + 1, "name": mbox, "state": "st", "options": [{"type": "html", "content": "x", "eventToken": token,
+                "responseTokens": {"activity.id": 7, "activity.name": "Spring hero", "experience.id": 1, "experience.name": "B"}}],
+                "metrics": [{"type": "click", "selector": "#cta", "eventToken": format!("click-{token}"), "analytics": {"payload": {"pe": "tnt", "tnta": "7:1:0|32767"}}}]})
+        })
+        .collect();
+    serde_json::from_value(
+        json!({"status": 200, "id": {"tntId": tnt}, "prefetch": {"mboxes": mboxes}}),
+    )
+    .unwrap()
+}
+
+fn record_response(
+    ledger: &mut Ledger,
+    mode: Mode,
+    tnt: &str,
+    session: &str,
+    ua: &str,
+    response: &DeliveryResponse,
+) {
+    let request: DeliveryRequest = serde_json::from_value(json!({"id": {"tntId": tnt}, "context": {"channel": "web", "userAgent": ua, "beacon": false}})).unwrap();
+    ledger
+        .record(vec![record::response_event(
+            mode, &request, session, response,
+        )])
+        .unwrap();
+}
+
+const BROWSER: &str = crate::delivery::DEFAULT_USER_AGENT;
+
+fn rules(findings: &[lint::Finding]) -> Vec<&'static str> {
+    let mut r: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+#[test]
+fn lint_prefetched_never_notified_and_bot_user_agent() {
+    let (_dir, mut ledger) = open_temp();
+    record_response(
+        &mut ledger,
+        Mode::Prefetch,
+        "t1",
+        "s1",
+        "python-requests/2.31",
+        &prefetch_response("t1", &[("product-recs", "tok")]),
+    );
+    let findings = lint(&ledger, now_ms());
+    assert_eq!(
+        rules(&findings),
+        vec!["bot-user-agent", "prefetched-not-notified"]
+    );
+    assert!(findings
+        .iter()
+        .any(|f| f.message.contains("product-recs") && f.message.contains("Spring hero")));
+    ledger
+        .queue(display("t1", "product-recs", "tok"), false)
+        .unwrap();
+    assert_eq!(rules(&lint(&ledger, now_ms())), vec!["bot-user-agent"]);
+}
+
+#[test]
+fn lint_execute_also_notified_and_display_without_state() {
+    let (_dir, mut ledger) = open_temp();
+    let executed: DeliveryResponse =
+        serde_json::from_value(json!({"id": {"tntId": "t1"}, "execute": {"mboxes": [
+        {"index": 1, "name": "home-hero", "options": [{"type": "html", "content": "x"}]}]}}))
+        .unwrap();
+    record_response(&mut ledger, Mode::Execute, "t1", "s1", BROWSER, &executed);
+    let mut n = display("t1", "home-hero", "tok");
+    n.location = Location::Mbox {
+        name: "home-hero".into(),
+        state: None,
+    };
+    ledger.queue(n, false).unwrap();
+    assert_eq!(
+        rules(&lint(&ledger, now_ms())),
+        vec!["display-without-state", "execute-also-notified"]
+    );
+}
+
+#[test]
+fn lint_tokens_from_another_visitor_an_older_response_and_another_session() {
+    let (_dir, mut ledger) = open_temp();
+    record_response(
+        &mut ledger,
+        Mode::Prefetch,
+        "t1",
+        "s1",
+        BROWSER,
+        &prefetch_response("t1", &[("m", "old")]),
+    );
+    record_response(
+        &mut ledger,
+        Mode::Prefetch,
+        "t1",
+        "s1",
+        BROWSER,
+        &prefetch_response("t1", &[("m", "new")]),
+    );
+    ledger.queue(display("t1", "m", "old"), false).unwrap();
+    assert!(rules(&lint(&ledger, now_ms())).contains(&"token-from-older-response"));
+    ledger.queue(display("t2", "m", "new"), false).unwrap();
+    assert!(rules(&lint(&ledger, now_ms())).contains(&"token-from-another-visitor"));
+    let mut other_session = display("t1", "m", "new");
+    other_session.session_id = "s2".into();
+    ledger.queue(other_session, false).unwrap();
+    assert!(rules(&lint(&ledger, now_ms())).contains(&"session-changed"));
+}
+
+#[test]
+fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
+    let (_dir, mut ledger) = open_temp();
+    let request: DeliveryRequest = serde_json::from_value(
+        json!({"context": {"channel": "web", "userAgent": BROWSER, "beacon": true}}),
+    )
+    .unwrap();
+    ledger
+        .record(vec![record::response_event(
+            Mode::Prefetch,
+            &request,
+            "s1",
+            &prefetch_response("t1", &[("m", "tok")]),
+        )])
+        .unwrap();
+    ledger.queue(display("t1", "m", "tok"), false).unwrap();
+    ledger.queue(display("t1", "m", "tok"), true).unwrap();
+    let findings = lint(&ledger, now_ms());
+    assert!(rules(&findings).contains(&"beacon"));
+    assert!(rules(&findings).contains(&"token-notified-twice"));
+    assert!(rules(&lint(&ledger, now_ms() - 10 * 60_000)).contains(&"timestamp-in-future"));
+    let session_start = match &ledger.responses()[0] {
+        Event::Response { at, .. } => *at,
+        _ => unreachable!(),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    ledger
+        .record(vec![Event::Queued {
+            id,
+            impression_id: "imp".into(),
+            kind: NotificationType::Click,
+            timestamp: session_start - 2 * crate::client::SESSION_IDLE_MS,
+            visitor: visitor("t1"),
+            session_id: "s1".into(),
+            location: Location::Page,
+            tokens: vec!["click-tok".into()],
+            at: now_ms(),
+        }])
+        .unwrap();
+    assert!(rules(&lint(&ledger, now_ms())).contains(&"timestamp-before-session"));
+    let both = Notification {
+        id: Some("n".into()),
+        mbox: Some(NotificationMbox {
+            name: Some("m".into()),
+            ..Default::default()
+        }),
+        view: Some(NotificationView {
+            name: Some("v".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert_eq!(rules(&lint_notification(&both)), vec!["mbox-and-view"]);
+}
+
+#[test]
+fn expected_counts_follow_acks_and_executes() {
+    let (_dir, mut ledger) = open_temp();
+    record_response(
+        &mut ledger,
+        Mode::Prefetch,
+        "t1",
+        "s1",
+        BROWSER,
+        &prefetch_response("t1", &[("m", "tok")]),
+    );
+    let id = ledger
+        .queue(display("t1", "m", "tok"), false)
+        .unwrap()
+        .id()
+        .to_string();
+    assert!(
+        expected_counts(&ledger).is_empty(),
+        "nothing is counted before the ack"
+    );
+    ledger.record(vec![Event::Acked { id, at: 1 }]).unwrap();
+    let mut click = display("t1", "m", "click-tok");
+    click.kind = NotificationType::Click;
+    let click_id = ledger.queue(click, false).unwrap().id().to_string();
+    ledger
+        .record(vec![Event::Acked {
+            id: click_id,
+            at: 2,
+        }])
+        .unwrap();
+    let counts = expected_counts(&ledger);
+    assert_eq!(counts.len(), 1);
+    assert_eq!(
+        (
+            counts[0].activity.as_str(),
+            counts[0].experience.as_str(),
+            counts[0].impressions,
+            counts[0].clicks
+        ),
+        ("7", "1", 1, 1)
+    );
+    assert_eq!(counts[0].activity_name.as_deref(), Some("Spring hero"));
+}
+
+#[test]
+fn retry_delays_grow_and_stay_capped() {
+    let policy = deliver::RetryPolicy::default();
+    for attempt in 2..12 {
+        let d = policy.delay(attempt);
+        assert!(
+            d <= policy.max_delay.mul_f64(1.5),
+            "attempt {attempt}: {d:?}"
+        );
+        assert!(d >= policy.base_delay.mul_f64(0.5));
+    }
+    assert!(
+        policy.delay(8) > policy.delay(2),
+        "the wait grows with the attempt"
+    );
+}
