@@ -1,7 +1,9 @@
 //! mboxscope: prefetch, inspect and notify Adobe Target activities, and count what Target counts.
 
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod decisioning;
 pub mod delivery;
+pub mod emulator;
 pub mod ledger;

@@ -24,12 +24,18 @@ pub struct Failure {
 impl Failure {
     /// An input or usage error (exit 2).
     pub fn usage(message: impl std::fmt::Display) -> Self {
-        Failure { code: EXIT_USAGE, message: message.to_string() }
+        Failure {
+            code: EXIT_USAGE,
+            message: message.to_string(),
+        }
     }
 
     /// A Target or HTTP error (exit 3).
     pub fn target(message: impl std::fmt::Display) -> Self {
-        Failure { code: EXIT_TARGET, message: message.to_string() }
+        Failure {
+            code: EXIT_TARGET,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -138,7 +144,11 @@ impl TargetArgs {
         self.data_dir
             .clone()
             .or_else(config::default_data_dir)
-            .ok_or_else(|| Failure::usage("no data directory could be found for this user; pass --data-dir DIR"))
+            .ok_or_else(|| {
+                Failure::usage(
+                    "no data directory could be found for this user; pass --data-dir DIR",
+                )
+            })
     }
 
     /// The effective profile: profile file < environment < flags.
@@ -152,12 +162,17 @@ impl TargetArgs {
             }
         };
         let env = Profile::from_env().map_err(Failure::usage)?;
-        config::resolve(&file, self.profile.as_deref(), env, self.as_profile()).map_err(Failure::usage)
+        config::resolve(&file, self.profile.as_deref(), env, self.as_profile())
+            .map_err(Failure::usage)
     }
 
     /// The visitor ids the flags name.
     pub fn visitor_id(&self) -> Result<VisitorId, Failure> {
-        let customer_ids = self.customer_ids.iter().map(|c| parse_customer_id(c)).collect::<Result<Vec<_>, _>>()?;
+        let customer_ids = self
+            .customer_ids
+            .iter()
+            .map(|c| parse_customer_id(c))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(VisitorId {
             tnt_id: self.tnt_id.clone(),
             marketing_cloud_visitor_id: self.mcid.clone(),
@@ -172,7 +187,11 @@ impl TargetArgs {
         let server = match (&profile.server, &profile.client_code) {
             (Some(server), _) => Server::from_flag(server),
             (None, Some(code)) => Server::ClientCode(code.clone()),
-            (None, None) => return Err(Failure::usage("no target: give --server URL or --client CODE (or a --profile)")),
+            (None, None) => {
+                return Err(Failure::usage(
+                    "no target: give --server URL or --client CODE (or a --profile)",
+                ))
+            }
         };
         let mut settings = ClientSettings::new(server);
         settings.client_code = profile.client_code.clone();
@@ -194,10 +213,27 @@ impl TargetArgs {
         Ok(client)
     }
 
+    /// The ledger of the target `client` talks to.
+    pub fn ledger(&self, client: &TargetClient) -> Result<crate::ledger::Ledger, Failure> {
+        let settings = client.settings();
+        let path = crate::ledger::journal_path(
+            &self.data_dir()?,
+            settings.client_code.as_deref(),
+            &settings.server.describe(),
+        );
+        let ledger = crate::ledger::Ledger::open(&path).map_err(Failure::usage)?;
+        if let Some(bytes) = ledger.torn_bytes() {
+            eprintln!("mboxscope: {}: a torn last line ({bytes} bytes, from an interrupted write) was ignored", path.display());
+        }
+        Ok(ledger)
+    }
+
     /// The request parts common to every prefetch/execute.
     pub fn request_spec(&self, profile: &Profile, mode: Mode) -> Result<RequestSpec, Failure> {
         let qa_mode = match &self.qa_url {
-            Some(url) => Some(qa_mode_from_url(url).map_err(|e| Failure::usage(format!("--qa-url: {e}")))?),
+            Some(url) => {
+                Some(qa_mode_from_url(url).map_err(|e| Failure::usage(format!("--qa-url: {e}")))?)
+            }
             None => None,
         };
         Ok(RequestSpec {
@@ -245,7 +281,10 @@ impl LocationArgs {
         spec.mboxes = self
             .mboxes
             .iter()
-            .map(|m| m.parse::<MboxSpec>().map_err(|e| Failure::usage(format!("--mbox {e}"))))
+            .map(|m| {
+                m.parse::<MboxSpec>()
+                    .map_err(|e| Failure::usage(format!("--mbox {e}")))
+            })
             .collect::<Result<_, _>>()?;
         spec.views = self.views.clone();
         spec.all_views = self.all_views;
@@ -261,10 +300,16 @@ impl LocationArgs {
 
 /// Parses `CODE=ID[:STATE]`.
 pub fn parse_customer_id(text: &str) -> Result<CustomerId, Failure> {
-    let bad = || Failure::usage(format!("--customer-id {text:?}: expected CODE=ID[:authenticated|logged_out|unknown]"));
+    let bad = || {
+        Failure::usage(format!(
+            "--customer-id {text:?}: expected CODE=ID[:authenticated|logged_out|unknown]"
+        ))
+    };
     let (code, rest) = text.split_once('=').ok_or_else(bad)?;
     let (id, state) = match rest.rsplit_once(':') {
-        Some((id, state)) if matches!(state, "authenticated" | "logged_out" | "unknown") => (id, Some(state)),
+        Some((id, state)) if matches!(state, "authenticated" | "logged_out" | "unknown") => {
+            (id, Some(state))
+        }
         _ => (rest, None),
     };
     if code.is_empty() || id.is_empty() {
@@ -281,8 +326,14 @@ pub fn parse_customer_id(text: &str) -> Result<CustomerId, Failure> {
 /// Checks a sessionId as Target does: 1–128 printable characters, no space, `?` or `/`.
 pub fn validate_session_id(session: &str) -> Result<(), Failure> {
     let ok = (1..=128).contains(&session.chars().count())
-        && session.chars().all(|c| c.is_ascii_graphic() && c != '?' && c != '/');
-    ok.then_some(()).ok_or_else(|| Failure::usage(format!("--session-id {session:?}: 1–128 printable characters without space, ? or /")))
+        && session
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '?' && c != '/');
+    ok.then_some(()).ok_or_else(|| {
+        Failure::usage(format!(
+            "--session-id {session:?}: 1–128 printable characters without space, ? or /"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -292,7 +343,14 @@ mod tests {
     #[test]
     fn customer_ids_parse_with_optional_state() {
         let c = parse_customer_id("crm=42:authenticated").unwrap();
-        assert_eq!((c.integration_code.as_str(), c.id.as_str(), c.authenticated_state.as_deref()), ("crm", "42", Some("authenticated")));
+        assert_eq!(
+            (
+                c.integration_code.as_str(),
+                c.id.as_str(),
+                c.authenticated_state.as_deref()
+            ),
+            ("crm", "42", Some("authenticated"))
+        );
         let c = parse_customer_id("crm=a:b").unwrap();
         assert_eq!((c.id.as_str(), c.authenticated_state), ("a:b", None));
         assert!(parse_customer_id("crm").is_err());

@@ -2,7 +2,6 @@
 
 use super::common::{Failure, TargetArgs, EXIT_UNACKED};
 use crate::client::cookies::parse_target_cookie;
-use crate::client::Visitor;
 use crate::delivery::*;
 use clap::Args;
 use serde_json::Value;
@@ -23,9 +22,16 @@ pub struct NotifyArgs {
     /// display (default) or click.
     #[arg(long = "type", default_value = "display")]
     pub kind: NotificationType,
-    /// A saved `mboxscope prefetch` output: notify all its options (display) or metrics (click).
+    /// A saved `mboxscope prefetch` output: notify all its options (display) or click metrics
+    /// (click). Repeatable: one visitor per file.
     #[arg(long)]
-    pub from: Option<PathBuf>,
+    pub from: Vec<PathBuf>,
+    /// Also send everything still pending in the journal.
+    #[arg(long)]
+    pub resume: bool,
+    /// Send a new impression even when the same notification was already acknowledged.
+    #[arg(long)]
+    pub again: bool,
 }
 
 /// A saved prefetch: its response and the visitor and session it was made for.
@@ -37,68 +43,39 @@ pub struct SavedPrefetch {
 
 /// Reads a `prefetch` output (or a bare DeliveryResponse) from `path`.
 pub fn read_saved_prefetch(path: &PathBuf) -> Result<SavedPrefetch, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     let value: Value = serde_json::from_slice(&bytes)
         .map_err(|e| Failure::usage(format!("{}: not JSON: {e}", path.display())))?;
-    let response_json = value.get("response").cloned().unwrap_or_else(|| value.clone());
+    let response_json = value
+        .get("response")
+        .cloned()
+        .unwrap_or_else(|| value.clone());
     let response: DeliveryResponse = serde_json::from_value(response_json)
         .map_err(|e| Failure::usage(format!("{}: not a prefetch response: {e}", path.display())))?;
-    let cookie = value.pointer("/target_cookie/value").and_then(Value::as_str);
-    let session_id = cookie.and_then(|c| parse_target_cookie(c, crate::decisioning::engine::now_ms() / 1000).session_id);
+    let cookie = value
+        .pointer("/target_cookie/value")
+        .and_then(Value::as_str);
+    let session_id = cookie.and_then(|c| {
+        parse_target_cookie(c, crate::decisioning::engine::now_ms() / 1000).session_id
+    });
     let visitor = response.id.clone();
-    Ok(SavedPrefetch { response, visitor, session_id })
-}
-
-/// What `notify` should send, from its flags.
-pub fn notifiables(args: &NotifyArgs) -> Result<(Vec<Notifiable>, Option<SavedPrefetch>), Failure> {
-    match (&args.from, &args.mbox) {
-        (Some(path), _) => {
-            let saved = read_saved_prefetch(path)?;
-            let list = match args.kind {
-                NotificationType::Display => displays_for(&saved.response),
-                NotificationType::Click => clicks_for(&saved.response),
-            };
-            if list.is_empty() {
-                return Err(Failure::usage(format!(
-                    "{}: nothing to notify (no prefetched option with an eventToken{})",
-                    path.display(),
-                    if args.kind == NotificationType::Click { ", no click metric" } else { "" }
-                )));
-            }
-            Ok((list, Some(saved)))
-        }
-        (None, Some(mbox)) => {
-            if args.tokens.is_empty() {
-                return Err(Failure::usage("--mbox needs at least one --token"));
-            }
-            let location = Location::Mbox { name: mbox.clone(), state: args.state.clone() };
-            Ok((vec![Notifiable { kind: args.kind, location, tokens: args.tokens.clone() }], None))
-        }
-        (None, None) => Err(Failure::usage("give --mbox NAME --token T [--state S], or --from FILE")),
-    }
-}
-
-/// Points the client at the visitor and session of a saved prefetch.
-pub fn adopt_visitor(client: &crate::client::TargetClient, saved: &SavedPrefetch, target: &TargetArgs) {
-    let mut visitor: Visitor = client.visitor();
-    if target.session_id.is_none() {
-        if let Some(session) = &saved.session_id {
-            visitor.session_id = session.clone();
-        }
-    }
-    if target.tnt_id.is_none() {
-        if let Some(tnt) = saved.visitor.as_ref().and_then(|v| v.tnt_id.clone()) {
-            visitor.tnt_id = Some(tnt);
-        }
-    }
-    client.set_visitor(visitor);
+    Ok(SavedPrefetch {
+        response,
+        visitor,
+        session_id,
+    })
 }
 
 /// Prints the outcome summary; the exit code says whether all were acknowledged.
 pub fn report_acks(sent: &[String], acked: &[String]) -> Result<(), Failure> {
     let missing: Vec<&String> = sent.iter().filter(|id| !acked.contains(id)).collect();
     if missing.is_empty() {
-        eprintln!("{} of {} notifications acknowledged", sent.len(), sent.len());
+        eprintln!(
+            "{} of {} notifications acknowledged",
+            sent.len(),
+            sent.len()
+        );
         Ok(())
     } else {
         Err(Failure {
@@ -107,8 +84,148 @@ pub fn report_acks(sent: &[String], acked: &[String]) -> Result<(), Failure> {
                 "{} of {} notifications acknowledged; not acknowledged: {}",
                 sent.len() - missing.len(),
                 sent.len(),
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
+}
+
+/// Queues what the flags name in the ledger and sends everything pending among it.
+pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> {
+    let profile = target.resolve()?;
+    let client = target.client(&profile)?;
+    let mut ledger = target.ledger(&client)?;
+    let mut to_send: Vec<String> = Vec::new();
+    let mut already: Vec<String> = Vec::new();
+    if !args.resume || args.mbox.is_some() || !args.from.is_empty() {
+        for (notifiable, visitor, session) in collect(target, args, &client)? {
+            let queued = ledger
+                .queue(
+                    crate::ledger::NewNotification {
+                        kind: notifiable.kind,
+                        visitor,
+                        session_id: session,
+                        location: notifiable.location,
+                        tokens: notifiable.tokens,
+                    },
+                    args.again,
+                )
+                .map_err(Failure::usage)?;
+            match queued {
+                crate::ledger::Queued::AlreadyAcked(id) => already.push(id),
+                other => to_send.push(other.id().to_string()),
+            }
+        }
+    }
+    if args.resume {
+        let pending: Vec<String> = ledger
+            .pending()
+            .iter()
+            .map(|e| e.id.clone())
+            .filter(|id| !to_send.contains(id))
+            .collect();
+        to_send.extend(pending);
+    }
+    if !already.is_empty() {
+        eprintln!(
+            "mboxscope: {} notification(s) already acknowledged, not sent again (--again sends a new impression)",
+            already.len()
+        );
+    }
+    if to_send.is_empty() {
+        if already.is_empty() {
+            eprintln!("nothing pending");
+        }
+        return Ok(());
+    }
+    let report =
+        crate::ledger::deliver::deliver(&mut ledger, &client, &to_send, &Default::default())
+            .await
+            .map_err(Failure::usage)?;
+    let summary = serde_json::json!({
+        "reply": report.exchanges.last().map(|e| e.sdk_result()),
+        "sent": to_send,
+        "acknowledged": report.acked,
+        "not_acknowledged": report.pending.iter().chain(&report.rejected).map(|(id, reason)| serde_json::json!({"id": id, "reason": reason})).collect::<Vec<_>>(),
+        "already_acknowledged": already,
+        "journal": ledger.path(),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).unwrap_or_default()
+    );
+    if let Some((_, reason)) = report.rejected.first() {
+        eprintln!("mboxscope: rejected: {reason}");
+    }
+    report_acks(&to_send, &report.acked)
+}
+
+/// Each notifiable with the visitor and session it belongs to.
+fn collect(
+    target: &TargetArgs,
+    args: &NotifyArgs,
+    client: &crate::client::TargetClient,
+) -> Result<Vec<(Notifiable, VisitorId, String)>, Failure> {
+    let mut out = Vec::new();
+    if let Some(mbox) = &args.mbox {
+        if args.tokens.is_empty() {
+            return Err(Failure::usage("--mbox needs at least one --token"));
+        }
+        let visitor = target.visitor_id()?;
+        let location = Location::Mbox {
+            name: mbox.clone(),
+            state: args.state.clone(),
+        };
+        let notifiable = Notifiable {
+            kind: args.kind,
+            location,
+            tokens: args.tokens.clone(),
+        };
+        out.push((notifiable, visitor, client.visitor().session_id));
+        return Ok(out);
+    }
+    if args.from.is_empty() && !args.resume {
+        return Err(Failure::usage(
+            "give --mbox NAME --token T [--state S], --from FILE, or --resume",
+        ));
+    }
+    for path in &args.from {
+        let saved = read_saved_prefetch(path)?;
+        let list = match args.kind {
+            NotificationType::Display => displays_for(&saved.response),
+            NotificationType::Click => clicks_for(&saved.response),
+        };
+        if list.is_empty() {
+            return Err(Failure::usage(format!(
+                "{}: nothing to notify (no prefetched {} with an eventToken)",
+                path.display(),
+                if args.kind == NotificationType::Click {
+                    "click metric"
+                } else {
+                    "option"
+                }
+            )));
+        }
+        let visitor = target
+            .tnt_id
+            .as_ref()
+            .map(|_| target.visitor_id())
+            .transpose()?
+            .or_else(|| saved.visitor.clone())
+            .unwrap_or_default();
+        let session = target
+            .session_id
+            .clone()
+            .or_else(|| saved.session_id.clone())
+            .unwrap_or_else(|| client.visitor().session_id);
+        out.extend(
+            list.into_iter()
+                .map(|n| (n, visitor.clone(), session.clone())),
+        );
+    }
+    Ok(out)
 }

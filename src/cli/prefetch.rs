@@ -6,17 +6,29 @@ use crate::delivery::Mode;
 /// Runs a prefetch or execute and prints the SDK-style result as JSON.
 pub async fn run(target: &TargetArgs, locations: &LocationArgs, mode: Mode) -> Result<(), Failure> {
     if locations.is_empty() {
-        return Err(Failure::usage("nothing to ask for: give --mbox NAME, --view NAME, --all-views or --page-load"));
+        return Err(Failure::usage(
+            "nothing to ask for: give --mbox NAME, --view NAME, --all-views or --page-load",
+        ));
     }
     if mode == Mode::Execute && (!locations.views.is_empty() || locations.all_views) {
-        return Err(Failure::usage("views can only be prefetched (Target has no execute for views)"));
+        return Err(Failure::usage(
+            "views can only be prefetched (Target has no execute for views)",
+        ));
     }
     let profile = target.resolve()?;
     let client = target.client(&profile)?;
     let mut spec = target.request_spec(&profile, mode)?;
     locations.apply(&mut spec)?;
     let request = spec.build(uuid::Uuid::new_v4().to_string());
+    let mut ledger = target.ledger(&client)?;
     let response = client.send(request).await.map_err(Failure::target)?;
+    let event = crate::ledger::record::response_event(
+        mode,
+        &response.request,
+        &response.session_id,
+        &response.response,
+    );
+    ledger.record(vec![event]).map_err(Failure::usage)?;
     let text = serde_json::to_string_pretty(&response.sdk_result()).map_err(Failure::target)?;
     println!("{text}");
     Ok(())

@@ -83,6 +83,8 @@ pub fn new_session_id() -> String {
 #[derive(Debug, Clone)]
 pub struct TargetResponse {
     pub request: DeliveryRequest,
+    /// The sessionId the call was made in.
+    pub session_id: String,
     pub request_url: String,
     pub request_headers: Vec<(String, String)>,
     pub request_body: Vec<u8>,
@@ -357,6 +359,7 @@ impl TargetClient {
         }
         Ok(TargetResponse {
             request,
+            session_id: session_id.clone(),
             request_url: url_text,
             request_headers,
             request_body: body,

@@ -58,6 +58,23 @@ pub struct Decision {
     pub notification_request: Option<DeliveryRequest>,
     pub remote_mboxes: Vec<String>,
     pub remote_views: Vec<String>,
+    /// Every rule that matched, in response order.
+    pub matched: Vec<Matched>,
+}
+
+/// A rule that matched: which location it answered and for which activity and experience.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matched {
+    pub mode: Mode,
+    /// `mbox`, `view` or `pageLoad`.
+    pub kind: &'static str,
+    /// The mbox or view name (the global mbox for pageLoad).
+    pub name: Option<String>,
+    pub index: Option<i64>,
+    pub activity_id: serde_json::Value,
+    pub experience_id: serde_json::Value,
+    /// The click metrics' eventTokens of the rule's consequence.
+    pub click_tokens: Vec<String>,
 }
 
 /// The on-device decisioning engine over one artifact.
@@ -121,6 +138,7 @@ impl Engine {
             response_tokens: geo_response_tokens(artifact, &context.base),
             notifications: Vec::new(),
             seen_display_keys: HashSet::new(),
+            matched: Vec::new(),
         };
         let execute = request
             .execute
@@ -131,6 +149,7 @@ impl Engine {
             .as_ref()
             .map(|p| decider.prefetch(p, frame.as_ref()));
         let notifications = std::mem::take(&mut decider.notifications);
+        let matched = std::mem::take(&mut decider.matched);
         let (remote_mboxes, remote_views) = remote_dependencies(artifact, request);
         let remote = !remote_mboxes.is_empty() || !remote_views.is_empty();
         let mut response = DeliveryResponse {
@@ -170,6 +189,7 @@ impl Engine {
             notification_request,
             remote_mboxes,
             remote_views,
+            matched,
         }
     }
 
@@ -452,6 +472,7 @@ struct Decider<'a> {
     response_tokens: Map<String, Value>,
     notifications: Vec<Notification>,
     seen_display_keys: HashSet<String>,
+    matched: Vec<Matched>,
 }
 
 impl<'a> Decider<'a> {
@@ -697,6 +718,31 @@ impl<'a> Decider<'a> {
             return None;
         }
         let consequence = &rule.consequence;
+        self.matched.push(Matched {
+            mode,
+            kind: match location.kind {
+                Kind::Mbox => "mbox",
+                Kind::View => "view",
+                Kind::PageLoad => "pageLoad",
+            },
+            name: consequence
+                .name
+                .clone()
+                .or_else(|| location.name.map(str::to_string)),
+            index: location.index,
+            activity_id: rule.meta.get("activity.id").cloned().unwrap_or(Value::Null),
+            experience_id: rule
+                .meta
+                .get("experience.id")
+                .cloned()
+                .unwrap_or(Value::Null),
+            click_tokens: consequence
+                .metrics
+                .iter()
+                .filter(|m| m.metric_type.as_deref() == Some("click"))
+                .filter_map(|m| m.event_token.clone())
+                .collect(),
+        });
         let mut outcome = Outcome {
             name: consequence.name.clone(),
             index: location.index,

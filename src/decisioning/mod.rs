@@ -10,4 +10,4 @@ pub mod page;
 pub mod trace;
 
 pub use artifact::{Artifact, ArtifactError};
-pub use engine::{DecideOptions, Decision, Engine};
+pub use engine::{DecideOptions, Decision, Engine, Matched};

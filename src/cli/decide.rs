@@ -1,0 +1,130 @@
+//! `mboxscope decide`: what an artifact decides for a request, offline.
+
+use super::common::{Failure, TargetArgs};
+use crate::decisioning::engine::now_ms;
+use crate::decisioning::{Artifact, DecideOptions, Engine};
+use crate::delivery::{DeliveryRequest, Geo};
+use clap::Args;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Flags of `decide` (`--client`, `--org-id`, `--session-id`, `--location-hint` are the global ones).
+#[derive(Debug, Clone, Args)]
+pub struct DecideArgs {
+    /// The rules artifact (rules.json, or rules.bin with --org-id).
+    #[arg(long)]
+    pub artifact: PathBuf,
+    /// The DeliveryRequest: a file, or - for standard input (the default).
+    #[arg(long)]
+    pub request: Option<String>,
+    /// One DeliveryRequest per line in, one result per line out, streaming.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// The clock, in milliseconds since the epoch.
+    #[arg(long)]
+    pub now: Option<i64>,
+    /// A geo lookup result: {"countryCode","stateCode","city","latitude","longitude"}.
+    #[arg(long)]
+    pub geo: Option<String>,
+}
+
+/// Loads an artifact file into an engine.
+pub fn load_engine(path: &PathBuf, org_id: Option<&str>) -> Result<Engine, Failure> {
+    let started = Instant::now();
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let artifact = Artifact::load(&bytes, org_id)
+        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Engine::new(
+        Arc::new(artifact),
+        &path.display().to_string(),
+        now_ms(),
+        load_ms,
+    ))
+}
+
+/// Runs `decide`.
+pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
+    let engine = load_engine(&args.artifact, target.org_id.as_deref())?;
+    let client = target
+        .client_code
+        .clone()
+        .or_else(|| engine.artifact().client_code().map(str::to_string))
+        .ok_or_else(|| {
+            Failure::usage("the artifact names no client code (meta.clientCode): give --client")
+        })?;
+    let geo = match &args.geo {
+        Some(text) => Some(
+            serde_json::from_str::<Geo>(text).map_err(|e| Failure::usage(format!("--geo: {e}")))?,
+        ),
+        None => None,
+    };
+    let options = |now: i64| DecideOptions {
+        client: client.clone(),
+        now_ms: now,
+        session_id: target.session_id.clone(),
+        geo: geo.clone(),
+        telemetry: false,
+        prefetch_mbox_metrics: false,
+    };
+    let input: Box<dyn BufRead> = match args.request.as_deref() {
+        None | Some("-") => Box::new(std::io::stdin().lock()),
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| Failure::usage(format!("{path}: {e}")))?,
+        )),
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let write_err = |e: std::io::Error| Failure::usage(format!("writing the output: {e}"));
+    if args.jsonl {
+        let mut line = String::new();
+        let mut input = input;
+        loop {
+            line.clear();
+            if input
+                .read_line(&mut line)
+                .map_err(|e| Failure::usage(format!("reading requests: {e}")))?
+                == 0
+            {
+                break;
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            let result = match serde_json::from_str::<DeliveryRequest>(&line) {
+                Ok(request) => {
+                    decide_json(&engine, &request, &options(args.now.unwrap_or_else(now_ms)))
+                }
+                Err(e) => json!({ "error": format!("not a DeliveryRequest: {e}") }),
+            };
+            serde_json::to_writer(&mut out, &result).map_err(|e| write_err(e.into()))?;
+            out.write_all(b"\n").map_err(write_err)?;
+        }
+    } else {
+        let mut text = String::new();
+        let mut input = input;
+        input
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("reading the request: {e}")))?;
+        let request: DeliveryRequest = serde_json::from_str(&text)
+            .map_err(|e| Failure::usage(format!("not a DeliveryRequest: {e}")))?;
+        let result = decide_json(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
+        serde_json::to_writer_pretty(&mut out, &result).map_err(|e| write_err(e.into()))?;
+        out.write_all(b"\n").map_err(write_err)?;
+    }
+    out.flush().map_err(write_err)
+}
+
+/// `{"response": …, "notifications": […]}` for one request.
+pub fn decide_json(engine: &Engine, request: &DeliveryRequest, options: &DecideOptions) -> Value {
+    let decision = engine.decide(request, options);
+    let notifications = decision
+        .notification_request
+        .and_then(|r| r.notifications)
+        .unwrap_or_default();
+    json!({ "response": decision.response, "notifications": notifications })
+}

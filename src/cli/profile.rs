@@ -1,0 +1,78 @@
+//! `mboxscope profile`: save the flags as a named profile, list and show profiles.
+
+use super::common::{Failure, TargetArgs};
+use crate::config::{ConfigFile, Profile};
+use clap::Subcommand;
+
+/// Profile subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProfileCommand {
+    /// Save the given target flags (--client, --org-id, --server, …) as profile NAME.
+    Save { name: String },
+    /// List the profiles.
+    List,
+    /// Show a profile (tokens masked unless --reveal).
+    Show {
+        name: String,
+        #[arg(long)]
+        reveal: bool,
+    },
+}
+
+/// Masks a secret: its first four characters and its length.
+pub fn mask(secret: &str) -> String {
+    let head: String = secret.chars().take(4).collect();
+    format!("{head}… ({} chars, masked)", secret.chars().count())
+}
+
+/// Runs a profile subcommand.
+pub fn run(target: &TargetArgs, command: &ProfileCommand) -> Result<(), Failure> {
+    let path = target.config_path()?;
+    let mut file = ConfigFile::load(&path).map_err(Failure::usage)?;
+    match command {
+        ProfileCommand::Save { name } => {
+            let flags = Profile {
+                client_code: target.client_code.clone(),
+                org_id: target.org_id.clone(),
+                server: target.server.clone(),
+                property_token: target.property_token.clone(),
+                environment_id: target.environment_id,
+                location_hint: target.location_hint.clone(),
+                trace_token: target.trace_token.clone(),
+                timeout_ms: target.timeout_ms,
+                user_agent: target.user_agent.clone(),
+                channel: None,
+                page_url: target.page_url.clone(),
+            };
+            let merged = file
+                .profiles
+                .get(name)
+                .cloned()
+                .unwrap_or_default()
+                .overlay(flags);
+            file.profiles.insert(name.clone(), merged);
+            file.save(&path).map_err(Failure::usage)?;
+            eprintln!("saved profile {name:?} in {}", path.display());
+        }
+        ProfileCommand::List => {
+            for (name, p) in &file.profiles {
+                println!(
+                    "{name}\t{}",
+                    p.client_code
+                        .as_deref()
+                        .or(p.server.as_deref())
+                        .unwrap_or("-")
+                );
+            }
+        }
+        ProfileCommand::Show { name, reveal } => {
+            let mut p = file.profile(name).map_err(Failure::usage)?;
+            if !reveal {
+                p.trace_token = p.trace_token.as_deref().map(mask);
+                p.property_token = p.property_token.as_deref().map(mask);
+            }
+            print!("{}", toml::to_string_pretty(&p).map_err(Failure::usage)?);
+        }
+    }
+    Ok(())
+}

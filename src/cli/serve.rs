@@ -1,0 +1,84 @@
+//! `mboxscope serve`: the local Delivery API emulator.
+
+use super::common::Failure;
+use crate::emulator::http::{serve, Faults, Server};
+use crate::emulator::{Emulator, DEMO_ARTIFACT};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The rules artifact (default: the demo artifact).
+    #[arg(long)]
+    pub artifact: Option<PathBuf>,
+    /// Address to listen on; anything but loopback must be given explicitly.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+    /// Share (0–1) of delivery requests that fail at random: dropped before or after processing, or 503.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Delay every reply by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// No line per request.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Organization id (for a rules.bin artifact).
+    #[arg(long = "artifact-org-id")]
+    pub artifact_org_id: Option<String>,
+}
+
+/// Runs the emulator until Ctrl-C.
+pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(Failure::usage(format!(
+            "--fault-rate {} must be between 0 and 1",
+            args.fault_rate
+        )));
+    }
+    let (bytes, location) = match &args.artifact {
+        Some(path) => (
+            std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?,
+            path.display().to_string(),
+        ),
+        None => (
+            DEMO_ARTIFACT.to_vec(),
+            "assets/demo/rules.json (built in)".to_string(),
+        ),
+    };
+    let org = args.artifact_org_id.as_deref().or(org_id);
+    let emulator = Emulator::new(&bytes, org, &location)
+        .map_err(|e| Failure::usage(format!("{location}: {e}")))?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.addr)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    println!("http://{local}");
+    println!(
+        "mboxscope emulator: client {}, artifact {location}, fault rate {}, latency {} ms; Ctrl-C stops",
+        emulator.client_code(),
+        args.fault_rate,
+        args.latency_ms
+    );
+    let server = Arc::new(Server {
+        emulator: Arc::new(emulator),
+        faults: Faults {
+            rate: args.fault_rate,
+            latency: Duration::from_millis(args.latency_ms),
+        },
+        log: !args.quiet,
+    });
+    serve(listener, server, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    println!("stopped");
+    Ok(())
+}

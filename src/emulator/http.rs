@@ -1,0 +1,217 @@
+//! The emulator's HTTP server (hyper, HTTP/1.1 keep-alive) with injectable faults and latency.
+
+use super::{Emulator, Reply, MAX_BODY_BYTES};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::Rng;
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+/// How the server misbehaves on purpose.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Share (0–1) of delivery requests that fail at random.
+    pub rate: f64,
+    /// Delay before every reply.
+    pub latency: Duration,
+}
+
+/// One injected failure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fault {
+    /// The connection is dropped before the request is processed.
+    DropBefore,
+    /// The request is processed (and counted) but the connection drops before the answer.
+    DropAfter,
+    /// 503 Service Unavailable.
+    Unavailable,
+}
+
+/// The server's shared state.
+pub struct Server {
+    pub emulator: Arc<Emulator>,
+    pub faults: Faults,
+    /// Print a line per request.
+    pub log: bool,
+}
+
+/// A dropped connection (hyper closes it without an answer).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+fn json_response(reply: &Reply) -> Response<Full<Bytes>> {
+    let body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    bytes_response(reply.status, "application/json", body)
+}
+
+fn bytes_response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(value) = content_type.parse() {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+impl Server {
+    fn pick_fault(&self) -> Option<Fault> {
+        if self.faults.rate <= 0.0 {
+            return None;
+        }
+        let mut rng = rand::rng();
+        if rng.random::<f64>() >= self.faults.rate {
+            return None;
+        }
+        Some(match rng.random_range(0..3) {
+            0 => Fault::DropBefore,
+            1 => Fault::DropAfter,
+            _ => Fault::Unavailable,
+        })
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Dropped> {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let query: HashMap<String, String> = request
+            .uri()
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let is_delivery = method == Method::POST && path == "/rest/v1/delivery";
+        let fault = if is_delivery { self.pick_fault() } else { None };
+        if !self.faults.latency.is_zero() {
+            tokio::time::sleep(self.faults.latency).await;
+        }
+        let response = match (fault, &method, path.as_str()) {
+            (Some(Fault::DropBefore), _, _) => {
+                self.log_line(&method, &path, "dropped before processing (fault)", started);
+                return Err(Dropped);
+            }
+            (Some(Fault::Unavailable), _, _) => {
+                json_response(&Reply::error(503, "Service Unavailable (fault injection)"))
+            }
+            (_, &Method::POST, "/rest/v1/delivery") => {
+                let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+                    .collect()
+                    .await
+                {
+                    Ok(collected) => collected.to_bytes(),
+                    Err(e)
+                        if e.downcast_ref::<http_body_util::LengthLimitError>()
+                            .is_some() =>
+                    {
+                        let reply = Reply::error(
+                            413,
+                            format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+                        );
+                        self.log_line(&method, &path, "413", started);
+                        return Ok(json_response(&reply));
+                    }
+                    Err(_) => return Err(Dropped),
+                };
+                let reply = self.emulator.delivery(&query, &body);
+                if fault == Some(Fault::DropAfter) {
+                    self.log_line(
+                        &method,
+                        &path,
+                        &format!("{} processed, then dropped (fault)", reply.status),
+                        started,
+                    );
+                    return Err(Dropped);
+                }
+                json_response(&reply)
+            }
+            (_, &Method::GET, "/report") => json_response(&Reply {
+                status: 200,
+                body: self.emulator.report(),
+            }),
+            (_, &Method::POST, "/report/reset") => {
+                self.emulator.reset();
+                json_response(&Reply {
+                    status: 200,
+                    body: self.emulator.report(),
+                })
+            }
+            (_, &Method::GET, "/rules.json") => {
+                bytes_response(200, "application/json", self.emulator.rules_json().to_vec())
+            }
+            (_, _, "/rest/v1/delivery" | "/report" | "/report/reset" | "/rules.json") => {
+                json_response(&Reply::error(
+                    405,
+                    format!("{method} is not allowed on {path}"),
+                ))
+            }
+            _ => json_response(&Reply::error(404, format!("no such endpoint: {path}"))),
+        };
+        self.log_line(&method, &path, response.status().as_str(), started);
+        Ok(response)
+    }
+
+    fn log_line(&self, method: &Method, path: &str, outcome: &str, started: Instant) {
+        if self.log {
+            println!(
+                "{method} {path} {outcome} {:.2} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let server = server.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| server.clone().handle(req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+/// Binds `addr` and serves in the background; returns the base URL.
+pub async fn spawn(
+    server: Arc<Server>,
+    addr: SocketAddr,
+) -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let handle = tokio::spawn(serve(listener, server, std::future::pending()));
+    Ok((format!("http://{local}"), handle))
+}
