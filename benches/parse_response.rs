@@ -1,1 +1,70 @@
-fn main() {}
+//! Parsing a 1 MB prefetch response into the wire model and building the SDK views (§4).
+//! Reported as throughput (MB/s); the target is at least 300 MB/s.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mboxscope::client::views;
+use mboxscope::delivery::DeliveryResponse;
+use serde_json::json;
+
+/// The same allocator as the binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A real-shaped prefetch response of about `size` bytes: mboxes with html and json options,
+/// response tokens, click metrics and A4T payloads, views with actions, a pageLoad.
+fn prefetch_response(size: usize) -> Vec<u8> {
+    let mut mboxes = Vec::new();
+    let mut i = 0;
+    loop {
+        let option = if i % 2 == 0 {
+            json!({"type": "html", "content": format!("<div class=\"hero\" id=\"m{i}\"><h1>Spring sale {i}</h1><p>{}</p><a id=\"cta\" href=\"/sale\">Shop</a></div>", "Free shipping on every order over fifty dollars. ".repeat(4)),
+                "eventToken": "XoXF6byz+xl/hHDOMv31BWqipfsIHvVzTQxHolz2IpSCnQ9Y9OaLL2gsdrWQTvE54PwSz67rmXWmSnkXpSSS2Q==",
+                "responseTokens": {"activity.id": 312345 + i, "activity.name": "Spring hero", "experience.id": 1, "experience.name": "Experience B", "offer.id": 880101, "option.id": 3, "activity.decisioningMethod": "server-side"}})
+        } else {
+            json!({"type": "json", "content": {"layout": "grid", "items": [{"sku": "SH-100", "title": "Trail runner", "price": 119.0}, {"sku": "SH-200", "title": "City loafer", "price": 89.5}]},
+                "eventToken": "avr5zuTFMrtFi7QuWrscBpNWHtnQtQrJfmRrQugEa2qCnQ9Y9OaLL2gsdrWQTvE54PwSz67rmXWmSnkXpSSS2Q==",
+                "responseTokens": {"activity.id": 312350, "experience.id": 2, "experience.name": "Shoes"}})
+        };
+        mboxes.push(json!({"index": i + 1, "name": format!("mbox-{i}"), "state": "J+W1Fq18hxliDDJonTPfV0S+mzxapAO3d14M43EsM9f12ab",
+            "options": [option],
+            "metrics": [{"type": "click", "selector": "#cta", "eventToken": "6Tx9Vm1vMuTR4Y1rFfDPbZ8=", "analytics": {"payload": {"pe": "tnt", "tnta": "312345:1:0|32767"}}}],
+            "analytics": {"payload": {"pe": "tnt", "tnta": format!("{}:1:0|2", 312345 + i)}}}));
+        i += 1;
+        if i % 50 == 0 && serde_json::to_vec(&mboxes).unwrap().len() > size {
+            break;
+        }
+    }
+    let body = json!({"status": 200, "requestId": "d5875232-4fc5-4405-b2f2-c8cf97ee5e34", "client": "demo", "id": {"tntId": "123.35_0"},
+        "edgeHost": "mboxedge35.tt.omtrdc.net",
+        "prefetch": {"mboxes": mboxes,
+            "views": [{"name": "home", "options": [{"type": "actions", "content": [{"type": "setHtml", "selector": "#banner", "cssSelector": "#banner", "content": "Free returns"}], "eventToken": "1zIHw4w+hPht4NV5MyssK4usK1YQ35VnRXpXdevZO4L+"}]}],
+            "pageLoad": {"options": [{"type": "json", "content": {"a": 1}, "eventToken": "XoXF6byz"}], "state": "s"}}});
+    serde_json::to_vec(&body).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let body = prefetch_response(1024 * 1024);
+    let mut group = c.benchmark_group("prefetch_response");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("parse_1MB_and_build_views", |b| {
+        b.iter(|| {
+            let response: DeliveryResponse = serde_json::from_slice(&body).expect("valid response");
+            let analytics = views::analytics_details(&response);
+            let traces = views::traces(&response);
+            let tokens = views::response_tokens(&response);
+            let meta = views::meta(&response);
+            let counts = (analytics.len(), traces.len(), tokens.len(), meta);
+            (counts, response)
+        })
+    });
+    group.bench_function("parse_1MB_only", |b| {
+        b.iter(|| serde_json::from_slice::<DeliveryResponse>(&body).expect("valid"))
+    });
+    group.bench_function("parse_1MB_as_value", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(&body).expect("valid"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -316,8 +316,8 @@ pub fn parse_customer_id(text: &str) -> Result<CustomerId, Failure> {
         return Err(bad());
     }
     Ok(CustomerId {
-        id: id.to_string(),
-        integration_code: code.to_string(),
+        id: Some(id.to_string()),
+        integration_code: Some(code.to_string()),
         authenticated_state: state.map(str::to_string),
         ..Default::default()
     })
@@ -345,14 +345,17 @@ mod tests {
         let c = parse_customer_id("crm=42:authenticated").unwrap();
         assert_eq!(
             (
-                c.integration_code.as_str(),
-                c.id.as_str(),
+                c.integration_code.as_deref().unwrap(),
+                c.id.as_deref().unwrap(),
                 c.authenticated_state.as_deref()
             ),
             ("crm", "42", Some("authenticated"))
         );
         let c = parse_customer_id("crm=a:b").unwrap();
-        assert_eq!((c.id.as_str(), c.authenticated_state), ("a:b", None));
+        assert_eq!(
+            (c.id.as_deref().unwrap(), c.authenticated_state),
+            ("a:b", None)
+        );
         assert!(parse_customer_id("crm").is_err());
         assert!(parse_customer_id("=1").is_err());
     }

@@ -99,17 +99,17 @@ pub struct TargetResponse {
 
 impl TargetResponse {
     /// Every `analytics` object of the response.
-    pub fn analytics_details(&self) -> Vec<Value> {
+    pub fn analytics_details(&self) -> Vec<&crate::delivery::AnalyticsResponse> {
         views::analytics_details(&self.response)
     }
 
     /// Every `trace` object of the response.
-    pub fn trace(&self) -> Vec<Value> {
+    pub fn trace(&self) -> Vec<&Value> {
         views::traces(&self.response)
     }
 
     /// Every option's responseTokens.
-    pub fn response_tokens(&self) -> Vec<serde_json::Map<String, Value>> {
+    pub fn response_tokens(&self) -> Vec<&serde_json::Map<String, Value>> {
         views::response_tokens(&self.response)
     }
 

@@ -66,28 +66,24 @@ fn walk(response: &DeliveryResponse) -> Vec<Item<'_>> {
 }
 
 /// Every `analytics` object, in walk order.
-pub fn analytics_details(response: &DeliveryResponse) -> Vec<Value> {
+pub fn analytics_details(response: &DeliveryResponse) -> Vec<&AnalyticsResponse> {
     walk(response)
         .into_iter()
         .filter_map(|i| i.analytics)
-        .filter_map(|a| serde_json::to_value(a).ok())
         .collect()
 }
 
 /// Every `trace` object, in walk order.
-pub fn traces(response: &DeliveryResponse) -> Vec<Value> {
-    walk(response)
-        .into_iter()
-        .filter_map(|i| i.trace.cloned())
-        .collect()
+pub fn traces(response: &DeliveryResponse) -> Vec<&Value> {
+    walk(response).into_iter().filter_map(|i| i.trace).collect()
 }
 
 /// Every option's `responseTokens`, in walk order.
-pub fn response_tokens(response: &DeliveryResponse) -> Vec<Map<String, Value>> {
+pub fn response_tokens(response: &DeliveryResponse) -> Vec<&Map<String, Value>> {
     walk(response)
         .into_iter()
         .flat_map(|i| i.options.into_iter().flatten())
-        .filter_map(|o| o.response_tokens.clone())
+        .filter_map(|o| o.response_tokens.as_ref())
         .collect()
 }
 
@@ -136,9 +132,9 @@ mod tests {
                 "metrics": [{"type": "click", "analytics": {"payload": {"tnta": "metric"}}}]}]}
         }))
         .unwrap();
-        let tnta: Vec<Value> = analytics_details(&response)
+        let tnta: Vec<&str> = analytics_details(&response)
             .into_iter()
-            .map(|a| a["payload"]["tnta"].clone())
+            .filter_map(|a| a.payload.as_ref()?.tnta.as_deref())
             .collect();
         assert_eq!(
             tnta,
@@ -150,7 +146,7 @@ mod tests {
             .map(|t| t["k"].clone())
             .collect();
         assert_eq!(keys, vec!["e", "p", "v", "m"]);
-        assert_eq!(traces(&response), vec![serde_json::json!({"t": "v"})]);
+        assert_eq!(traces(&response), vec![&serde_json::json!({"t": "v"})]);
         assert_eq!(meta(&response).decisioning_method, "server-side");
     }
 }

@@ -1,35 +1,25 @@
 //! Objects shared by requests, responses and notifications.
 
-use super::Extra;
-use serde::{Deserialize, Serialize};
+use super::wire::wire_struct;
+
 use serde_json::{Number, Value};
 
-/// `address`: the page URL and its referrer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Address {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub referring_url: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `address`: the page URL and its referrer.
+    pub struct Address {
+        "url" => pub url: String,
+        "referringUrl" => pub referring_url: String,
+    }
 }
 
-/// `id`: the visitor's identifiers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VisitorId {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tnt_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub third_party_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub marketing_cloud_visitor_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_ids: Option<Vec<CustomerId>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `id`: the visitor's identifiers.
+    pub struct VisitorId {
+        "tntId" => pub tnt_id: String,
+        "thirdPartyId" => pub third_party_id: String,
+        "marketingCloudVisitorId" => pub marketing_cloud_visitor_id: String,
+        "customerIds" => pub customer_ids: Vec<CustomerId>,
+    }
 }
 
 impl VisitorId {
@@ -45,89 +35,61 @@ impl VisitorId {
     }
 }
 
-/// A customer id with its integration code and authenticated state.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerId {
-    pub id: String,
-    pub integration_code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authenticated_state: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// A customer id with its integration code and authenticated state.
+    pub struct CustomerId {
+        "id" => pub id: String,
+        "integrationCode" => pub integration_code: String,
+        "authenticatedState" => pub authenticated_state: String,
+    }
 }
 
-/// `order` details of a mbox or notification.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Order {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<Number>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purchased_product_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub experience_local_id: Option<i64>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `order` details of a mbox or notification.
+    pub struct Order {
+        "id" => pub id: String,
+        "total" => pub total: Number,
+        "purchasedProductIds" => pub purchased_product_ids: Vec<String>,
+        "time" => pub time: String,
+        "experienceLocalId" => pub experience_local_id: i64,
+    }
 }
 
-/// `product` details of a mbox or notification.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Product {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `product` details of a mbox or notification.
+    pub struct Product {
+        "id" => pub id: String,
+        "categoryId" => pub category_id: String,
+    }
 }
 
 /// Mbox or profile parameters: names to (string) values, in the order given.
 pub type Parameters = serde_json::Map<String, Value>;
 
-/// The details shared by mbox, view and pageLoad requests and by notifications.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RequestDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Parameters>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_parameters: Option<Parameters>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Order>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<Product>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// The details shared by mbox, view and pageLoad requests and by notifications.
+    pub struct RequestDetails {
+        "address" => pub address: Address,
+        "parameters" => pub parameters: Parameters,
+        "profileParameters" => pub profile_parameters: Parameters,
+        "order" => pub order: Order,
+        "product" => pub product: Product,
+    }
 }
 
-/// `analytics` of a response item: the A4T payload.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AnalyticsResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<AnalyticsPayload>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `analytics` of a response item: the A4T payload.
+    pub struct AnalyticsResponse {
+        "payload" => pub payload: AnalyticsPayload,
+    }
 }
 
-/// `analytics.payload`: `pe` ("tnt") and `tnta` (activity:experience:traffic|event, comma-joined).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AnalyticsPayload {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pe: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tnta: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `analytics.payload`: `pe` ("tnt") and `tnta` (activity:experience:traffic|event, comma-joined).
+    pub struct AnalyticsPayload {
+        "pe" => pub pe: String,
+        "tnta" => pub tnta: String,
+    }
 }
 
 /// A free-form trace object as Target returns it.

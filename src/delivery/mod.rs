@@ -10,6 +10,7 @@ pub mod qa;
 pub mod request;
 pub mod response;
 pub mod user_agent;
+pub mod wire;
 
 pub use builders::*;
 pub use common::*;

@@ -1,6 +1,7 @@
 //! Display and click notifications.
 
 use super::common::*;
+use super::wire::wire_struct;
 use serde::{Deserialize, Serialize};
 
 /// One notification: required `id`, `type` (display|click), `timestamp` (ms).
@@ -27,38 +28,26 @@ pub struct Notification {
     pub details: RequestDetails,
 }
 
-/// `notification.mbox`: the mbox name and its prefetch `state`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationMbox {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(flatten)]
-    pub extra: super::Extra,
+wire_struct! {
+    /// `notification.mbox`: the mbox name and its prefetch `state`.
+    pub struct NotificationMbox {
+        "name" => pub name: String,
+        "state" => pub state: String,
+    }
 }
 
-/// `notification.view`: the view name, key and `state`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(flatten)]
-    pub extra: super::Extra,
+wire_struct! {
+    /// `notification.view`: the view name, key and `state`.
+    pub struct NotificationView {
+        "name" => pub name: String,
+        "key" => pub key: String,
+        "state" => pub state: String,
+    }
 }
 
-/// `notification.pageLoad`: the page load `state`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationPageLoad {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(flatten)]
-    pub extra: super::Extra,
+wire_struct! {
+    /// `notification.pageLoad`: the page load `state`.
+    pub struct NotificationPageLoad {
+        "state" => pub state: String,
+    }
 }

@@ -1,180 +1,114 @@
 //! `DeliveryResponse` and everything inside it.
 
 use super::common::*;
-use super::Extra;
-use serde::{Deserialize, Serialize};
+use super::wire::wire_struct;
+
 use serde_json::Value;
 
-/// The body Target answers `POST /rest/v1/delivery` with.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<VisitorId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edge_host: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execute: Option<ExecuteResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefetch: Option<PrefetchResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notifications: Option<Vec<NotificationResponse>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub telemetry_server_token: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// The body Target answers `POST /rest/v1/delivery` with.
+    pub struct DeliveryResponse {
+        "status" => pub status: i64,
+        "requestId" => pub request_id: String,
+        "id" => pub id: VisitorId,
+        "client" => pub client: String,
+        "edgeHost" => pub edge_host: String,
+        "execute" => pub execute: ExecuteResponse,
+        "prefetch" => pub prefetch: PrefetchResponse,
+        "notifications" => pub notifications: Vec<NotificationResponse>,
+        "telemetryServerToken" => pub telemetry_server_token: String,
+    }
 }
 
-/// `execute` of a response.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExecuteResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_load: Option<PageLoadResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mboxes: Option<Vec<MboxResponse>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `execute` of a response.
+    pub struct ExecuteResponse {
+        "pageLoad" => pub page_load: PageLoadResponse,
+        "mboxes" => pub mboxes: Vec<MboxResponse>,
+    }
 }
 
-/// `prefetch` of a response.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PrefetchResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub views: Option<Vec<ViewResponse>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_load: Option<PageLoadResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mboxes: Option<Vec<MboxResponse>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<Vec<Metric>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// `prefetch` of a response.
+    pub struct PrefetchResponse {
+        "views" => pub views: Vec<ViewResponse>,
+        "pageLoad" => pub page_load: PageLoadResponse,
+        "mboxes" => pub mboxes: Vec<MboxResponse>,
+        "metrics" => pub metrics: Vec<Metric>,
+    }
 }
 
-/// A mbox's decision; a prefetched mbox also carries `state`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MboxResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<TargetOption>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<Vec<Metric>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytics: Option<AnalyticsResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Trace>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// A mbox's decision; a prefetched mbox also carries `state`.
+    pub struct MboxResponse {
+        "index" => pub index: i64,
+        "name" => pub name: String,
+        "options" => pub options: Vec<TargetOption>,
+        "metrics" => pub metrics: Vec<Metric>,
+        "analytics" => pub analytics: AnalyticsResponse,
+        "state" => pub state: String,
+        "trace" => pub trace: Trace,
+    }
 }
 
-/// A prefetched view's decision.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ViewResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<TargetOption>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<Vec<Metric>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytics: Option<AnalyticsResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Trace>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// A prefetched view's decision.
+    pub struct ViewResponse {
+        "name" => pub name: String,
+        "key" => pub key: String,
+        "id" => pub id: Value,
+        "options" => pub options: Vec<TargetOption>,
+        "metrics" => pub metrics: Vec<Metric>,
+        "analytics" => pub analytics: AnalyticsResponse,
+        "state" => pub state: String,
+        "trace" => pub trace: Trace,
+    }
 }
 
-/// The page load's (global mbox's) decision.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PageLoadResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<TargetOption>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<Vec<Metric>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytics: Option<AnalyticsResponse>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Trace>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// The page load's (global mbox's) decision.
+    pub struct PageLoadResponse {
+        "options" => pub options: Vec<TargetOption>,
+        "metrics" => pub metrics: Vec<Metric>,
+        "analytics" => pub analytics: AnalyticsResponse,
+        "state" => pub state: String,
+        "trace" => pub trace: Trace,
+    }
 }
 
-/// An option (offer): `type` html|json|redirect|dynamic|actions and its content.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TargetOption {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub option_type: Option<String>,
-    /// A string (html, redirect URL), an object (json) or a list of actions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_tokens: Option<serde_json::Map<String, Value>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// An option (offer): `type` html|json|redirect|dynamic|actions and its content.
+    pub struct TargetOption {
+        "type" => pub option_type: String,
+        /// A string (html, redirect URL), an object (json) or a list of actions.
+        "content" => pub content: Value,
+        "eventToken" => pub event_token: String,
+        "responseTokens" => pub response_tokens: serde_json::Map<String, Value>,
+    }
 }
 
-/// A click or display metric with its event token.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Metric {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub metric_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytics: Option<AnalyticsResponse>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// A click or display metric with its event token.
+    pub struct Metric {
+        "type" => pub metric_type: String,
+        "selector" => pub selector: String,
+        "eventToken" => pub event_token: String,
+        "analytics" => pub analytics: AnalyticsResponse,
+    }
 }
 
-/// An acknowledged notification: its `id` came back.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace: Option<Trace>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// An acknowledged notification: its `id` came back.
+    pub struct NotificationResponse {
+        "id" => pub id: String,
+        "trace" => pub trace: Trace,
+    }
 }
 
-/// Target's error body: `{"status": 400, "message": "..."}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ErrorResponse {
-    #[serde(default)]
-    pub status: Option<i64>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+wire_struct! {
+    /// Target's error body: `{"status": 400, "message": "..."}`.
+    pub struct ErrorResponse {
+        "status" => pub status: i64,
+        "message" => pub message: String,
+    }
 }
