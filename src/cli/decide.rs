@@ -5,7 +5,7 @@ use crate::decisioning::engine::now_ms;
 use crate::decisioning::{Artifact, DecideOptions, Engine};
 use crate::delivery::{DeliveryRequest, Geo};
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,13 +95,18 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
             if line.trim().is_empty() {
                 continue;
             }
-            let result = match serde_json::from_str::<DeliveryRequest>(&line) {
+            let written = match serde_json::from_str::<DeliveryRequest>(&line) {
                 Ok(request) => {
-                    decide_json(&engine, &request, &options(args.now.unwrap_or_else(now_ms)))
+                    let result =
+                        decide_one(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
+                    serde_json::to_writer(&mut out, &result)
                 }
-                Err(e) => json!({ "error": format!("not a DeliveryRequest: {e}") }),
+                Err(e) => serde_json::to_writer(
+                    &mut out,
+                    &json!({ "error": format!("not a DeliveryRequest: {e}") }),
+                ),
             };
-            serde_json::to_writer(&mut out, &result).map_err(|e| write_err(e.into()))?;
+            written.map_err(|e| write_err(e.into()))?;
             out.write_all(b"\n").map_err(write_err)?;
         }
     } else {
@@ -112,19 +117,33 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::usage(format!("reading the request: {e}")))?;
         let request: DeliveryRequest = serde_json::from_str(&text)
             .map_err(|e| Failure::usage(format!("not a DeliveryRequest: {e}")))?;
-        let result = decide_json(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
+        let result = decide_one(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
         serde_json::to_writer_pretty(&mut out, &result).map_err(|e| write_err(e.into()))?;
         out.write_all(b"\n").map_err(write_err)?;
     }
     out.flush().map_err(write_err)
 }
 
-/// `{"response": …, "notifications": […]}` for one request.
-pub fn decide_json(engine: &Engine, request: &DeliveryRequest, options: &DecideOptions) -> Value {
+/// One line of output: `{"response": …, "notifications": […]}`.
+#[derive(serde::Serialize)]
+pub struct DecideOutput {
+    pub response: crate::delivery::DeliveryResponse,
+    pub notifications: Vec<crate::delivery::Notification>,
+}
+
+/// Decides one request.
+pub fn decide_one(
+    engine: &Engine,
+    request: &DeliveryRequest,
+    options: &DecideOptions,
+) -> DecideOutput {
     let decision = engine.decide(request, options);
     let notifications = decision
         .notification_request
         .and_then(|r| r.notifications)
         .unwrap_or_default();
-    json!({ "response": decision.response, "notifications": notifications })
+    DecideOutput {
+        response: decision.response,
+        notifications,
+    }
 }

@@ -1,7 +1,5 @@
 //! Traffic allocation: which 0.00–99.99 bucket a visitor falls in for an activity.
 
-use std::io::Cursor;
-
 /// The id allocation hashes: the marketingCloudVisitorId, else the tntId without its
 /// `.N_M` location hint, else the thirdPartyId (kept whole), else `None` (caller picks a uuid).
 pub fn allocation_visitor_id(id: Option<&crate::delivery::VisitorId>) -> Option<String> {
@@ -17,9 +15,12 @@ pub fn allocation_visitor_id(id: Option<&crate::delivery::VisitorId>) -> Option<
 /// MurmurHash3 x86_32 (seed 0) over the UTF-16LE code units of `text`, as a signed int32,
 /// exactly as Guava's `hashUnencodedChars` and Adobe's SDKs compute it.
 pub fn hash_unencoded_chars(text: &str) -> i32 {
-    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    // Reading from an in-memory cursor cannot fail.
-    murmur3::murmur3_32(&mut Cursor::new(bytes), 0).unwrap_or_default() as i32
+    let mut bytes = Vec::with_capacity(text.len() * 2);
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    // Reading from memory cannot fail.
+    murmur3::murmur3_32(&mut bytes.as_slice(), 0).unwrap_or_default() as i32
 }
 
 /// The allocation (0.00–99.99) of a visitor in an activity, with Target's salt "0".
@@ -29,7 +30,31 @@ pub fn compute_allocation(client: &str, activity_id: &str, visitor_id: &str) -> 
 
 /// The allocation for an explicit salt.
 pub fn allocation_with_salt(client: &str, activity_id: &str, visitor_id: &str, salt: &str) -> f64 {
-    let hash = hash_unencoded_chars(&format!("{client}.{activity_id}.{visitor_id}.{salt}"));
+    allocation_in(&mut Vec::new(), client, activity_id, visitor_id, salt)
+}
+
+/// The allocation, hashing in `buffer` (reused across calls to spare allocations).
+pub fn allocation_in(
+    buffer: &mut Vec<u8>,
+    client: &str,
+    activity_id: &str,
+    visitor_id: &str,
+    salt: &str,
+) -> f64 {
+    buffer.clear();
+    for (i, part) in [client, activity_id, visitor_id, salt]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            buffer.extend_from_slice(&[b'.', 0]);
+        }
+        for unit in part.encode_utf16() {
+            buffer.extend_from_slice(&unit.to_le_bytes());
+        }
+    }
+    // Reading from memory cannot fail.
+    let hash = murmur3::murmur3_32(&mut buffer.as_slice(), 0).unwrap_or_default() as i32;
     let bucket = (hash as i64).abs() % 10_000;
     ((bucket as f64 / 10_000.0) * 100.0 * 100.0).round() / 100.0
 }

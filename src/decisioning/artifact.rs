@@ -53,7 +53,25 @@ pub struct Artifact {
     pub local_views: Vec<String>,
     pub mboxes: IndexMap<String, Vec<Rule>>,
     pub views: IndexMap<String, Vec<Rule>>,
+    /// How many distinct activities the rules belong to.
+    pub activity_count: usize,
 }
+
+/// The response tokens taken from a rule's meta when the artifact lists them.
+const META_TOKENS: [&str; 12] = [
+    "activity.id",
+    "activity.name",
+    "activity.type",
+    "experience.id",
+    "experience.name",
+    "location.id",
+    "location.name",
+    "location.type",
+    "offer.id",
+    "offer.name",
+    "option.id",
+    "option.name",
+];
 
 /// One rule: its condition, compiled, and what it answers with.
 #[derive(Debug, Clone)]
@@ -66,6 +84,10 @@ pub struct Rule {
     pub condition: Logic,
     pub property_tokens: Option<Vec<String>>,
     pub consequence: Consequence,
+    /// The meta values the artifact's `responseTokens` list, for every option of the rule.
+    pub response_tokens: Map<String, Value>,
+    /// A dense number for the rule's activity (0..`Artifact::activity_count`).
+    pub activity_index: usize,
 }
 
 /// What a matching rule answers with.
@@ -152,19 +174,33 @@ impl Artifact {
         if major != Some(SUPPORTED_MAJOR_VERSION) {
             return Err(ArtifactError::UnsupportedVersion(version));
         }
+        let response_tokens = raw.response_tokens.clone();
         let compile_all = |rules: IndexMap<String, Vec<RawRule>>, kind: &str| {
             rules
                 .into_iter()
                 .map(|(name, list)| {
                     let compiled = list
                         .into_iter()
-                        .map(|r| compile_rule(r, kind, &name))
+                        .map(|r| compile_rule(r, kind, &name, &response_tokens))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok((name, compiled))
                 })
                 .collect::<Result<IndexMap<_, _>, ArtifactError>>()
         };
+        let mut mboxes = compile_all(raw.rules.mboxes, "mbox")?;
+        let mut views = compile_all(raw.rules.views, "view")?;
+        let mut activities: Vec<String> = Vec::new();
+        for rule in mboxes.values_mut().chain(views.values_mut()).flatten() {
+            rule.activity_index = match activities.iter().position(|a| *a == rule.activity_id) {
+                Some(i) => i,
+                None => {
+                    activities.push(rule.activity_id.clone());
+                    activities.len() - 1
+                }
+            };
+        }
         Ok(Artifact {
+            activity_count: activities.len(),
             version,
             meta: raw.meta,
             global_mbox: raw
@@ -179,8 +215,8 @@ impl Artifact {
             remote_views: raw.remote_views,
             local_mboxes: raw.local_mboxes,
             local_views: raw.local_views,
-            mboxes: compile_all(raw.rules.mboxes, "mbox")?,
-            views: compile_all(raw.rules.views, "view")?,
+            mboxes,
+            views,
         })
     }
 
@@ -207,7 +243,12 @@ fn js_string(v: &Value) -> String {
     }
 }
 
-fn compile_rule(raw: RawRule, kind: &str, location: &str) -> Result<Rule, ArtifactError> {
+fn compile_rule(
+    raw: RawRule,
+    kind: &str,
+    location: &str,
+    listed: &[String],
+) -> Result<Rule, ArtifactError> {
     let activity = raw
         .meta
         .get("activity.id")
@@ -230,7 +271,19 @@ fn compile_rule(raw: RawRule, kind: &str, location: &str) -> Result<Rule, Artifa
             "rule {rule_key} of {kind} {location} has no activity id"
         )));
     }
+    let response_tokens = META_TOKENS
+        .iter()
+        .filter(|k| listed.iter().any(|t| t == *k))
+        .filter_map(|k| {
+            raw.meta
+                .get(*k)
+                .filter(|v| !v.is_null())
+                .map(|v| ((*k).to_string(), v.clone()))
+        })
+        .collect();
     Ok(Rule {
+        activity_index: 0,
+        response_tokens,
         activity_id: js_string(&activity),
         rule_key,
         meta: raw.meta,

@@ -3,15 +3,24 @@
 use super::browser;
 use super::jsonlogic::{js_number, walk, Variables};
 use super::page::url_context;
-use crate::delivery::{Address, DeliveryRequest, Geo, Parameters};
+use crate::delivery::{Address, ClientHints, DeliveryRequest, Geo, Parameters};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// The request-wide part of the context, built once per request.
+/// The request-wide part of the context, built once per request. User agents and addresses
+/// repeat across requests, so their parsed forms are shared from a per-thread cache.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
-    /// `current_timestamp`, `current_time`, `current_day`, `user`, `page`, `referring`, `geo`.
-    pub base: Value,
+    pub now_ms: i64,
+    pub current_time: Value,
+    pub current_day: Value,
+    pub user: Arc<Value>,
+    pub page: Arc<Value>,
+    pub referring: Arc<Value>,
+    pub geo: Value,
 }
 
 /// Milliseconds since the epoch to (`current_time` "HHmm" UTC, `current_day` 1=Mon…7=Sun).
@@ -26,15 +35,45 @@ pub fn time_of(now_ms: i64) -> (String, i64) {
     )
 }
 
-impl RequestContext {
-    /// Builds the context of `request` at `now_ms`, with `geo` as the resolved geo (if any).
-    pub fn new(request: &DeliveryRequest, now_ms: i64, geo: Option<&Geo>) -> RequestContext {
-        let context = request.context.as_ref();
-        let user_agent = context.and_then(|c| c.user_agent.as_deref()).unwrap_or("");
-        let hints = context.and_then(|c| c.client_hints.as_ref());
+/// Most entries each per-thread cache keeps before it starts over.
+const CACHE_LIMIT: usize = 4096;
+
+thread_local! {
+    static URLS: RefCell<HashMap<String, Arc<Value>>> = RefCell::new(HashMap::new());
+    static USERS: RefCell<HashMap<(String, Option<String>), Arc<Value>>> = RefCell::new(HashMap::new());
+}
+
+fn cached<K: std::hash::Hash + Eq, Q: std::hash::Hash + Eq + ?Sized>(
+    cache: &'static std::thread::LocalKey<RefCell<HashMap<K, Arc<Value>>>>,
+    key: &Q,
+    owned: impl FnOnce() -> K,
+    build: impl FnOnce() -> Value,
+) -> Arc<Value>
+where
+    K: std::borrow::Borrow<Q>,
+{
+    if let Some(hit) = cache.with(|c| c.borrow().get(key).cloned()) {
+        return hit;
+    }
+    let value = Arc::new(build());
+    cache.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(owned(), value.clone());
+    });
+    value
+}
+
+/// `page.*`/`referring.*` for a URL, shared.
+pub fn shared_url_context(url: &str) -> Arc<Value> {
+    cached(&URLS, url, || url.to_string(), || url_context(url))
+}
+
+fn user_context(user_agent: &str, hints: Option<&ClientHints>) -> Arc<Value> {
+    let build = || {
         let browser = browser::browser(user_agent, hints);
-        let address = context.and_then(|c| c.address.as_ref());
-        let (current_time, current_day) = time_of(now_ms);
         let mut user = Map::new();
         user.insert(
             "browserType".into(),
@@ -46,30 +85,45 @@ impl RequestContext {
         );
         user.insert("locale".into(), Value::String("en".into()));
         user.insert("browserVersion".into(), Value::from(browser.version));
-        let mut base = Map::new();
-        base.insert("current_timestamp".into(), Value::from(now_ms));
-        base.insert("current_time".into(), Value::String(current_time));
-        base.insert("current_day".into(), Value::from(current_day));
-        base.insert("user".into(), Value::Object(user));
-        base.insert("page".into(), page_context(address));
-        base.insert(
-            "referring".into(),
-            url_context(
+        Value::Object(user)
+    };
+    match hints {
+        // Client hints are rare; they are not worth a cache key.
+        Some(_) => Arc::new(build()),
+        None => {
+            let key = (user_agent.to_string(), None);
+            cached(&USERS, &key, || key.clone(), build)
+        }
+    }
+}
+
+impl RequestContext {
+    /// Builds the context of `request` at `now_ms`, with `geo` as the resolved geo (if any).
+    pub fn new(request: &DeliveryRequest, now_ms: i64, geo: Option<&Geo>) -> RequestContext {
+        let context = request.context.as_ref();
+        let user_agent = context.and_then(|c| c.user_agent.as_deref()).unwrap_or("");
+        let hints = context.and_then(|c| c.client_hints.as_ref());
+        let address = context.and_then(|c| c.address.as_ref());
+        let (current_time, current_day) = time_of(now_ms);
+        RequestContext {
+            now_ms,
+            current_time: Value::String(current_time),
+            current_day: Value::from(current_day),
+            user: user_context(user_agent, hints),
+            page: shared_url_context(address.and_then(|a| a.url.as_deref()).unwrap_or("")),
+            referring: shared_url_context(
                 address
                     .and_then(|a| a.referring_url.as_deref())
                     .unwrap_or(""),
             ),
-        );
-        base.insert("geo".into(), geo_context(geo));
-        RequestContext {
-            base: Value::Object(base),
+            geo: geo_context(geo),
         }
     }
 }
 
 /// `page.*` for an address.
-pub fn page_context(address: Option<&Address>) -> Value {
-    url_context(address.and_then(|a| a.url.as_deref()).unwrap_or(""))
+pub fn page_context(address: Option<&Address>) -> Arc<Value> {
+    shared_url_context(address.and_then(|a| a.url.as_deref()).unwrap_or(""))
 }
 
 /// `geo.*` from a resolved geo (absent fields left out).
@@ -145,7 +199,7 @@ fn with_lowercase_copies(value: Value) -> Value {
 /// The variables of one rule evaluation: the request context, the mbox or view's own page
 /// (when it has an address), its parameters and the visitor's allocation in the activity.
 pub struct RuleVariables<'a> {
-    pub base: &'a Value,
+    pub context: &'a RequestContext,
     pub page: Option<&'a Value>,
     pub mbox: &'a Value,
     pub allocation: f64,
@@ -154,26 +208,44 @@ pub struct RuleVariables<'a> {
 impl Variables for RuleVariables<'_> {
     fn lookup(&self, path: &[String]) -> Option<Cow<'_, Value>> {
         let (first, rest) = path.split_first()?;
-        match first.as_str() {
-            "allocation" if rest.is_empty() => Some(Cow::Owned(js_number(self.allocation))),
-            "mbox" => walk(self.mbox, rest).map(Cow::Borrowed),
-            // Adobe's engines recompute both page and referring from the mbox's own address.
-            "page" | "referring" if self.page.is_some() => {
-                walk(self.page?, rest).map(Cow::Borrowed)
+        let c = self.context;
+        let root: &Value = match first.as_str() {
+            "allocation" if rest.is_empty() => return Some(Cow::Owned(js_number(self.allocation))),
+            "current_timestamp" if rest.is_empty() => {
+                return Some(Cow::Owned(Value::from(c.now_ms)))
             }
-            _ => walk(self.base, path).map(Cow::Borrowed),
-        }
+            "current_time" => &c.current_time,
+            "current_day" => &c.current_day,
+            "mbox" => self.mbox,
+            // Adobe's engines recompute both page and referring from the mbox's own address.
+            "page" => self.page.unwrap_or(&c.page),
+            "referring" => self.page.unwrap_or(&c.referring),
+            "user" => &c.user,
+            "geo" => &c.geo,
+            _ => return None,
+        };
+        walk(root, rest).map(Cow::Borrowed)
     }
 }
 
 impl RuleVariables<'_> {
     /// The whole context as one JSON object (for traces).
     pub fn to_json(&self) -> Value {
-        let mut map = self.base.as_object().cloned().unwrap_or_default();
-        if let Some(page) = self.page {
-            map.insert("page".into(), page.clone());
-            map.insert("referring".into(), page.clone());
-        }
+        let c = self.context;
+        let mut map = Map::new();
+        map.insert("current_timestamp".into(), Value::from(c.now_ms));
+        map.insert("current_time".into(), c.current_time.clone());
+        map.insert("current_day".into(), c.current_day.clone());
+        map.insert("user".into(), (*c.user).clone());
+        map.insert(
+            "page".into(),
+            self.page.cloned().unwrap_or_else(|| (*c.page).clone()),
+        );
+        map.insert(
+            "referring".into(),
+            self.page.cloned().unwrap_or_else(|| (*c.referring).clone()),
+        );
+        map.insert("geo".into(), c.geo.clone());
         map.insert("mbox".into(), self.mbox.clone());
         map.insert("allocation".into(), js_number(self.allocation));
         Value::Object(map)

@@ -1,7 +1,7 @@
 //! Deciding a DeliveryRequest on device, as Adobe's SDKs do: rule selection, response
 //! post-processing (tokens, macros, traces) and the display notifications of execute.
 
-use super::allocation::{allocation_visitor_id, compute_allocation};
+use super::allocation::{allocation_in, allocation_visitor_id};
 use super::artifact::{Artifact, Rule};
 use super::context::{mbox_context, page_context, RequestContext, RuleVariables};
 use super::jsonlogic::to_js_string;
@@ -12,22 +12,6 @@ use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
-
-/// The response tokens taken from a rule's meta when the artifact lists them.
-const META_TOKENS: [&str; 12] = [
-    "activity.id",
-    "activity.name",
-    "activity.type",
-    "experience.id",
-    "experience.name",
-    "location.id",
-    "location.name",
-    "location.type",
-    "offer.id",
-    "offer.name",
-    "option.id",
-    "option.name",
-];
 
 static MACRO: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{([a-zA-Z0-9_.]*?)\}").expect("static regex"));
@@ -73,8 +57,6 @@ pub struct Matched {
     pub index: Option<i64>,
     pub activity_id: serde_json::Value,
     pub experience_id: serde_json::Value,
-    /// The click metrics' eventTokens of the rule's consequence.
-    pub click_tokens: Vec<String>,
 }
 
 /// The on-device decisioning engine over one artifact.
@@ -135,10 +117,12 @@ impl Engine {
             context: &context,
             visitor: &visitor,
             property_token: property_token.as_deref(),
-            response_tokens: geo_response_tokens(artifact, &context.base),
+            response_tokens: geo_response_tokens(artifact, &context.geo),
             notifications: Vec::new(),
             seen_display_keys: HashSet::new(),
             matched: Vec::new(),
+            allocations: vec![None; artifact.activity_count],
+            hash_buffer: Vec::with_capacity(256),
         };
         let execute = request
             .execute
@@ -337,7 +321,7 @@ fn trace_profile(id: Option<&VisitorId>) -> Value {
     json!({ "visitorId": visitor })
 }
 
-fn geo_response_tokens(artifact: &Artifact, base: &Value) -> Map<String, Value> {
+fn geo_response_tokens(artifact: &Artifact, geo: &Value) -> Map<String, Value> {
     let mut tokens = Map::new();
     tokens.insert("activity.decisioningMethod".into(), json!("on-device"));
     for (token, field) in [
@@ -348,7 +332,7 @@ fn geo_response_tokens(artifact: &Artifact, base: &Value) -> Map<String, Value> 
         ("geo.longitude", "longitude"),
     ] {
         if artifact.response_tokens.iter().any(|t| t == token) {
-            if let Some(v) = base["geo"].get(field) {
+            if let Some(v) = geo.get(field) {
                 tokens.insert(token.into(), v.clone());
             }
         }
@@ -439,27 +423,51 @@ struct Location<'a> {
     kind: Kind,
     name: Option<&'a str>,
     index: Option<i64>,
-    json: Value,
+    source: Source<'a>,
+    /// The request object as JSON, made only when a trace or a macro needs it.
+    json: std::cell::OnceCell<Value>,
     mbox: Value,
-    page: Option<Value>,
+    page: Option<Arc<Value>>,
+}
+
+/// The request object a location was asked for in.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Mbox(&'a MboxRequest),
+    View(&'a ViewRequest),
+    PageLoad(&'a RequestDetails, &'a str),
 }
 
 impl<'a> Location<'a> {
-    fn new(
-        kind: Kind,
-        name: Option<&'a str>,
-        index: Option<i64>,
-        details: &RequestDetails,
-        json: Value,
-    ) -> Self {
+    fn new(kind: Kind, name: Option<&'a str>, index: Option<i64>, source: Source<'a>) -> Self {
+        let details = match source {
+            Source::Mbox(m) => &m.details,
+            Source::View(v) => &v.details,
+            Source::PageLoad(d, _) => d,
+        };
         Location {
             kind,
             name,
             index,
-            json,
+            source,
+            json: std::cell::OnceCell::new(),
             mbox: mbox_context(details.parameters.as_ref()),
             page: details.address.as_ref().map(|a| page_context(Some(a))),
         }
+    }
+
+    fn json(&self) -> &Value {
+        self.json.get_or_init(|| match self.source {
+            Source::Mbox(m) => serde_json::to_value(m).unwrap_or_default(),
+            Source::View(v) => serde_json::to_value(v).unwrap_or_default(),
+            Source::PageLoad(d, global) => {
+                let mut json = serde_json::to_value(d).unwrap_or_default();
+                if let Some(map) = json.as_object_mut() {
+                    map.insert("name".into(), json!(global));
+                }
+                json
+            }
+        })
     }
 }
 
@@ -473,6 +481,8 @@ struct Decider<'a> {
     notifications: Vec<Notification>,
     seen_display_keys: HashSet<String>,
     matched: Vec<Matched>,
+    allocations: Vec<Option<f64>>,
+    hash_buffer: Vec<u8>,
 }
 
 impl<'a> Decider<'a> {
@@ -537,14 +547,7 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<MboxResponse> {
         let name = request.name.as_deref().unwrap_or("");
-        let json = serde_json::to_value(request).unwrap_or_default();
-        let location = Location::new(
-            Kind::Mbox,
-            Some(name),
-            request.index,
-            &request.details,
-            json,
-        );
+        let location = Location::new(Kind::Mbox, Some(name), request.index, Source::Mbox(request));
         let is_global = name == self.artifact.global_mbox;
         let outcomes = self.decide_mbox(mode, name, &location, is_global, tracer);
         if outcomes.is_empty() && !is_global {
@@ -580,19 +583,20 @@ impl<'a> Decider<'a> {
             t.trace_request(
                 mode.as_str(),
                 "mbox",
-                &location.json,
+                location.json(),
                 self.page_of(location),
             );
         }
         let mut outcomes = Vec::new();
-        let mut matched_keys: HashSet<&str> = HashSet::new();
+        // Few rules match per request: a list beats hashing every rule key.
+        let mut matched_keys: Vec<&str> = Vec::new();
         for rule in self.rules_for(self.artifact.mboxes.get(name)) {
-            if is_global && matched_keys.contains(rule.rule_key.as_str()) {
+            if is_global && matched_keys.contains(&rule.rule_key.as_str()) {
                 continue;
             }
             if let Some(outcome) = self.process_rule(mode, rule, location, tracer) {
                 outcomes.push(outcome);
-                matched_keys.insert(rule.rule_key.as_str());
+                matched_keys.push(rule.rule_key.as_str());
                 if !is_global {
                     break;
                 }
@@ -608,11 +612,12 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> PageLoadResponse {
         let global = self.artifact.global_mbox.clone();
-        let mut json = serde_json::to_value(details).unwrap_or_default();
-        if let Some(map) = json.as_object_mut() {
-            map.insert("name".into(), json!(global));
-        }
-        let location = Location::new(Kind::PageLoad, Some(&global), None, details, json);
+        let location = Location::new(
+            Kind::PageLoad,
+            Some(&global),
+            None,
+            Source::PageLoad(details, &global),
+        );
         let outcomes = self.decide_mbox(mode, &global, &location, true, tracer);
         let trace = outcomes.iter().rev().find_map(|o| o.trace.clone());
         let mut metrics: Vec<Metric> = Vec::new();
@@ -640,11 +645,10 @@ impl<'a> Decider<'a> {
         request: &ViewRequest,
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<ViewResponse> {
-        let json = serde_json::to_value(request).unwrap_or_default();
         let name = request.name.as_deref().filter(|n| !n.is_empty());
-        let location = Location::new(Kind::View, name, None, &request.details, json);
+        let location = Location::new(Kind::View, name, None, Source::View(request));
         if let Some(t) = tracer.as_mut() {
-            t.trace_request("prefetch", "view", &location.json, self.page_of(&location));
+            t.trace_request("prefetch", "view", location.json(), self.page_of(&location));
         }
         let rules: Vec<&Rule> = match name {
             Some(n) => self.rules_for(self.artifact.views.get(n)).collect(),
@@ -660,13 +664,13 @@ impl<'a> Decider<'a> {
             }
         };
         let mut merged: indexmap::IndexMap<String, Outcome> = indexmap::IndexMap::new();
-        let mut matched_keys: HashSet<&str> = HashSet::new();
+        let mut matched_keys: Vec<&str> = Vec::new();
         for rule in rules {
-            if matched_keys.contains(rule.rule_key.as_str()) {
+            if matched_keys.contains(&rule.rule_key.as_str()) {
                 continue;
             }
             if let Some(outcome) = self.process_rule(Mode::Prefetch, rule, &location, tracer) {
-                matched_keys.insert(rule.rule_key.as_str());
+                matched_keys.push(rule.rule_key.as_str());
                 let key = outcome.name.clone().unwrap_or_default();
                 match merged.get_mut(&key) {
                     Some(existing) => {
@@ -693,7 +697,25 @@ impl<'a> Decider<'a> {
     }
 
     fn page_of<'l>(&'l self, location: &'l Location) -> &'l Value {
-        location.page.as_ref().unwrap_or(&self.context.base["page"])
+        location.page.as_deref().unwrap_or(&self.context.page)
+    }
+
+    /// The visitor's allocation in a rule's activity, hashed once per activity and request.
+    fn allocation(&mut self, rule: &Rule) -> f64 {
+        if let Some(a) = self.allocations.get(rule.activity_index).copied().flatten() {
+            return a;
+        }
+        let a = allocation_in(
+            &mut self.hash_buffer,
+            &self.options.client,
+            &rule.activity_id,
+            self.visitor,
+            "0",
+        );
+        if let Some(slot) = self.allocations.get_mut(rule.activity_index) {
+            *slot = Some(a);
+        }
+        a
     }
 
     fn process_rule(
@@ -703,10 +725,10 @@ impl<'a> Decider<'a> {
         location: &Location,
         tracer: &mut Option<RequestTracer>,
     ) -> Option<Outcome> {
-        let allocation = compute_allocation(&self.options.client, &rule.activity_id, self.visitor);
+        let allocation = self.allocation(rule);
         let vars = RuleVariables {
-            base: &self.context.base,
-            page: location.page.as_ref(),
+            context: self.context,
+            page: location.page.as_deref(),
             mbox: &location.mbox,
             allocation,
         };
@@ -736,18 +758,12 @@ impl<'a> Decider<'a> {
                 .get("experience.id")
                 .cloned()
                 .unwrap_or(Value::Null),
-            click_tokens: consequence
-                .metrics
-                .iter()
-                .filter(|m| m.metric_type.as_deref() == Some("click"))
-                .filter_map(|m| m.event_token.clone())
-                .collect(),
         });
         let mut outcome = Outcome {
             name: consequence.name.clone(),
             index: location.index,
             options: consequence.options.clone(),
-            metrics: consequence.metrics.clone(),
+            metrics: Vec::new(),
             trace: None,
         };
         match mode {
@@ -759,9 +775,12 @@ impl<'a> Decider<'a> {
                 for option in &mut outcome.options {
                     option.event_token = None;
                 }
-                outcome
+                outcome.metrics = consequence
                     .metrics
-                    .retain(|m| m.metric_type.as_deref() == Some("click"));
+                    .iter()
+                    .filter(|m| m.metric_type.as_deref() == Some("click"))
+                    .cloned()
+                    .collect();
             }
             Mode::Prefetch => {
                 for (i, option) in outcome.options.iter_mut().enumerate() {
@@ -775,25 +794,19 @@ impl<'a> Decider<'a> {
                         }
                     }
                 }
-                if location.kind != Kind::View && !self.options.prefetch_mbox_metrics {
-                    outcome.metrics.clear();
+                if location.kind == Kind::View || self.options.prefetch_mbox_metrics {
+                    outcome.metrics = consequence.metrics.clone();
                 }
             }
         }
-        let meta_tokens: Map<String, Value> = META_TOKENS
-            .iter()
-            .filter(|k| self.artifact.response_tokens.iter().any(|t| t == *k))
-            .filter_map(|k| {
-                rule.meta
-                    .get(*k)
-                    .filter(|v| !v.is_null())
-                    .map(|v| ((*k).to_string(), v.clone()))
-            })
-            .collect();
+        let mut tokens = rule.response_tokens.clone();
+        tokens.extend(
+            self.response_tokens
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         for option in &mut outcome.options {
-            let mut tokens = meta_tokens.clone();
-            tokens.extend(self.response_tokens.clone());
-            option.response_tokens = Some(tokens);
+            option.response_tokens = Some(tokens.clone());
             replace_macros(option, rule, location);
         }
         if let Some(t) = tracer.as_ref() {
@@ -868,10 +881,11 @@ fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Location) {
                     .copied()
                     .collect::<Vec<_>>()
                     .join(".");
-                let parameters = location.json.get("parameters");
+                let json = location.json();
+                let parameters = json.get("parameters");
                 [
                     rule.meta.get(&key),
-                    location.json.get(&key).filter(|_| key != "parameters"),
+                    json.get(&key).filter(|_| key != "parameters"),
                     parameters.and_then(|p| p.get(&key)),
                 ]
                 .into_iter()
@@ -897,5 +911,80 @@ fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Location) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn engine() -> Engine {
+        let bytes = std::fs::read(format!(
+            "{}/../shared/fixtures/artifacts/targettesting-production-rules.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("production artifact");
+        Engine::new(
+            Arc::new(Artifact::from_json(&bytes).expect("loads")),
+            "test",
+            0,
+            0.0,
+        )
+    }
+
+    fn arbitrary_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("name".to_string()),
+                        Just("index".to_string()),
+                        Just("parameters".to_string()),
+                        ".{0,8}".prop_map(|s| s)
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever a request holds, deciding it never panics.
+        #[test]
+        fn evaluation_never_panics(
+            mbox in prop_oneof![Just("mbox-params".to_string()), Just("target-global-mbox".to_string()), ".{0,10}"],
+            params in prop::collection::btree_map(".{0,10}", ".{0,10}", 0..5),
+            url in ".{0,40}",
+            ua in ".{0,60}",
+            extra in arbitrary_json(),
+            now in any::<i64>(),
+        ) {
+            let engine = engine();
+            let request: DeliveryRequest = serde_json::from_value(json!({
+                "id": {"tntId": "t.1_0"},
+                "context": {"channel": "web", "userAgent": ua, "address": {"url": url, "referringUrl": url}},
+                "trace": {},
+                "execute": {"mboxes": [{"name": mbox, "index": 1, "parameters": params}], "pageLoad": {"parameters": {}}},
+                "prefetch": {"mboxes": [{"name": mbox, "index": 1, "address": {"url": url}}], "views": [{}], "pageLoad": {}},
+                "extra": extra,
+            })).expect("request");
+            let options = DecideOptions { client: "c".into(), now_ms: now / 2, session_id: None, geo: None, telemetry: true, prefetch_mbox_metrics: false };
+            let _ = engine.decide(&request, &options);
+        }
     }
 }

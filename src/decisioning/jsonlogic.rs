@@ -265,7 +265,10 @@ fn apply<'a>(op: Op, args: &'a [Logic], data: &'a dyn Variables) -> Cow<'a, Valu
         Op::In => {
             let (needle, haystack) = (arg(0), arg(1));
             boolean(match haystack.as_ref() {
-                Value::String(s) => s.contains(to_js_string(&needle).as_str()),
+                Value::String(s) => match needle.as_ref() {
+                    Value::String(n) => s.contains(n.as_str()),
+                    other => s.contains(to_js_string(other).as_str()),
+                },
                 Value::Array(items) => items.iter().any(|item| strict_eq(item, &needle)),
                 _ => false,
             })
@@ -451,6 +454,8 @@ fn to_primitive(v: &Value) -> Primitive<'_> {
 /// JavaScript's `==`.
 pub fn loose_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Null, Value::Null) => true,
         (Value::Null, _) | (_, Value::Null) => false,
         // Two objects or arrays are equal only when they are the same object.
@@ -484,6 +489,9 @@ pub fn strict_eq(a: &Value, b: &Value) -> bool {
 }
 
 fn less_than(a: &Value, b: &Value) -> bool {
+    if let (Value::Number(x), Value::Number(y)) = (a, b) {
+        return x.as_f64() < y.as_f64();
+    }
     match (to_primitive(a), to_primitive(b)) {
         (Primitive::Str(x), Primitive::Str(y)) => x.encode_utf16().lt(y.encode_utf16()),
         (x, y) => prim_number(&x) < prim_number(&y),
@@ -491,6 +499,9 @@ fn less_than(a: &Value, b: &Value) -> bool {
 }
 
 fn less_or_equal(a: &Value, b: &Value) -> bool {
+    if let (Value::Number(x), Value::Number(y)) = (a, b) {
+        return matches!((x.as_f64(), y.as_f64()), (Some(x), Some(y)) if x <= y);
+    }
     match (to_primitive(a), to_primitive(b)) {
         (Primitive::Str(x), Primitive::Str(y)) => x.encode_utf16().le(y.encode_utf16()),
         (x, y) => {
