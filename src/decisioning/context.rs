@@ -39,19 +39,17 @@ pub fn time_of(now_ms: i64) -> (String, i64) {
 const CACHE_LIMIT: usize = 4096;
 
 thread_local! {
-    static URLS: RefCell<HashMap<String, Arc<Value>>> = RefCell::new(HashMap::new());
-    static USERS: RefCell<HashMap<(String, Option<String>), Arc<Value>>> = RefCell::new(HashMap::new());
+    static URLS: Cache = RefCell::new(HashMap::new());
+    static USERS: Cache = RefCell::new(HashMap::new());
 }
 
-fn cached<K: std::hash::Hash + Eq, Q: std::hash::Hash + Eq + ?Sized>(
-    cache: &'static std::thread::LocalKey<RefCell<HashMap<K, Arc<Value>>>>,
-    key: &Q,
-    owned: impl FnOnce() -> K,
+type Cache = RefCell<HashMap<String, Arc<Value>>>;
+
+fn cached(
+    cache: &'static std::thread::LocalKey<Cache>,
+    key: &str,
     build: impl FnOnce() -> Value,
-) -> Arc<Value>
-where
-    K: std::borrow::Borrow<Q>,
-{
+) -> Arc<Value> {
     if let Some(hit) = cache.with(|c| c.borrow().get(key).cloned()) {
         return hit;
     }
@@ -61,14 +59,14 @@ where
         if c.len() >= CACHE_LIMIT {
             c.clear();
         }
-        c.insert(owned(), value.clone());
+        c.insert(key.to_string(), value.clone());
     });
     value
 }
 
 /// `page.*`/`referring.*` for a URL, shared.
 pub fn shared_url_context(url: &str) -> Arc<Value> {
-    cached(&URLS, url, || url.to_string(), || url_context(url))
+    cached(&URLS, url, || url_context(url))
 }
 
 fn user_context(user_agent: &str, hints: Option<&ClientHints>) -> Arc<Value> {
@@ -90,10 +88,7 @@ fn user_context(user_agent: &str, hints: Option<&ClientHints>) -> Arc<Value> {
     match hints {
         // Client hints are rare; they are not worth a cache key.
         Some(_) => Arc::new(build()),
-        None => {
-            let key = (user_agent.to_string(), None);
-            cached(&USERS, &key, || key.clone(), build)
-        }
+        None => cached(&USERS, user_agent, build),
     }
 }
 

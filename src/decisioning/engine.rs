@@ -919,7 +919,7 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    fn engine() -> Engine {
+    static ENGINE: std::sync::LazyLock<Engine> = std::sync::LazyLock::new(|| {
         let bytes = std::fs::read(format!(
             "{}/../shared/fixtures/artifacts/targettesting-production-rules.json",
             env!("CARGO_MANIFEST_DIR")
@@ -931,7 +931,7 @@ mod properties {
             0,
             0.0,
         )
-    }
+    });
 
     fn arbitrary_json() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
@@ -974,7 +974,7 @@ mod properties {
             extra in arbitrary_json(),
             now in any::<i64>(),
         ) {
-            let engine = engine();
+            let engine = &*ENGINE;
             let request: DeliveryRequest = serde_json::from_value(json!({
                 "id": {"tntId": "t.1_0"},
                 "context": {"channel": "web", "userAgent": ua, "address": {"url": url, "referringUrl": url}},
