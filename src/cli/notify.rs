@@ -102,19 +102,17 @@ pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> 
     let mut to_send: Vec<String> = Vec::new();
     let mut already: Vec<String> = Vec::new();
     if !args.resume || args.mbox.is_some() || !args.from.is_empty() {
-        for (notifiable, visitor, session) in collect(target, args, &client)? {
-            let queued = ledger
-                .queue(
-                    crate::ledger::NewNotification {
-                        kind: notifiable.kind,
-                        visitor,
-                        session_id: session,
-                        location: notifiable.location,
-                        tokens: notifiable.tokens,
-                    },
-                    args.again,
-                )
-                .map_err(Failure::usage)?;
+        let list = collect(target, args, &client)?
+            .into_iter()
+            .map(|(n, visitor, session_id)| crate::ledger::NewNotification {
+                kind: n.kind,
+                visitor,
+                session_id,
+                location: n.location,
+                tokens: n.tokens,
+            })
+            .collect();
+        for queued in ledger.queue_all(list, args.again).map_err(Failure::usage)? {
             match queued {
                 crate::ledger::Queued::AlreadyAcked(id) => already.push(id),
                 other => to_send.push(other.id().to_string()),

@@ -246,29 +246,52 @@ impl Ledger {
     /// Queues a notification. The same visitor, type, location and tokens as an entry already
     /// journaled reuses that entry, unless `again` asks for a new impression (new ids).
     pub fn queue(&mut self, n: NewNotification, again: bool) -> Result<Queued, JournalError> {
-        let key = dedupe_key(&n.visitor, n.kind, &n.location, &n.tokens);
-        if !again {
-            if let Some(existing) = self.by_key.get(&key).and_then(|id| self.entries.get(id)) {
-                return Ok(match existing.state {
-                    State::Acked { .. } => Queued::AlreadyAcked(existing.id.clone()),
-                    _ => Queued::Pending(existing.id.clone()),
-                });
+        let mut queued = self.queue_all(vec![n], again)?;
+        Ok(queued.remove(0))
+    }
+
+    /// Queues several notifications with one journal write (one fsync).
+    pub fn queue_all(
+        &mut self,
+        list: Vec<NewNotification>,
+        again: bool,
+    ) -> Result<Vec<Queued>, JournalError> {
+        let mut outcomes = Vec::with_capacity(list.len());
+        let mut events = Vec::new();
+        let mut new_keys: HashMap<String, String> = HashMap::new();
+        for n in list {
+            let key = dedupe_key(&n.visitor, n.kind, &n.location, &n.tokens);
+            if !again {
+                if let Some(id) = new_keys.get(&key) {
+                    outcomes.push(Queued::Pending(id.clone()));
+                    continue;
+                }
+                if let Some(existing) = self.by_key.get(&key).and_then(|id| self.entries.get(id)) {
+                    outcomes.push(match existing.state {
+                        State::Acked { .. } => Queued::AlreadyAcked(existing.id.clone()),
+                        _ => Queued::Pending(existing.id.clone()),
+                    });
+                    continue;
+                }
             }
+            let id = uuid::Uuid::new_v4().to_string();
+            let at = now_ms();
+            new_keys.insert(key, id.clone());
+            events.push(Event::Queued {
+                id: id.clone(),
+                impression_id: uuid::Uuid::new_v4().to_string(),
+                kind: n.kind,
+                timestamp: at,
+                visitor: n.visitor,
+                session_id: n.session_id,
+                location: n.location,
+                tokens: n.tokens,
+                at,
+            });
+            outcomes.push(Queued::New(id));
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        let at = now_ms();
-        self.record(vec![Event::Queued {
-            id: id.clone(),
-            impression_id: uuid::Uuid::new_v4().to_string(),
-            kind: n.kind,
-            timestamp: at,
-            visitor: n.visitor,
-            session_id: n.session_id,
-            location: n.location,
-            tokens: n.tokens,
-            at,
-        }])?;
-        Ok(Queued::New(id))
+        self.record(events)?;
+        Ok(outcomes)
     }
 
     /// Every entry, oldest first.
