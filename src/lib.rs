@@ -7,3 +7,4 @@ pub mod decisioning;
 pub mod delivery;
 pub mod emulator;
 pub mod ledger;
+pub mod tui;

@@ -9,7 +9,7 @@ pub mod profile;
 pub mod serve;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use common::{Failure, LocationArgs, TargetArgs};
+use common::{LocationArgs, TargetArgs};
 
 /// QA Adobe Target activities and see what Target counts.
 #[derive(Debug, Parser)]
@@ -19,6 +19,8 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub tui: crate::tui::TuiArgs,
 }
 
 /// The subcommands.
@@ -51,11 +53,13 @@ pub enum Command {
 /// Runs the parsed command line; the process exits with the returned code.
 pub async fn run(cli: Cli) -> i32 {
     let outcome = match &cli.command {
-        None => Err(Failure::usage(
-            "the interactive TUI is not built yet; use a subcommand (see --help), e.g. `mboxscope serve`",
-        )),
-        Some(Command::Prefetch(locations)) => prefetch::run(&cli.target, locations, crate::delivery::Mode::Prefetch).await,
-        Some(Command::Execute(locations)) => prefetch::run(&cli.target, locations, crate::delivery::Mode::Execute).await,
+        None => crate::tui::run(&cli.target, &cli.tui).await,
+        Some(Command::Prefetch(locations)) => {
+            prefetch::run(&cli.target, locations, crate::delivery::Mode::Prefetch).await
+        }
+        Some(Command::Execute(locations)) => {
+            prefetch::run(&cli.target, locations, crate::delivery::Mode::Execute).await
+        }
         Some(Command::Notify(args)) => notify::run(&cli.target, args).await,
         Some(Command::Decide(args)) => decide::run(&cli.target, args),
         Some(Command::Serve(args)) => serve::run(args, cli.target.org_id.as_deref()).await,
@@ -63,7 +67,12 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Report(args)) => ledger::report(&cli.target, args),
         Some(Command::Profile(command)) => profile::run(&cli.target, command),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(*shell, &mut Cli::command(), "mboxscope", &mut std::io::stdout());
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "mboxscope",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
     };

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// No line per request.
     #[arg(long)]
     pub quiet: bool,
+    /// Freeze the clock at this time (ms since the epoch) for time-based audiences.
+    #[arg(long)]
+    pub now: Option<i64>,
     /// Organization id (for a rules.bin artifact).
     #[arg(long = "artifact-org-id")]
     pub artifact_org_id: Option<String>,

@@ -92,6 +92,8 @@ pub struct TargetResponse {
     pub response_headers: Vec<(String, String)>,
     pub response_body: Vec<u8>,
     pub duration: Duration,
+    /// When the request went out (ms since the epoch).
+    pub started_at_ms: i64,
     pub response: DeliveryResponse,
     pub target_cookie: Cookie,
     pub target_location_hint_cookie: Option<Cookie>,
@@ -271,6 +273,7 @@ impl TargetClient {
             builder = builder.header(name, value);
         }
         let started = Instant::now();
+        let started_at_ms = now_ms();
         let timeout_ms = self.settings.timeout.as_millis() as u64;
         let transport = |e: reqwest::Error| {
             if e.is_timeout() {
@@ -367,6 +370,7 @@ impl TargetClient {
             response_headers,
             response_body,
             duration,
+            started_at_ms,
             response,
             target_cookie: target_cookie(&session_id, tnt_id.as_deref(), now_ms() / 1000),
             target_location_hint_cookie: hint_cookie,

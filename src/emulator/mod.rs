@@ -58,6 +58,8 @@ pub struct Emulator {
     tokens: HashMap<String, TokenInfo>,
     catalog: Vec<ActivityInfo>,
     counts: Mutex<Counts>,
+    /// A frozen clock (ms since the epoch) for time-based audiences; the wall clock when `None`.
+    clock: Option<i64>,
 }
 
 impl Emulator {
@@ -148,7 +150,14 @@ impl Emulator {
             tokens,
             catalog,
             counts: Mutex::new(Counts::default()),
+            clock: None,
         })
+    }
+
+    /// Freezes the emulator's clock at `now_ms` (time-based audiences decide as at that time).
+    pub fn with_clock(mut self, now_ms: Option<i64>) -> Emulator {
+        self.clock = now_ms;
+        self
     }
 
     /// The client code answers are made for (the artifact's).
@@ -163,7 +172,8 @@ impl Emulator {
 
     /// Answers `POST /rest/v1/delivery?client&sessionId&imsOrgId` with `body`.
     pub fn delivery(&self, query: &HashMap<String, String>, body: &[u8]) -> Reply {
-        let now = crate::ledger::now_ms();
+        let wall = crate::ledger::now_ms();
+        let now = self.clock.unwrap_or(wall);
         if body.len() > MAX_BODY_BYTES {
             return Reply::error(
                 413,
@@ -192,7 +202,7 @@ impl Emulator {
                 )
             }
         };
-        if let Err(message) = validate::request(&request, now) {
+        if let Err(message) = validate::request(&request, wall.max(now)) {
             return self.reject_count(request.notifications.as_ref().map_or(0, Vec::len), message);
         }
         for n in request.notifications.iter().flatten() {

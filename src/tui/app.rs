@@ -1,0 +1,888 @@
+//! The TUI's state and its one `update(&mut App, Action) -> Vec<Effect>`: every change of
+//! state goes through it, so tests drive the whole UI without a terminal.
+
+use super::keymap::{command_for, Command};
+use super::rows::{rows_of, Row, RowKind};
+use super::secrets::masked_request;
+use crate::client::{TargetResponse, Visitor};
+use crate::delivery::*;
+use crate::ledger::lint::{ExpectedCounts, Finding};
+use crate::ledger::Entry;
+use crossterm::event::{KeyCode, KeyEvent};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+/// The tabs below the tree.
+pub const TABS: [&str; 8] = [
+    "Request",
+    "Response",
+    "Trace",
+    "Analytics",
+    "Cookies",
+    "Meta",
+    "Ledger",
+    "Report",
+];
+
+/// Where a notification of a row stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Badge {
+    Queued,
+    Sent,
+    Acked,
+    Failed(String),
+}
+
+/// What the keyboard is typing into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Normal,
+    Help,
+    QaUrl(String),
+    TraceToken(String),
+    Search(String),
+}
+
+/// Something that happened: a key, a reply, a tick.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Paste(String),
+    /// Mouse wheel over the tabs: lines to scroll (negative = up).
+    Scroll(i32),
+    Tick,
+    /// A prefetch/execute answered (or failed with a one-line message).
+    Answered(Result<Box<TargetResponse>, String>),
+    /// Notifications were queued in the ledger: (row key, notification id, already acknowledged).
+    Queued(Vec<(String, String, bool)>),
+    /// A send finished.
+    Delivered {
+        acked: Vec<String>,
+        failed: Vec<(String, String)>,
+        exchange: Option<Box<TargetResponse>>,
+    },
+    /// The ledger's entries, findings and expected counts.
+    Ledger {
+        entries: Vec<Entry>,
+        findings: Vec<Finding>,
+        expected: Vec<ExpectedCounts>,
+    },
+    /// The emulator's `/report`.
+    Report(Value),
+    /// The request came back from `$EDITOR`.
+    Edited(String),
+    /// The visitor the client now speaks for.
+    Visitor(Visitor),
+    /// A line for the status bar and log.
+    Status(String),
+}
+
+/// What the runtime must do (I/O stays out of `update`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Call(Box<DeliveryRequest>, Mode),
+    Queue(Vec<(String, Notifiable)>, bool),
+    Send,
+    Cancel,
+    NewVisitor,
+    NewSession,
+    Edit(String),
+    Copy(String),
+    Export,
+    Quit,
+}
+
+/// Everything on screen.
+pub struct App {
+    pub target: String,
+    pub local: bool,
+    pub profile: Option<String>,
+    pub spec: RequestSpec,
+    /// A whole request edited in `$EDITOR`, used instead of `spec`.
+    pub custom_request: Option<DeliveryRequest>,
+    pub visitor: Visitor,
+    pub last: Option<Box<TargetResponse>>,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    pub marked: BTreeSet<String>,
+    pub badges: HashMap<String, Badge>,
+    /// Notification ids waiting for `s`, with their row keys.
+    pub queued: Vec<(String, String)>,
+    pub tab: usize,
+    pub scroll: u16,
+    /// Pretty-printed lines of each tab, made once per change (not per frame).
+    pub tab_text: Vec<Vec<String>>,
+    pub search: Option<String>,
+    pub input: Input,
+    pub in_flight: Option<(String, Instant)>,
+    pub status: String,
+    pub log: Vec<String>,
+    pub ledger: Vec<Entry>,
+    pub findings: Vec<Finding>,
+    pub expected: Vec<ExpectedCounts>,
+    pub report: Option<Value>,
+    pub reveal: bool,
+    pub spinner: usize,
+    pub quit: bool,
+}
+
+impl App {
+    /// A new app for `target` (a description), asking for what `spec` names.
+    pub fn new(
+        target: String,
+        local: bool,
+        profile: Option<String>,
+        spec: RequestSpec,
+        visitor: Visitor,
+    ) -> App {
+        let mut app = App {
+            target,
+            local,
+            profile,
+            spec,
+            custom_request: None,
+            visitor,
+            last: None,
+            rows: Vec::new(),
+            selected: 0,
+            marked: BTreeSet::new(),
+            badges: HashMap::new(),
+            queued: Vec::new(),
+            tab: 0,
+            scroll: 0,
+            tab_text: vec![Vec::new(); TABS.len()],
+            search: None,
+            input: Input::Normal,
+            in_flight: None,
+            status: String::from("ready"),
+            log: Vec::new(),
+            ledger: Vec::new(),
+            findings: Vec::new(),
+            expected: Vec::new(),
+            report: None,
+            reveal: false,
+            spinner: 0,
+            quit: false,
+        };
+        app.refresh_tabs();
+        app
+    }
+
+    /// The request `p` or `x` would send now.
+    pub fn request(&self, mode: Mode) -> DeliveryRequest {
+        let mut request = match &self.custom_request {
+            Some(r) => r.clone(),
+            None => RequestSpec {
+                mode,
+                ..self.spec.clone()
+            }
+            .build(uuid::Uuid::new_v4().to_string()),
+        };
+        if self.custom_request.is_some() && mode == Mode::Execute {
+            if let Some(p) = request.prefetch.take() {
+                request.execute = Some(ExecuteRequest {
+                    mboxes: p.mboxes,
+                    page_load: p.page_load,
+                    ..Default::default()
+                });
+            }
+        }
+        request
+    }
+
+    /// The selected row.
+    pub fn row(&self) -> Option<&Row> {
+        self.rows.get(self.selected)
+    }
+
+    fn set_status(&mut self, text: impl Into<String>) {
+        self.status = text.into();
+        self.log.push(self.status.clone());
+        if self.log.len() > 200 {
+            self.log.remove(0);
+        }
+    }
+
+    /// Recomputes the tabs' text (after a response, a send, a reveal).
+    pub fn refresh_tabs(&mut self) {
+        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        let request = self
+            .last
+            .as_ref()
+            .map(|l| l.request.clone())
+            .unwrap_or_else(|| self.request(self.spec.mode));
+        let request_json = serde_json::to_value(&request).unwrap_or_default();
+        let mut text = Vec::with_capacity(TABS.len());
+        let shown = if self.reveal {
+            request_json
+        } else {
+            masked_request(&request_json)
+        };
+        let url = self
+            .last
+            .as_ref()
+            .map(|l| format!("POST {}\n", l.request_url))
+            .unwrap_or_else(|| "(not sent yet)\n".into());
+        text.push(format!("{url}{}", pretty(&shown)));
+        text.push(match &self.last {
+            Some(l) => {
+                let body: Value = serde_json::from_slice(&l.response_body).unwrap_or(Value::Null);
+                format!(
+                    "HTTP {} · {} ms · {} bytes\n{}",
+                    l.status,
+                    l.duration.as_millis(),
+                    l.response_body.len(),
+                    pretty(&body)
+                )
+            }
+            None => "(no response yet)".into(),
+        });
+        text.push(match &self.last {
+            Some(l) if !l.trace().is_empty() => {
+                pretty(&Value::Array(l.trace().into_iter().cloned().collect()))
+            }
+            _ => "(no trace: set a trace token with T; the emulator traces any request that asks)"
+                .into(),
+        });
+        text.push(match &self.last {
+            Some(l) => {
+                let mut out = String::new();
+                for row in self.rows.iter().filter(|r| r.analytics.is_some()) {
+                    let tnta = row
+                        .analytics
+                        .as_ref()
+                        .and_then(|a| a.payload.as_ref())
+                        .and_then(|p| p.tnta.clone())
+                        .unwrap_or_default();
+                    let what = match row.kind {
+                        RowKind::Metric(_) => "click metric",
+                        _ => "",
+                    };
+                    if matches!(row.kind, RowKind::Option(_)) {
+                        continue;
+                    }
+                    out.push_str(&format!("{} {what}\n  tnta {tnta}\n", row.location.label()));
+                    for line in super::rows::decode_tnta(&tnta) {
+                        out.push_str(&format!("  → {line}\n"));
+                    }
+                }
+                if out.is_empty() {
+                    out = "(no A4T payloads: ask with --analytics client-side)".into();
+                }
+                let _ = l;
+                out
+            }
+            None => "(no response yet)".into(),
+        });
+        text.push(match &self.last {
+            Some(l) => pretty(&serde_json::json!({
+                "target_cookie": l.target_cookie,
+                "target_location_hint_cookie": l.target_location_hint_cookie,
+                "sessionId": self.visitor.session_id,
+                "tntId": self.visitor.tnt_id,
+            })),
+            None => "(no cookies yet)".into(),
+        });
+        text.push(match &self.last {
+            Some(l) => pretty(
+                &serde_json::json!({"meta": l.meta(), "response_tokens": l.response_tokens()}),
+            ),
+            None => "(no response yet)".into(),
+        });
+        let mut ledger = String::new();
+        for e in self.ledger.iter().rev() {
+            let state = match &e.state {
+                crate::ledger::State::Queued => "queued".to_string(),
+                crate::ledger::State::Sent => "sent".to_string(),
+                crate::ledger::State::Acked { .. } => "acked".to_string(),
+                crate::ledger::State::Failed { reason, .. } => format!("failed: {reason}"),
+            };
+            ledger.push_str(&format!(
+                "{} {:<7} {:<20} id {} impression {} tokens {} · {}\n",
+                if e.is_pending() { "…" } else { "✓" },
+                e.kind.as_str(),
+                e.location.label(),
+                e.id,
+                e.impression_id,
+                e.tokens.len(),
+                state
+            ));
+        }
+        if !self.findings.is_empty() {
+            ledger.push_str("\nfindings\n");
+            for f in &self.findings {
+                ledger.push_str(&format!("  [{}] {}\n", f.rule, f.message));
+            }
+        }
+        if ledger.is_empty() {
+            ledger = "(no notification yet: d marks the selected option displayed, s sends)".into();
+        }
+        text.push(ledger);
+        text.push(self.report_text());
+        self.tab_text = text
+            .into_iter()
+            .map(|t| t.lines().map(str::to_string).collect())
+            .collect();
+    }
+
+    /// The Report tab's counts as text (the chart is drawn from `report_bars`).
+    fn report_text(&self) -> String {
+        let mut out = String::new();
+        for (label, impressions, clicks) in self.report_bars() {
+            out.push_str(&format!(
+                "{label:<48} impressions {impressions:>5}  clicks {clicks:>5}\n"
+            ));
+        }
+        if out.is_empty() {
+            out = "(nothing counted yet)".into();
+        }
+        out
+    }
+
+    /// (label, impressions, clicks) per experience: the emulator's `/report` when local,
+    /// else the ledger's expected counts.
+    pub fn report_bars(&self) -> Vec<(String, u64, u64)> {
+        match (&self.report, self.local) {
+            (Some(report), true) => report["activities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|a| {
+                    let name = a["name"].as_str().unwrap_or("?").to_string();
+                    a["experiences"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(move |e| {
+                            (
+                                format!("{} · {}", name, e["name"].as_str().unwrap_or("?")),
+                                e["impressions"].as_u64().unwrap_or(0),
+                                e["clicks"].as_u64().unwrap_or(0),
+                            )
+                        })
+                })
+                .collect(),
+            _ => self
+                .expected
+                .iter()
+                .map(|c| {
+                    (
+                        format!(
+                            "{} · {}",
+                            c.activity_name
+                                .clone()
+                                .unwrap_or_else(|| c.activity.clone()),
+                            c.experience_name
+                                .clone()
+                                .unwrap_or_else(|| c.experience.clone())
+                        ),
+                        c.impressions,
+                        c.clicks,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn apply_response(&mut self, response: Box<TargetResponse>) {
+        self.rows = rows_of(&response.response);
+        self.selected = self
+            .rows
+            .iter()
+            .position(|r| matches!(r.kind, RowKind::Option(_)))
+            .unwrap_or(0);
+        self.marked.clear();
+        let status = format!(
+            "{} {} · {} ms · {} locations",
+            response.status,
+            if response.response.execute.is_some() {
+                "execute"
+            } else {
+                "prefetch"
+            },
+            response.duration.as_millis(),
+            self.rows
+                .iter()
+                .filter(|r| matches!(r.kind, RowKind::Location { .. }))
+                .count()
+        );
+        if let Some(id) = response.response.id.as_ref().and_then(|i| i.tnt_id.clone()) {
+            self.visitor.tnt_id = Some(id);
+        }
+        self.last = Some(response);
+        self.set_status(status);
+        self.refresh_tabs();
+    }
+
+    fn notifiable(&self, row: &Row, kind: NotificationType) -> Option<Notifiable> {
+        match (&row.kind, kind) {
+            (RowKind::Option(o), NotificationType::Display) => Some(Notifiable {
+                kind,
+                location: row.location.clone(),
+                tokens: vec![o.event_token.clone()?],
+            }),
+            (RowKind::Location { .. }, NotificationType::Display) => {
+                let tokens: Vec<String> = self
+                    .rows
+                    .iter()
+                    .filter(|r| r.location == row.location && r.mode == row.mode)
+                    .filter_map(|r| match &r.kind {
+                        RowKind::Option(o) => o.event_token.clone(),
+                        _ => None,
+                    })
+                    .collect();
+                (!tokens.is_empty()).then(|| Notifiable {
+                    kind,
+                    location: row.location.clone(),
+                    tokens,
+                })
+            }
+            (RowKind::Metric(m), NotificationType::Click) => {
+                let location = match &row.location {
+                    Location::Mbox { name, .. } => Location::Mbox {
+                        name: name.clone(),
+                        state: None,
+                    },
+                    Location::View { name, key, .. } => Location::View {
+                        name: name.clone(),
+                        key: key.clone(),
+                        state: None,
+                    },
+                    Location::PageLoad { .. } => Location::PageLoad { state: None },
+                    Location::Page => Location::Page,
+                };
+                Some(Notifiable {
+                    kind,
+                    location,
+                    tokens: vec![m.event_token.clone()?],
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn queue_rows(&mut self, rows: Vec<Row>, kind: NotificationType) -> Vec<Effect> {
+        if rows.iter().any(|r| r.mode == Mode::Execute) && kind == NotificationType::Display {
+            self.set_status("execute already counted these impressions: a display notification would count them twice (prefetch with p)");
+            return Vec::new();
+        }
+        let list: Vec<(String, Notifiable)> = rows
+            .iter()
+            .filter_map(|r| Some((r.key(), self.notifiable(r, kind)?)))
+            .collect();
+        if list.is_empty() {
+            self.set_status(match kind {
+                NotificationType::Display => {
+                    "nothing to display here: select an option with an eventToken"
+                }
+                NotificationType::Click => "nothing to click here: select a click metric row (◆)",
+            });
+            return Vec::new();
+        }
+        vec![Effect::Queue(list, false)]
+    }
+
+    fn selection(&self) -> Vec<Row> {
+        if self.marked.is_empty() {
+            self.row().cloned().into_iter().collect()
+        } else {
+            self.rows
+                .iter()
+                .filter(|r| self.marked.contains(&r.key()))
+                .cloned()
+                .collect()
+        }
+    }
+
+    fn command(&mut self, command: Command) -> Vec<Effect> {
+        match command {
+            Command::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Command::Help => {
+                self.input = Input::Help;
+                Vec::new()
+            }
+            Command::Prefetch | Command::Execute => {
+                let mode = if command == Command::Prefetch {
+                    Mode::Prefetch
+                } else {
+                    Mode::Execute
+                };
+                if self.in_flight.is_some() {
+                    self.set_status("a request is running (Esc cancels it)");
+                    return Vec::new();
+                }
+                let mut request = self.request(mode);
+                if request.execute.is_none() && request.prefetch.is_none() {
+                    self.set_status("nothing to ask for: start with --mbox/--view/--page-load or edit the request (e)");
+                    return Vec::new();
+                }
+                if mode == Mode::Execute {
+                    if let Some(p) = request.prefetch.take() {
+                        request.execute = Some(ExecuteRequest {
+                            mboxes: p.mboxes,
+                            page_load: p.page_load,
+                            ..Default::default()
+                        });
+                    }
+                }
+                self.in_flight = Some((mode.as_str().to_string(), Instant::now()));
+                vec![Effect::Call(Box::new(request), mode)]
+            }
+            Command::Display => {
+                let rows = self.selection();
+                self.queue_rows(rows, NotificationType::Display)
+            }
+            Command::Click => {
+                let rows = self.selection();
+                self.queue_rows(rows, NotificationType::Click)
+            }
+            Command::DisplayAll => {
+                let rows: Vec<Row> = self
+                    .rows
+                    .iter()
+                    .filter(|r| matches!(r.kind, RowKind::Option(_)))
+                    .cloned()
+                    .collect();
+                self.queue_rows(rows, NotificationType::Display)
+            }
+            Command::Select => {
+                if let Some(key) = self.row().map(Row::key) {
+                    if !self.marked.remove(&key) {
+                        self.marked.insert(key);
+                    }
+                }
+                self.move_selection(1);
+                Vec::new()
+            }
+            Command::Send => {
+                if self.queued.is_empty() {
+                    self.set_status("nothing queued: d or c queue a notification first");
+                    return Vec::new();
+                }
+                for (key, _) in &self.queued {
+                    self.badges.insert(key.clone(), Badge::Sent);
+                }
+                self.in_flight = Some((format!("sending {}", self.queued.len()), Instant::now()));
+                vec![Effect::Send]
+            }
+            Command::NewVisitor => vec![Effect::NewVisitor],
+            Command::NewSession => {
+                if let Some(term) = self.search.clone() {
+                    self.find_next(&term, true);
+                    return Vec::new();
+                }
+                vec![Effect::NewSession]
+            }
+            Command::Edit => {
+                let request = self.request(self.spec.mode);
+                vec![Effect::Edit(
+                    serde_json::to_string_pretty(&request).unwrap_or_default(),
+                )]
+            }
+            Command::QaUrl => {
+                self.input = Input::QaUrl(String::new());
+                Vec::new()
+            }
+            Command::TraceToken => {
+                self.input = Input::TraceToken(String::new());
+                Vec::new()
+            }
+            Command::Search => {
+                self.input = Input::Search(String::new());
+                Vec::new()
+            }
+            Command::Copy => vec![Effect::Copy(
+                self.tab_text
+                    .get(self.tab)
+                    .map(|l| l.join("\n"))
+                    .unwrap_or_default(),
+            )],
+            Command::Export => vec![Effect::Export],
+            Command::Reveal => {
+                self.reveal = !self.reveal;
+                self.refresh_tabs();
+                self.set_status(if self.reveal {
+                    "secrets revealed (R masks them)"
+                } else {
+                    "secrets masked"
+                });
+                Vec::new()
+            }
+            Command::NextTab => {
+                self.tab = (self.tab + 1) % TABS.len();
+                self.scroll = 0;
+                Vec::new()
+            }
+            Command::Tab(i) => {
+                self.tab = i.min(TABS.len() - 1);
+                self.scroll = 0;
+                Vec::new()
+            }
+            Command::Up => {
+                self.move_selection(-1);
+                Vec::new()
+            }
+            Command::Down => {
+                self.move_selection(1);
+                Vec::new()
+            }
+            Command::ScrollUp => {
+                self.scroll = self.scroll.saturating_sub(1);
+                Vec::new()
+            }
+            Command::ScrollDown => {
+                self.scroll = self.scroll.saturating_add(1);
+                Vec::new()
+            }
+            Command::PageUp => {
+                self.scroll = self.scroll.saturating_sub(10);
+                Vec::new()
+            }
+            Command::PageDown => {
+                self.scroll = self.scroll.saturating_add(10);
+                Vec::new()
+            }
+            Command::Cancel => {
+                if self.search.take().is_some() {
+                    return Vec::new();
+                }
+                if self.in_flight.take().is_some() {
+                    self.set_status("cancelled");
+                    return vec![Effect::Cancel];
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let last = self.rows.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
+    }
+
+    /// Moves the tab's scroll to the next line containing `term`.
+    fn find_next(&mut self, term: &str, after_current: bool) {
+        let needle = term.to_lowercase();
+        let start = self.scroll as usize + usize::from(after_current);
+        let lines = self.tab_text.get(self.tab).cloned().unwrap_or_default();
+        let found = (start..lines.len())
+            .chain(0..start.min(lines.len()))
+            .find(|&i| lines[i].to_lowercase().contains(&needle));
+        match found {
+            Some(i) => {
+                self.scroll = i as u16;
+                self.set_status(format!("/{term}: line {}", i + 1));
+            }
+            None => self.set_status(format!("/{term}: not found in {}", TABS[self.tab])),
+        }
+    }
+
+    fn typed(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let (buffer, is_secret) = match &mut self.input {
+            Input::QaUrl(b) | Input::Search(b) => (b, false),
+            Input::TraceToken(b) => (b, true),
+            Input::Help | Input::Normal => {
+                self.input = Input::Normal;
+                return Vec::new();
+            }
+        };
+        let _ = is_secret;
+        match key.code {
+            KeyCode::Char(c) => buffer.push(c),
+            KeyCode::Backspace => {
+                buffer.pop();
+            }
+            KeyCode::Esc => self.input = Input::Normal,
+            KeyCode::Enter => {
+                let input = std::mem::replace(&mut self.input, Input::Normal);
+                match input {
+                    Input::QaUrl(url) => match qa_mode_from_url(&url) {
+                        Ok(qa) => {
+                            self.spec.qa_mode = Some(qa);
+                            if let Some(r) = self.custom_request.as_mut() {
+                                r.qa_mode = self.spec.qa_mode.clone();
+                            }
+                            self.set_status("QA mode set: p prefetches with it");
+                            self.refresh_tabs();
+                        }
+                        Err(e) => self.set_status(format!("QA link: {e}")),
+                    },
+                    Input::TraceToken(token) if !token.trim().is_empty() => {
+                        self.spec.trace_token = Some(token.trim().to_string());
+                        if let Some(r) = self.custom_request.as_mut() {
+                            r.trace = Some(TraceRequest {
+                                authorization_token: self.spec.trace_token.clone(),
+                                ..Default::default()
+                            });
+                        }
+                        self.set_status("trace token set (masked): p prefetches with trace");
+                        self.refresh_tabs();
+                    }
+                    Input::Search(term) if !term.is_empty() => {
+                        self.find_next(&term, false);
+                        self.search = Some(term);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// Applies one action; returns what the runtime must do.
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) => {
+            if app.input != Input::Normal {
+                return app.typed(&key);
+            }
+            match command_for(&key) {
+                Some(command) => app.command(command),
+                None => Vec::new(),
+            }
+        }
+        Action::Paste(text) => {
+            match &mut app.input {
+                Input::QaUrl(b) | Input::TraceToken(b) | Input::Search(b) => {
+                    b.push_str(text.trim())
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Action::Scroll(lines) => {
+            app.scroll = if lines < 0 {
+                app.scroll.saturating_sub(lines.unsigned_abs() as u16)
+            } else {
+                app.scroll.saturating_add(lines as u16)
+            };
+            Vec::new()
+        }
+        Action::Tick => {
+            app.spinner = app.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Action::Answered(result) => {
+            app.in_flight = None;
+            match result {
+                Ok(response) => app.apply_response(response),
+                Err(message) => app.set_status(format!("error: {message}")),
+            }
+            Vec::new()
+        }
+        Action::Queued(items) => {
+            let mut fresh = 0;
+            for (key, id, already) in items {
+                if already {
+                    app.badges.insert(key, Badge::Acked);
+                    continue;
+                }
+                if !app.queued.iter().any(|(_, i)| *i == id) {
+                    app.queued.push((key.clone(), id));
+                    fresh += 1;
+                }
+                app.badges.insert(key, Badge::Queued);
+            }
+            let text = format!("{fresh} queued ({} waiting): s sends", app.queued.len());
+            app.set_status(text);
+            Vec::new()
+        }
+        Action::Delivered {
+            acked,
+            failed,
+            exchange,
+        } => {
+            app.in_flight = None;
+            let mut remaining = Vec::new();
+            for (key, id) in std::mem::take(&mut app.queued) {
+                if acked.contains(&id) {
+                    app.badges.insert(key, Badge::Acked);
+                } else if let Some((_, reason)) = failed.iter().find(|(f, _)| *f == id) {
+                    app.badges
+                        .insert(key.clone(), Badge::Failed(reason.clone()));
+                    remaining.push((key, id));
+                } else {
+                    remaining.push((key, id));
+                }
+            }
+            app.queued = remaining;
+            let text = if failed.is_empty() {
+                format!("{} acknowledged", acked.len())
+            } else {
+                format!(
+                    "{} acknowledged, {} failed: {}",
+                    acked.len(),
+                    failed.len(),
+                    failed[0].1
+                )
+            };
+            app.set_status(text);
+            if let Some(e) = exchange {
+                let request_url = e.request_url.clone();
+                app.log
+                    .push(format!("notifications → {request_url} HTTP {}", e.status));
+            }
+            Vec::new()
+        }
+        Action::Ledger {
+            entries,
+            findings,
+            expected,
+        } => {
+            app.ledger = entries;
+            app.findings = findings;
+            app.expected = expected;
+            app.refresh_tabs();
+            Vec::new()
+        }
+        Action::Report(report) => {
+            app.report = Some(report);
+            app.refresh_tabs();
+            Vec::new()
+        }
+        Action::Edited(text) => {
+            match serde_json::from_str::<DeliveryRequest>(&text) {
+                Ok(request) if request.context.is_some() => {
+                    app.custom_request = Some(request);
+                    app.set_status("request edited: p sends it");
+                    app.refresh_tabs();
+                }
+                Ok(_) => {
+                    app.set_status("edited request has no context: kept your text, e to fix it")
+                }
+                Err(e) => app.set_status(format!("edited request is not valid ({e}): e to fix it")),
+            }
+            Vec::new()
+        }
+        Action::Visitor(visitor) => {
+            app.visitor = visitor;
+            app.refresh_tabs();
+            Vec::new()
+        }
+        Action::Status(text) => {
+            app.set_status(text);
+            Vec::new()
+        }
+    }
+}
+
+/// The spinner frame for elapsed time.
+pub fn spinner(app: &App) -> Option<String> {
+    let (what, started) = app.in_flight.as_ref()?;
+    const FRAMES: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
+    let elapsed: Duration = started.elapsed();
+    Some(format!(
+        "{} {what} {:.1} s",
+        FRAMES[app.spinner % FRAMES.len()],
+        elapsed.as_secs_f64()
+    ))
+}

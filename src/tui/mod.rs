@@ -1,0 +1,219 @@
+//! The interactive TUI (ratatui + crossterm + tokio): prefetch, inspect, mark displayed or
+//! clicked, and watch what is counted.
+
+pub mod app;
+pub mod export;
+pub mod keymap;
+pub mod rows;
+pub mod runtime;
+pub mod secrets;
+pub mod view;
+
+use crate::cli::common::{Failure, LocationArgs, TargetArgs};
+use crate::delivery::{MboxSpec, Mode, RequestSpec};
+use crate::emulator::http::{spawn, Faults, Server as EmulatorServer};
+use crate::emulator::{Emulator, DEMO_ARTIFACT};
+use app::{update, Action, App, Effect};
+use clap::Args;
+use runtime::Runtime;
+use std::sync::Arc;
+use tokio::sync::{mpsc, Mutex};
+use view::Theme;
+
+/// Flags of the TUI (the default command).
+#[derive(Debug, Clone, Args, Default)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub locations: LocationArgs,
+    /// Render the screen after the start-up prefetch as plain text, and exit.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// Snapshot width.
+    #[arg(long, default_value_t = 120)]
+    pub width: u16,
+    /// Snapshot height.
+    #[arg(long, default_value_t = 40)]
+    pub height: u16,
+    /// Leave the mouse to the terminal (text selection).
+    #[arg(long)]
+    pub no_mouse: bool,
+    /// Freeze the local emulator's clock (ms since the epoch) for time-based audiences.
+    #[arg(long)]
+    pub emulator_now: Option<i64>,
+}
+
+/// A ready TUI: the app, the runtime for its effects, and where replies arrive.
+pub struct Session {
+    pub app: App,
+    pub runtime: Runtime,
+    pub rx: mpsc::UnboundedReceiver<Action>,
+    /// The start-up prefetch.
+    pub first: Vec<Effect>,
+}
+
+/// The mboxes and views the server's artifact has, for a first prefetch with nothing configured.
+async fn artifact_locations(base: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let reply = reqwest::Client::new()
+        .get(format!("{base}/rules.json"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?;
+    let artifact: serde_json::Value = reply.json().await.ok()?;
+    let global = artifact["globalMbox"]
+        .as_str()
+        .unwrap_or("target-global-mbox")
+        .to_string();
+    let names = |key: &str| -> Vec<String> {
+        artifact[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+            .filter(|n| *n != global)
+            .map(str::to_string)
+            .collect()
+    };
+    Some((names("localMboxes"), names("localViews")))
+}
+
+/// Builds the session: the in-process emulator when no target is named, the client, the ledger,
+/// what to prefetch first.
+pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failure> {
+    let profile = target.resolve()?;
+    let local = profile.server.is_none() && profile.client_code.is_none();
+    let mut target = target.clone();
+    let mut label = String::new();
+    let mut report_base = None;
+    if local {
+        let emulator = Emulator::new(DEMO_ARTIFACT, None, "assets/demo/rules.json (built in)")
+            .map_err(Failure::usage)?
+            .with_clock(args.emulator_now);
+        let client_code = emulator.client_code().to_string();
+        let server = Arc::new(EmulatorServer {
+            emulator: Arc::new(emulator),
+            faults: Faults::default(),
+            log: false,
+        });
+        let (base, _) = spawn(server, "127.0.0.1:0".parse().expect("loopback"))
+            .await
+            .map_err(|e| Failure::usage(format!("local emulator: {e}")))?;
+        label = format!("local emulator {base}");
+        target.server = Some(base.clone());
+        target.client_code = Some(client_code);
+        report_base = Some(base);
+    }
+    let profile = target.resolve()?;
+    let client = target.client(&profile)?;
+    if !local {
+        label = client.settings().server.describe();
+    }
+    let ledger = target.ledger(&client)?;
+    let mut spec: RequestSpec = target.request_spec(&profile, Mode::Prefetch)?;
+    args.locations.apply(&mut spec)?;
+    let base = client.base_url();
+    let mut note = None;
+    if args.locations.is_empty() {
+        match artifact_locations(&base).await {
+            Some((mboxes, views)) => {
+                spec.mboxes = mboxes.into_iter().map(|name| MboxSpec { name, parameters: Vec::new() }).collect();
+                spec.views = views;
+            }
+            None => note = Some("no --mbox given and the server serves no rules.json: prefetching the page load only"),
+        }
+        spec.page_load = true;
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let data_dir = target.data_dir()?;
+    let mut app = App::new(label, local, target.profile.clone(), spec, client.visitor());
+    if let Some(n) = note {
+        let _ = update(&mut app, Action::Status(n.into()));
+    }
+    let first = update(
+        &mut app,
+        Action::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char('p'),
+        )),
+    );
+    let runtime = Runtime {
+        client: Arc::new(client),
+        ledger: Arc::new(Mutex::new(ledger)),
+        report_base,
+        data_dir,
+        tx,
+        exchanges: Arc::new(std::sync::Mutex::new(Vec::new())),
+        task: None,
+    };
+    Ok(Session {
+        app,
+        runtime,
+        rx,
+        first,
+    })
+}
+
+/// Runs effects and applies the actions they send until nothing is left to do (for snapshots
+/// and tests; the interactive loop does the same as events arrive).
+pub async fn settle(session: &mut Session, effects: Vec<Effect>) {
+    let mut pending = effects;
+    loop {
+        for effect in std::mem::take(&mut pending) {
+            session.runtime.run(effect, &session.app).await;
+        }
+        if let Some(task) = session.runtime.task.take() {
+            let _ = task.await;
+        }
+        let mut any = false;
+        while let Ok(action) = session.rx.try_recv() {
+            any = true;
+            pending.extend(update(&mut session.app, action));
+        }
+        if !any && pending.is_empty() {
+            return;
+        }
+    }
+}
+
+/// The screen as plain text.
+pub fn render_text(app: &App, width: u16, height: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
+    let theme = Theme { color: false };
+    let _ = terminal.draw(|f| view::draw(f, app, theme));
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        let line: String = (0..width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `mboxscope` with no subcommand.
+pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), Failure> {
+    let mut session = start(target, args).await?;
+    if args.snapshot {
+        let first = std::mem::take(&mut session.first);
+        settle(&mut session, first).await;
+        print!(
+            "{}",
+            render_text(&session.app, args.width.max(20), args.height.max(5))
+        );
+        return Ok(());
+    }
+    let theme = Theme {
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let Session {
+        app,
+        runtime,
+        rx,
+        first,
+    } = session;
+    runtime::run_loop(app, runtime, rx, theme, !args.no_mouse, first)
+        .await
+        .map_err(|e| Failure::usage(format!("terminal: {e}")))
+}

@@ -1,0 +1,387 @@
+//! The event loop: one `select!` over replies, terminal events and a spinner tick; effects
+//! run as tasks that report back as actions. The terminal is restored on every exit path.
+
+use super::app::{update, Action, App, Effect};
+use super::export;
+use super::view::{draw, Theme};
+use crate::client::{TargetClient, TargetResponse};
+use crate::ledger::deliver::{deliver, RetryPolicy};
+use crate::ledger::lint::{expected_counts, lint};
+use crate::ledger::{record, Ledger, NewNotification, Queued};
+use base64::Engine as _;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream, KeyEventKind, MouseEventKind,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Mutex};
+use tokio::task::JoinHandle;
+
+/// What the effects need.
+pub struct Runtime {
+    pub client: Arc<TargetClient>,
+    pub ledger: Arc<Mutex<Ledger>>,
+    /// The emulator's base URL when it is local (for `/report`).
+    pub report_base: Option<String>,
+    pub data_dir: PathBuf,
+    pub tx: mpsc::UnboundedSender<Action>,
+    pub exchanges: Arc<std::sync::Mutex<Vec<TargetResponse>>>,
+    pub task: Option<JoinHandle<()>>,
+}
+
+/// Sends the ledger's state and the emulator's report back to the app.
+pub async fn refresh(
+    ledger: &Arc<Mutex<Ledger>>,
+    report_base: Option<&str>,
+    tx: &mpsc::UnboundedSender<Action>,
+) {
+    {
+        let ledger = ledger.lock().await;
+        let _ = tx.send(Action::Ledger {
+            entries: ledger.entries().cloned().collect(),
+            findings: lint(&ledger, crate::ledger::now_ms()),
+            expected: expected_counts(&ledger),
+        });
+    }
+    if let Some(base) = report_base {
+        let url = format!("{base}/report");
+        if let Ok(reply) = reqwest::Client::new()
+            .get(&url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+        {
+            if let Ok(report) = reply.json::<serde_json::Value>().await {
+                let _ = tx.send(Action::Report(report));
+            }
+        }
+    }
+}
+
+impl Runtime {
+    /// Runs one effect; long ones become a task.
+    pub async fn run(&mut self, effect: Effect, app: &App) {
+        let (client, ledger, tx, report) = (
+            self.client.clone(),
+            self.ledger.clone(),
+            self.tx.clone(),
+            self.report_base.clone(),
+        );
+        match effect {
+            Effect::Call(request, mode) => {
+                let exchanges = self.exchanges.clone();
+                self.task = Some(tokio::spawn(async move {
+                    let outcome = client.send(*request).await;
+                    if let Ok(response) = &outcome {
+                        let event = record::response_event(
+                            mode,
+                            &response.request,
+                            &response.session_id,
+                            &response.response,
+                        );
+                        if let Err(e) = ledger.lock().await.record(vec![event]) {
+                            let _ = tx.send(Action::Status(format!("ledger: {e}")));
+                        }
+                        exchanges
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(response.clone());
+                    }
+                    let _ = tx.send(Action::Visitor(client.visitor()));
+                    let _ = tx.send(Action::Answered(
+                        outcome.map(Box::new).map_err(|e| e.to_string()),
+                    ));
+                    refresh(&ledger, report.as_deref(), &tx).await;
+                }));
+            }
+            Effect::Queue(list, again) => {
+                let visitor = client.visitor();
+                let id = app
+                    .last
+                    .as_ref()
+                    .and_then(|l| l.response.id.clone())
+                    .unwrap_or_else(|| crate::delivery::VisitorId {
+                        tnt_id: visitor.tnt_id.clone(),
+                        ..Default::default()
+                    });
+                let keys: Vec<String> = list.iter().map(|(k, _)| k.clone()).collect();
+                let news = list
+                    .into_iter()
+                    .map(|(_, n)| NewNotification {
+                        kind: n.kind,
+                        visitor: id.clone(),
+                        session_id: visitor.session_id.clone(),
+                        location: n.location,
+                        tokens: n.tokens,
+                    })
+                    .collect();
+                let outcome = ledger.lock().await.queue_all(news, again);
+                match outcome {
+                    Ok(queued) => {
+                        let items = keys
+                            .into_iter()
+                            .zip(queued)
+                            .map(|(k, q)| {
+                                let already = matches!(q, Queued::AlreadyAcked(_));
+                                (k, q.id().to_string(), already)
+                            })
+                            .collect();
+                        let _ = tx.send(Action::Queued(items));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Action::Status(format!(
+                            "could not journal the notification: {e}"
+                        )));
+                    }
+                }
+                refresh(&ledger, report.as_deref(), &tx).await;
+            }
+            Effect::Send => {
+                let ids: Vec<String> = app.queued.iter().map(|(_, id)| id.clone()).collect();
+                let exchanges = self.exchanges.clone();
+                self.task = Some(tokio::spawn(async move {
+                    let outcome = {
+                        let mut ledger = ledger.lock().await;
+                        deliver(
+                            &mut ledger,
+                            &client,
+                            &ids,
+                            &RetryPolicy {
+                                max_attempts: 3,
+                                ..Default::default()
+                            },
+                        )
+                        .await
+                    };
+                    match outcome {
+                        Ok(report_) => {
+                            let exchange = report_.exchanges.last().cloned().map(Box::new);
+                            exchanges
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .extend(report_.exchanges.iter().cloned());
+                            let failed = report_
+                                .pending
+                                .iter()
+                                .chain(&report_.rejected)
+                                .cloned()
+                                .collect();
+                            let _ = tx.send(Action::Delivered {
+                                acked: report_.acked,
+                                failed,
+                                exchange,
+                            });
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Action::Delivered {
+                                acked: Vec::new(),
+                                failed: ids.iter().map(|i| (i.clone(), e.to_string())).collect(),
+                                exchange: None,
+                            });
+                        }
+                    }
+                    refresh(&ledger, report.as_deref(), &tx).await;
+                }));
+            }
+            Effect::Cancel => {
+                if let Some(task) = self.task.take() {
+                    task.abort();
+                }
+            }
+            Effect::NewVisitor => {
+                client.new_visitor();
+                let _ = tx.send(Action::Visitor(client.visitor()));
+                let _ = tx.send(Action::Status("new visitor: p prefetches for it".into()));
+            }
+            Effect::NewSession => {
+                client.new_session();
+                let _ = tx.send(Action::Visitor(client.visitor()));
+                let _ = tx.send(Action::Status("new session (a new visit)".into()));
+            }
+            Effect::Edit(text) => {
+                let _ = tx.send(match edit_in_editor(&text) {
+                    Ok(edited) => Action::Edited(edited),
+                    Err(e) => Action::Status(format!("editor: {e}")),
+                });
+            }
+            Effect::Copy(text) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                let _ = out.flush();
+                let _ = tx.send(Action::Status(format!(
+                    "copied {} bytes (OSC 52)",
+                    text.len()
+                )));
+            }
+            Effect::Export => {
+                let exchanges = self
+                    .exchanges
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                let entries: Vec<_> = ledger.lock().await.entries().cloned().collect();
+                let _ = tx.send(Action::Status(
+                    match write_exports(&self.data_dir, &exchanges, &entries, app.reveal) {
+                        Ok(path) => format!("exported {}.har and .json", path.display()),
+                        Err(e) => format!("export failed: {e}"),
+                    },
+                ));
+            }
+            Effect::Quit => {}
+        }
+    }
+}
+
+/// Writes `<data>/exports/session-<time>.har` and `.json`; returns the path without extension.
+pub fn write_exports(
+    data_dir: &std::path::Path,
+    exchanges: &[TargetResponse],
+    entries: &[crate::ledger::Entry],
+    reveal: bool,
+) -> std::io::Result<PathBuf> {
+    let dir = data_dir.join("exports");
+    std::fs::create_dir_all(&dir)?;
+    let stem = dir.join(format!("session-{}", crate::ledger::now_ms()));
+    let har = serde_json::to_vec_pretty(&export::har(exchanges, reveal))
+        .map_err(std::io::Error::other)?;
+    std::fs::write(stem.with_extension("har"), har)?;
+    let session = serde_json::to_vec_pretty(&export::session(exchanges, entries, reveal))
+        .map_err(std::io::Error::other)?;
+    std::fs::write(stem.with_extension("json"), session)?;
+    Ok(stem)
+}
+
+/// Leaves the TUI, runs `$EDITOR` on the text, comes back with what was saved.
+fn edit_in_editor(text: &str) -> std::io::Result<String> {
+    let path = std::env::temp_dir().join(format!("mboxscope-request-{}.json", std::process::id()));
+    std::fs::write(&path, text)?;
+    suspend();
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status();
+    resume(true);
+    let status = status?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "{editor} exited with {status}"
+        )));
+    }
+    let edited = std::fs::read_to_string(&path)?;
+    let _ = std::fs::remove_file(&path);
+    Ok(edited)
+}
+
+/// Puts the terminal back as it was.
+pub fn suspend() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// Takes the terminal for the TUI.
+pub fn resume(mouse: bool) {
+    let _ = enable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste
+    );
+    if mouse {
+        let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    }
+}
+
+/// Restores the terminal when dropped (every exit path, panics included).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        suspend();
+    }
+}
+
+/// Runs the interactive loop until `q`.
+pub async fn run_loop(
+    mut app: App,
+    mut runtime: Runtime,
+    mut rx: mpsc::UnboundedReceiver<Action>,
+    theme: Theme,
+    mouse: bool,
+    first: Vec<Effect>,
+) -> std::io::Result<()> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        suspend();
+        hook(info);
+    }));
+    resume(mouse);
+    let _guard = TerminalGuard;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    for effect in first {
+        runtime.run(effect, &app).await;
+    }
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(120));
+    terminal.draw(|f| draw(f, &app, theme))?;
+    loop {
+        let action = tokio::select! {
+            biased;
+            Some(action) = rx.recv() => action,
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Action::Key(key),
+                Some(Ok(Event::Paste(text))) => Action::Paste(text),
+                Some(Ok(Event::Mouse(m))) => match m.kind {
+                    MouseEventKind::ScrollDown => Action::Scroll(3),
+                    MouseEventKind::ScrollUp => Action::Scroll(-3),
+                    _ => continue,
+                },
+                Some(Ok(Event::Resize(_, _))) => Action::Tick,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            _ = tick.tick() => {
+                if app.in_flight.is_none() { continue; }
+                Action::Tick
+            }
+        };
+        for effect in update(&mut app, action) {
+            if effect == Effect::Quit {
+                return Ok(());
+            }
+            let edit = matches!(effect, Effect::Edit(_));
+            runtime.run(effect, &app).await;
+            if edit {
+                terminal.clear()?;
+            }
+        }
+        if app.quit {
+            break;
+        }
+        terminal.draw(|f| draw(f, &app, theme))?;
+    }
+    Ok(())
+}

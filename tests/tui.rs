@@ -1,0 +1,352 @@
+//! The TUI through `update(&mut App, Action)` against the in-process emulator: every key, and
+//! insta snapshots of every tab at 120x40 and 80x24 (ids, ports and timings redacted).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mboxscope::cli::common::TargetArgs;
+use mboxscope::tui::app::{update, Action, Badge, Effect, Input, TABS};
+use mboxscope::tui::rows::RowKind;
+use mboxscope::tui::{render_text, settle, start, Session, TuiArgs};
+use regex::Regex;
+
+fn target(dir: &std::path::Path) -> TargetArgs {
+    TargetArgs {
+        data_dir: Some(dir.join("data")),
+        config: Some(dir.join("config.toml")),
+        tnt_id: Some("snapshot-visitor".into()),
+        session_id: Some("snapshot-session".into()),
+        ..Default::default()
+    }
+}
+
+async fn session(dir: &std::path::Path) -> Session {
+    // A Wednesday, 08:00 UTC: the time-of-day activity decides the same every run.
+    let args = TuiArgs {
+        emulator_now: Some(1_764_144_000_000),
+        ..Default::default()
+    };
+    let mut s = start(&target(dir), &args).await.expect("starts");
+    let first = std::mem::take(&mut s.first);
+    settle(&mut s, first).await;
+    s
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ch(c: char) -> Action {
+    key(KeyCode::Char(c))
+}
+
+async fn press(s: &mut Session, action: Action) -> Vec<Effect> {
+    let effects = update(&mut s.app, action);
+    let keep = effects.clone();
+    let runnable: Vec<Effect> = effects
+        .into_iter()
+        .filter(|e| !matches!(e, Effect::Edit(_) | Effect::Copy(_) | Effect::Quit))
+        .collect();
+    settle(s, runnable).await;
+    keep
+}
+
+fn select_row(s: &mut Session, pred: impl Fn(&mboxscope::tui::rows::Row) -> bool) {
+    s.app.selected = s.app.rows.iter().position(pred).expect("such a row");
+}
+
+fn redact(text: &str) -> String {
+    let rules = [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+        (r"\b\d+ ms\b", "N ms="),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "<uuid>",
+        ),
+        (r"[0-9a-f]{32}", "<hex32>"),
+        (r"[0-9a-f]{6}…[0-9a-f]{2}", "<short>"),
+        (r"\b1\d{12}\b", "<ms>"),
+        (r"\b1\d{9}\b", "<s>"),
+        (r"\d+ bytes", "N bytes="),
+        (r"session-\d+", "session-<ms>"),
+    ];
+    // Each match becomes a placeholder of the same width, so boxes stay aligned; a placeholder
+    // ending in '=' is used as it is (what it hides has no fixed width, e.g. timings).
+    let mut out = text.to_string();
+    for (pattern, placeholder) in rules {
+        out = Regex::new(pattern)
+            .unwrap()
+            .replace_all(&out, |c: &regex::Captures| {
+                if let Some(fixed) = placeholder.strip_suffix('=') {
+                    return fixed.to_string();
+                }
+                let width = c[0].chars().count();
+                let mut p: String = placeholder.chars().take(width).collect();
+                while p.chars().count() < width {
+                    p.push('#');
+                }
+                p
+            })
+            .into_owned();
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_tab_at_two_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    // Put something in the ledger and the report first.
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Option(_))
+    });
+    press(&mut s, ch('d')).await;
+    press(&mut s, ch('s')).await;
+    for (w, h) in [(120u16, 40u16), (80, 24)] {
+        for (i, name) in TABS.iter().enumerate() {
+            press(&mut s, ch(char::from(b'1' + i as u8))).await;
+            insta::assert_snapshot!(
+                format!("{name}_{w}x{h}"),
+                redact(&render_text(&s.app, w, h))
+            );
+        }
+    }
+    insta::assert_snapshot!("too_small", render_text(&s.app, 40, 10));
+    // A metric row has no random state behind the overlay.
+    select_row(&mut s, |r| matches!(r.kind, RowKind::Metric(_)));
+    press(&mut s, ch('?')).await;
+    insta::assert_snapshot!("help_120x40", redact(&render_text(&s.app, 120, 40)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn display_send_then_click_count_in_the_emulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    assert!(s
+        .app
+        .rows
+        .iter()
+        .any(|r| r.location.label() == "mbox home-hero"));
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Option(_))
+    });
+    let key_of = s.app.row().unwrap().key();
+    let experience = s
+        .app
+        .row()
+        .unwrap()
+        .response_token("experience.name")
+        .unwrap();
+    press(&mut s, ch('d')).await;
+    assert_eq!(s.app.badges.get(&key_of), Some(&Badge::Queued));
+    assert_eq!(s.app.queued.len(), 1);
+    // d again on the same option is the same notification, not a second one.
+    press(&mut s, ch('d')).await;
+    assert_eq!(s.app.queued.len(), 1);
+    press(&mut s, ch('s')).await;
+    assert_eq!(
+        s.app.badges.get(&key_of),
+        Some(&Badge::Acked),
+        "status: {}",
+        s.app.status
+    );
+    assert!(s.app.queued.is_empty());
+    let impressions = |s: &Session, activity: &str, experience: &str, field: &str| -> u64 {
+        s.app.report.as_ref().unwrap()["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["name"] == activity)
+            .flat_map(|a| a["experiences"].as_array().unwrap().iter())
+            .find(|e| e["name"] == experience)
+            .map(|e| e[field].as_u64().unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        impressions(&s, "Spring hero", &experience, "impressions"),
+        1
+    );
+    // c on the #cta metric: one click.
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Metric(_))
+    });
+    press(&mut s, ch('c')).await;
+    press(&mut s, ch('s')).await;
+    assert_eq!(impressions(&s, "Spring hero", &experience, "clicks"), 1);
+    assert_eq!(
+        impressions(&s, "Spring hero", &experience, "impressions"),
+        1
+    );
+    // The ledger tab lists both, acknowledged.
+    assert_eq!(s.app.ledger.len(), 2);
+    assert!(s.app.ledger.iter().all(|e| !e.is_pending()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_key_does_its_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    let rows = s.app.rows.len();
+    assert!(rows > 5);
+
+    // Moving: arrows and vim keys.
+    s.app.selected = 0;
+    press(&mut s, key(KeyCode::Down)).await;
+    press(&mut s, ch('j')).await;
+    assert_eq!(s.app.selected, 2);
+    press(&mut s, key(KeyCode::Up)).await;
+    press(&mut s, ch('k')).await;
+    press(&mut s, ch('k')).await;
+    assert_eq!(s.app.selected, 0, "clamped at the top");
+
+    // space selects (and moves on); a sends display for every option.
+    select_row(&mut s, |r| matches!(r.kind, RowKind::Option(_)));
+    press(&mut s, ch(' ')).await;
+    assert_eq!(s.app.marked.len(), 1);
+    press(&mut s, ch('a')).await;
+    let options = s
+        .app
+        .rows
+        .iter()
+        .filter(|r| matches!(r.kind, RowKind::Option(_)))
+        .count();
+    assert_eq!(s.app.queued.len(), options);
+
+    // c on an option row is refused with a reason.
+    select_row(&mut s, |r| matches!(r.kind, RowKind::Option(_)));
+    s.app.marked.clear();
+    press(&mut s, ch('c')).await;
+    assert!(s.app.status.contains("click metric"), "{}", s.app.status);
+
+    // Tabs: tab cycles, digits jump; h/l and PageUp/PageDown scroll.
+    press(&mut s, ch('2')).await;
+    assert_eq!(s.app.tab, 1);
+    press(&mut s, key(KeyCode::Tab)).await;
+    assert_eq!(s.app.tab, 2);
+    press(&mut s, ch('l')).await;
+    press(&mut s, key(KeyCode::PageDown)).await;
+    assert_eq!(s.app.scroll, 11);
+    press(&mut s, ch('h')).await;
+    press(&mut s, key(KeyCode::PageUp)).await;
+    assert_eq!(s.app.scroll, 0);
+
+    // / searches the tab, n jumps to the next match, Esc clears the search.
+    press(&mut s, ch('1')).await;
+    press(&mut s, ch('/')).await;
+    for c in "index".chars() {
+        press(&mut s, ch(c)).await;
+    }
+    press(&mut s, key(KeyCode::Enter)).await;
+    let first_match = s.app.scroll;
+    assert!(s.app.tab_text[0][first_match as usize].contains("index"));
+    press(&mut s, ch('n')).await;
+    assert!(s.app.scroll > first_match, "n went to the next match");
+    press(&mut s, key(KeyCode::Esc)).await;
+    assert_eq!(s.app.search, None);
+
+    // n without a search: a new session; v: a new visitor.
+    let session_before = s.app.visitor.session_id.clone();
+    press(&mut s, ch('n')).await;
+    assert_ne!(s.app.visitor.session_id, session_before);
+    press(&mut s, ch('v')).await;
+    assert_eq!(s.app.visitor.tnt_id, None);
+
+    // p prefetches for the new visitor, x executes.
+    press(&mut s, ch('p')).await;
+    assert!(s.app.visitor.tnt_id.is_some());
+    assert!(s.app.last.as_ref().unwrap().response.prefetch.is_some());
+    press(&mut s, ch('x')).await;
+    assert!(s.app.last.as_ref().unwrap().response.execute.is_some());
+    // Displaying execute content is refused: it would count twice.
+    select_row(&mut s, |r| matches!(r.kind, RowKind::Option(_)));
+    let queued = s.app.queued.len();
+    press(&mut s, ch('d')).await;
+    assert_eq!(s.app.queued.len(), queued);
+    assert!(s.app.status.contains("count them twice"));
+
+    // Q takes a QA link (pasted), T a trace token (masked), R reveals.
+    press(&mut s, ch('Q')).await;
+    assert!(matches!(s.app.input, Input::QaUrl(_)));
+    update(&mut s.app, Action::Paste("https://shop.example.com/?at_preview_token=SECRETQA&at_preview_index=1_1&at_preview_listed_activities_only=true".into()));
+    press(&mut s, key(KeyCode::Enter)).await;
+    let qa = s.app.spec.qa_mode.clone().expect("qa mode");
+    assert_eq!(qa.listed_activities_only, Some(true));
+    press(&mut s, ch('T')).await;
+    for c in "TRACESECRET".chars() {
+        press(&mut s, ch(c)).await;
+    }
+    press(&mut s, key(KeyCode::Enter)).await;
+    assert_eq!(s.app.spec.trace_token.as_deref(), Some("TRACESECRET"));
+    press(&mut s, ch('p')).await;
+    press(&mut s, ch('1')).await;
+    let request_tab = s.app.tab_text[0].join("\n");
+    assert!(
+        !request_tab.contains("SECRETQA") && !request_tab.contains("TRACESECRET"),
+        "secrets masked"
+    );
+    assert!(request_tab.contains("previewIndexes"));
+    press(&mut s, ch('R')).await;
+    assert!(s.app.tab_text[0].join("\n").contains("TRACESECRET"));
+    press(&mut s, ch('R')).await;
+    assert!(
+        !s.app.last.as_ref().unwrap().trace().is_empty(),
+        "the emulator traced the request"
+    );
+
+    // e hands the request to the editor; a valid edit replaces it, a broken one is refused.
+    let effects = press(&mut s, ch('e')).await;
+    let Some(Effect::Edit(text)) = effects.first() else {
+        panic!("no edit effect: {effects:?}")
+    };
+    assert!(text.contains("\"prefetch\""));
+    update(&mut s.app, Action::Edited("{ not json".into()));
+    assert!(s.app.status.contains("not valid"));
+    update(&mut s.app, Action::Edited(r#"{"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"product-recs","index":1,"parameters":{"category":"bags"}}]}}"#.into()));
+    press(&mut s, ch('p')).await;
+    assert_eq!(
+        s.app
+            .rows
+            .iter()
+            .filter(|r| matches!(r.kind, RowKind::Option(_)))
+            .count(),
+        1
+    );
+    assert_eq!(
+        s.app.rows[1].response_token("experience.name").as_deref(),
+        Some("Bags")
+    );
+
+    // y copies the tab; E exports HAR + JSON with secrets masked.
+    let effects = press(&mut s, ch('y')).await;
+    assert!(matches!(effects.first(), Some(Effect::Copy(t)) if !t.is_empty()));
+    press(&mut s, ch('E')).await;
+    let exports: Vec<_> = std::fs::read_dir(dir.path().join("data/exports"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let har = exports
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "har"))
+        .expect("a HAR");
+    let har_text = std::fs::read_to_string(har).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&har_text).unwrap();
+    assert_eq!(parsed["log"]["version"], "1.2");
+    assert!(parsed["log"]["entries"].as_array().unwrap().len() >= 5);
+    assert!(
+        !har_text.contains("TRACESECRET") && !har_text.contains("SECRETQA"),
+        "HAR masks secrets"
+    );
+
+    // Esc cancels a running request; ? shows help, any key closes it; q quits.
+    update(&mut s.app, ch('p'));
+    assert!(s.app.in_flight.is_some());
+    let effects = update(&mut s.app, key(KeyCode::Esc));
+    assert_eq!(effects, vec![Effect::Cancel]);
+    assert!(s.app.in_flight.is_none());
+    press(&mut s, ch('?')).await;
+    assert_eq!(s.app.input, Input::Help);
+    press(&mut s, ch('z')).await;
+    assert_eq!(s.app.input, Input::Normal);
+    let effects = update(&mut s.app, ch('q'));
+    assert_eq!(effects, vec![Effect::Quit]);
+    assert!(s.app.quit);
+}
