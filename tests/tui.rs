@@ -236,7 +236,11 @@ async fn every_key_does_its_job() {
     }
     press(&mut s, key(KeyCode::Enter)).await;
     let first_match = s.app.scroll;
-    assert!(s.app.tab_text[0][first_match as usize].contains("index"));
+    assert!(s
+        .app
+        .tab_text(0)
+        .line(first_match as usize)
+        .contains("index"));
     press(&mut s, ch('n')).await;
     assert!(s.app.scroll > first_match, "n went to the next match");
     press(&mut s, key(KeyCode::Esc)).await;
@@ -277,14 +281,19 @@ async fn every_key_does_its_job() {
     assert_eq!(s.app.spec.trace_token.as_deref(), Some("TRACESECRET"));
     press(&mut s, ch('p')).await;
     press(&mut s, ch('1')).await;
-    let request_tab = s.app.tab_text[0].join("\n");
+    let request_tab = s.app.tab_text(0).as_str().to_string();
     assert!(
         !request_tab.contains("SECRETQA") && !request_tab.contains("TRACESECRET"),
         "secrets masked"
     );
     assert!(request_tab.contains("previewIndexes"));
     press(&mut s, ch('R')).await;
-    assert!(s.app.tab_text[0].join("\n").contains("TRACESECRET"));
+    assert!(s
+        .app
+        .tab_text(0)
+        .as_str()
+        .to_string()
+        .contains("TRACESECRET"));
     press(&mut s, ch('R')).await;
     assert!(
         !s.app.last.as_ref().unwrap().trace().is_empty(),

@@ -16,6 +16,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+/// How many recorded prefetch/execute answers the linter looks at (the newest).
+pub const MAX_RESPONSES_IN_MEMORY: usize = 64;
+
 /// Where a notification stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "camelCase")]
@@ -230,7 +233,13 @@ impl Ledger {
                     }
                 }
             }
-            response @ Event::Response { .. } => self.responses.push(response),
+            response @ Event::Response { .. } => {
+                // The linter reads recent answers; a long journal keeps the newest in memory.
+                if self.responses.len() >= MAX_RESPONSES_IN_MEMORY {
+                    self.responses.remove(0);
+                }
+                self.responses.push(response)
+            }
         }
     }
 

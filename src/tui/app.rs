@@ -4,6 +4,7 @@
 use super::keymap::{command_for, Command};
 use super::rows::{rows_of, Row, RowKind};
 use super::secrets::masked_request;
+use super::text::TabText;
 use crate::client::{TargetResponse, Visitor};
 use crate::delivery::*;
 use crate::ledger::lint::{ExpectedCounts, Finding};
@@ -24,6 +25,17 @@ pub const TABS: [&str; 8] = [
     "Ledger",
     "Report",
 ];
+
+/// Groups of tabs that change together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tab {
+    Request,
+    /// Response, Trace, Analytics, Meta.
+    Response,
+    Cookies,
+    Ledger,
+    Report,
+}
 
 /// Where a notification of a row stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,8 +123,9 @@ pub struct App {
     pub queued: Vec<(String, String)>,
     pub tab: usize,
     pub scroll: u16,
-    /// Pretty-printed lines of each tab, made once per change (not per frame).
-    pub tab_text: Vec<Vec<String>>,
+    /// Pretty-printed lines of each tab: made when first shown after a change, then kept
+    /// (never per frame).
+    tab_text: Vec<std::cell::OnceCell<TabText>>,
     pub search: Option<String>,
     pub input: Input,
     pub in_flight: Option<(String, Instant)>,
@@ -151,7 +164,9 @@ impl App {
             queued: Vec::new(),
             tab: 0,
             scroll: 0,
-            tab_text: vec![Vec::new(); TABS.len()],
+            tab_text: (0..TABS.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
             search: None,
             input: Input::Normal,
             in_flight: None,
@@ -204,16 +219,56 @@ impl App {
         }
     }
 
-    /// Recomputes the tabs' text (after a response, a send, a reveal).
+    /// Recomputes every tab's text.
     pub fn refresh_tabs(&mut self) {
-        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        self.refresh(&[
+            Tab::Request,
+            Tab::Response,
+            Tab::Cookies,
+            Tab::Ledger,
+            Tab::Report,
+        ]);
+    }
+
+    /// Forgets the text of some tabs; each is made again when next shown.
+    pub fn refresh(&mut self, tabs: &[Tab]) {
+        for tab in tabs {
+            let indexes: &[usize] = match tab {
+                Tab::Request => &[0],
+                Tab::Response => &[1, 2, 3, 5],
+                Tab::Cookies => &[4],
+                Tab::Ledger => &[6],
+                Tab::Report => &[7],
+            };
+            for &i in indexes {
+                self.tab_text[i] = std::cell::OnceCell::new();
+            }
+        }
+    }
+
+    /// The text of tab `i`, made now if it is not yet.
+    pub fn tab_text(&self, i: usize) -> &TabText {
+        self.tab_text[i.min(TABS.len() - 1)].get_or_init(|| {
+            TabText::new(match i {
+                0 => self.request_text(),
+                1 => self.response_text(),
+                2 => self.trace_text(),
+                3 => self.analytics_text(),
+                4 => self.cookies_text(),
+                5 => self.meta_text(),
+                6 => self.ledger_text(),
+                _ => self.report_text(),
+            })
+        })
+    }
+
+    fn request_text(&self) -> String {
         let request = self
             .last
             .as_ref()
             .map(|l| l.request.clone())
             .unwrap_or_else(|| self.request(self.spec.mode));
         let request_json = serde_json::to_value(&request).unwrap_or_default();
-        let mut text = Vec::with_capacity(TABS.len());
         let shown = if self.reveal {
             request_json
         } else {
@@ -224,72 +279,98 @@ impl App {
             .as_ref()
             .map(|l| format!("POST {}\n", l.request_url))
             .unwrap_or_else(|| "(not sent yet)\n".into());
-        text.push(format!("{url}{}", pretty(&shown)));
-        text.push(match &self.last {
-            Some(l) => {
-                let body: Value = serde_json::from_slice(&l.response_body).unwrap_or(Value::Null);
-                format!(
-                    "HTTP {} · {} ms · {} bytes\n{}",
-                    l.status,
-                    l.duration.as_millis(),
-                    l.response_body.len(),
-                    pretty(&body)
-                )
-            }
-            None => "(no response yet)".into(),
-        });
-        text.push(match &self.last {
-            Some(l) if !l.trace().is_empty() => {
-                pretty(&Value::Array(l.trace().into_iter().cloned().collect()))
+        format!(
+            "{url}{}",
+            serde_json::to_string_pretty(&shown).unwrap_or_default()
+        )
+    }
+
+    fn response_text(&self) -> String {
+        let Some(l) = &self.last else {
+            return "(no response yet)".into();
+        };
+        // The parsed response keeps every field: printing it needs no second tree.
+        let mut pretty = format!(
+            "HTTP {} · {} ms · {} bytes\n",
+            l.status,
+            l.duration.as_millis(),
+            l.response_body.len()
+        )
+        .into_bytes();
+        let _ = serde_json::to_writer_pretty(&mut pretty, &*l.response);
+        String::from_utf8(pretty).unwrap_or_default()
+    }
+
+    fn trace_text(&self) -> String {
+        match self.last.as_ref().map(|l| l.trace()) {
+            Some(traces) if !traces.is_empty() => {
+                serde_json::to_string_pretty(&traces).unwrap_or_default()
             }
             _ => "(no trace: set a trace token with T; the emulator traces any request that asks)"
                 .into(),
-        });
-        text.push(match &self.last {
-            Some(l) => {
-                let mut out = String::new();
-                for row in self.rows.iter().filter(|r| r.analytics.is_some()) {
-                    let tnta = row
-                        .analytics
-                        .as_ref()
-                        .and_then(|a| a.payload.as_ref())
-                        .and_then(|p| p.tnta.clone())
-                        .unwrap_or_default();
-                    let what = match row.kind {
-                        RowKind::Metric(_) => "click metric",
-                        _ => "",
-                    };
-                    if matches!(row.kind, RowKind::Option(_)) {
-                        continue;
-                    }
-                    out.push_str(&format!("{} {what}\n  tnta {tnta}\n", row.location.label()));
-                    for line in super::rows::decode_tnta(&tnta) {
-                        out.push_str(&format!("  → {line}\n"));
-                    }
-                }
-                if out.is_empty() {
-                    out = "(no A4T payloads: ask with --analytics client-side)".into();
-                }
-                let _ = l;
-                out
+        }
+    }
+
+    fn analytics_text(&self) -> String {
+        let mut analytics = String::new();
+        for row in self
+            .rows
+            .iter()
+            .filter(|r| !matches!(r.kind, RowKind::Option(_)))
+        {
+            let Some(tnta) = row
+                .analytics()
+                .and_then(|a| a.payload.as_ref())
+                .and_then(|p| p.tnta.as_deref())
+            else {
+                continue;
+            };
+            let what = if matches!(row.kind, RowKind::Metric(_)) {
+                " click metric"
+            } else {
+                ""
+            };
+            analytics.push_str(&format!("{}{what}\n  tnta {tnta}\n", row.location.label()));
+            for line in super::rows::decode_tnta(tnta) {
+                analytics.push_str(&format!("  → {line}\n"));
             }
-            None => "(no response yet)".into(),
-        });
-        text.push(match &self.last {
-            Some(l) => pretty(&serde_json::json!({
+        }
+        if analytics.is_empty() {
+            analytics = "(no A4T payloads: ask with --analytics client-side)".into();
+        }
+        analytics
+    }
+
+    fn meta_text(&self) -> String {
+        let Some(l) = &self.last else {
+            return "(no response yet)".into();
+        };
+        #[derive(serde::Serialize)]
+        struct MetaTab<'a> {
+            meta: crate::client::views::Meta,
+            response_tokens: Vec<&'a serde_json::Map<String, Value>>,
+        }
+        serde_json::to_string_pretty(&MetaTab {
+            meta: l.meta(),
+            response_tokens: l.response_tokens(),
+        })
+        .unwrap_or_default()
+    }
+
+    fn cookies_text(&self) -> String {
+        match &self.last {
+            Some(l) => serde_json::to_string_pretty(&serde_json::json!({
                 "target_cookie": l.target_cookie,
                 "target_location_hint_cookie": l.target_location_hint_cookie,
                 "sessionId": self.visitor.session_id,
                 "tntId": self.visitor.tnt_id,
-            })),
+            }))
+            .unwrap_or_default(),
             None => "(no cookies yet)".into(),
-        });
-        text.push(match &self.last {
-            Some(l) => pretty(
-                &serde_json::json!({"meta": l.meta(), "response_tokens": l.response_tokens()}),
-            ),
-            None => "(no response yet)".into(),
-        });
+        }
+    }
+
+    fn ledger_text(&self) -> String {
         let mut ledger = String::new();
         for e in self.ledger.iter().rev() {
             let state = match &e.state {
@@ -318,12 +399,7 @@ impl App {
         if ledger.is_empty() {
             ledger = "(no notification yet: d marks the selected option displayed, s sends)".into();
         }
-        text.push(ledger);
-        text.push(self.report_text());
-        self.tab_text = text
-            .into_iter()
-            .map(|t| t.lines().map(str::to_string).collect())
-            .collect();
+        ledger
     }
 
     /// The Report tab's counts as text (the chart is drawn from `report_bars`).
@@ -412,14 +488,14 @@ impl App {
         }
         self.last = Some(response);
         self.set_status(status);
-        self.refresh_tabs();
+        self.refresh(&[Tab::Request, Tab::Response, Tab::Cookies]);
     }
 
     fn notifiable(&self, row: &Row, kind: NotificationType) -> Option<Notifiable> {
         match (&row.kind, kind) {
             (RowKind::Option(o), NotificationType::Display) => Some(Notifiable {
                 kind,
-                location: row.location.clone(),
+                location: (*row.location).clone(),
                 tokens: vec![o.event_token.clone()?],
             }),
             (RowKind::Location { .. }, NotificationType::Display) => {
@@ -434,12 +510,12 @@ impl App {
                     .collect();
                 (!tokens.is_empty()).then(|| Notifiable {
                     kind,
-                    location: row.location.clone(),
+                    location: (*row.location).clone(),
                     tokens,
                 })
             }
             (RowKind::Metric(m), NotificationType::Click) => {
-                let location = match &row.location {
+                let location = match &*row.location {
                     Location::Mbox { name, .. } => Location::Mbox {
                         name: name.clone(),
                         state: None,
@@ -595,16 +671,11 @@ impl App {
                 self.input = Input::Search(String::new());
                 Vec::new()
             }
-            Command::Copy => vec![Effect::Copy(
-                self.tab_text
-                    .get(self.tab)
-                    .map(|l| l.join("\n"))
-                    .unwrap_or_default(),
-            )],
+            Command::Copy => vec![Effect::Copy(self.tab_text(self.tab).as_str().to_string())],
             Command::Export => vec![Effect::Export],
             Command::Reveal => {
                 self.reveal = !self.reveal;
-                self.refresh_tabs();
+                self.refresh(&[Tab::Request]);
                 self.set_status(if self.reveal {
                     "secrets revealed (R masks them)"
                 } else {
@@ -671,10 +742,10 @@ impl App {
     fn find_next(&mut self, term: &str, after_current: bool) {
         let needle = term.to_lowercase();
         let start = self.scroll as usize + usize::from(after_current);
-        let lines = self.tab_text.get(self.tab).cloned().unwrap_or_default();
+        let lines = self.tab_text(self.tab);
         let found = (start..lines.len())
             .chain(0..start.min(lines.len()))
-            .find(|&i| lines[i].to_lowercase().contains(&needle));
+            .find(|&i| lines.line(i).to_lowercase().contains(&needle));
         match found {
             Some(i) => {
                 self.scroll = i as u16;
@@ -710,7 +781,7 @@ impl App {
                                 r.qa_mode = self.spec.qa_mode.clone();
                             }
                             self.set_status("QA mode set: p prefetches with it");
-                            self.refresh_tabs();
+                            self.refresh(&[Tab::Request]);
                         }
                         Err(e) => self.set_status(format!("QA link: {e}")),
                     },
@@ -723,7 +794,7 @@ impl App {
                             });
                         }
                         self.set_status("trace token set (masked): p prefetches with trace");
-                        self.refresh_tabs();
+                        self.refresh(&[Tab::Request]);
                     }
                     Input::Search(term) if !term.is_empty() => {
                         self.find_next(&term, false);
@@ -841,12 +912,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.ledger = entries;
             app.findings = findings;
             app.expected = expected;
-            app.refresh_tabs();
+            app.refresh(&[Tab::Ledger, Tab::Report]);
             Vec::new()
         }
         Action::Report(report) => {
             app.report = Some(report);
-            app.refresh_tabs();
+            app.refresh(&[Tab::Report]);
             Vec::new()
         }
         Action::Edited(text) => {
@@ -854,7 +925,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 Ok(request) if request.context.is_some() => {
                     app.custom_request = Some(request);
                     app.set_status("request edited: p sends it");
-                    app.refresh_tabs();
+                    app.refresh(&[Tab::Request]);
                 }
                 Ok(_) => {
                     app.set_status("edited request has no context: kept your text, e to fix it")
@@ -865,7 +936,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Visitor(visitor) => {
             app.visitor = visitor;
-            app.refresh_tabs();
+            app.refresh(&[Tab::Cookies]);
             Vec::new()
         }
         Action::Status(text) => {

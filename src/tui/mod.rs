@@ -7,6 +7,7 @@ pub mod keymap;
 pub mod rows;
 pub mod runtime;
 pub mod secrets;
+pub mod text;
 pub mod view;
 
 use crate::cli::common::{Failure, LocationArgs, TargetArgs};

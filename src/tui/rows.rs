@@ -2,6 +2,127 @@
 
 use crate::delivery::*;
 use serde_json::Value;
+use std::sync::Arc;
+
+/// Which mbox, view or pageLoad of a response.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Item {
+    ExecutePageLoad,
+    ExecuteMbox(usize),
+    PrefetchPageLoad,
+    PrefetchMbox(usize),
+    PrefetchView(usize),
+    /// `prefetch.metrics`: page-level metrics.
+    PrefetchPage,
+}
+
+/// An item's options, metrics and analytics.
+struct Parts<'a> {
+    options: Option<&'a Vec<TargetOption>>,
+    metrics: Option<&'a Vec<Metric>>,
+    analytics: Option<&'a AnalyticsResponse>,
+}
+
+fn parts(response: &DeliveryResponse, item: Item) -> Parts<'_> {
+    let none = Parts {
+        options: None,
+        metrics: None,
+        analytics: None,
+    };
+    let execute = response.execute.as_ref();
+    let prefetch = response.prefetch.as_ref();
+    match item {
+        Item::ExecutePageLoad => execute.and_then(|e| e.page_load.as_ref()).map(|p| Parts {
+            options: p.options.as_ref(),
+            metrics: p.metrics.as_ref(),
+            analytics: p.analytics.as_ref(),
+        }),
+        Item::ExecuteMbox(i) => execute
+            .and_then(|e| e.mboxes.as_ref()?.get(i))
+            .map(|m| Parts {
+                options: m.options.as_ref(),
+                metrics: m.metrics.as_ref(),
+                analytics: m.analytics.as_ref(),
+            }),
+        Item::PrefetchPageLoad => prefetch.and_then(|p| p.page_load.as_ref()).map(|p| Parts {
+            options: p.options.as_ref(),
+            metrics: p.metrics.as_ref(),
+            analytics: p.analytics.as_ref(),
+        }),
+        Item::PrefetchMbox(i) => prefetch
+            .and_then(|p| p.mboxes.as_ref()?.get(i))
+            .map(|m| Parts {
+                options: m.options.as_ref(),
+                metrics: m.metrics.as_ref(),
+                analytics: m.analytics.as_ref(),
+            }),
+        Item::PrefetchView(i) => prefetch
+            .and_then(|p| p.views.as_ref()?.get(i))
+            .map(|v| Parts {
+                options: v.options.as_ref(),
+                metrics: v.metrics.as_ref(),
+                analytics: v.analytics.as_ref(),
+            }),
+        Item::PrefetchPage => prefetch.map(|p| Parts {
+            options: None,
+            metrics: p.metrics.as_ref(),
+            analytics: None,
+        }),
+    }
+    .unwrap_or(none)
+}
+
+/// An option of a shared response (no copy of its content).
+#[derive(Debug, Clone)]
+pub struct OptionRef {
+    response: Arc<DeliveryResponse>,
+    item: Item,
+    index: usize,
+}
+
+impl std::ops::Deref for OptionRef {
+    type Target = TargetOption;
+    fn deref(&self) -> &TargetOption {
+        // Rows are built from this very (immutable) response, so the path always resolves.
+        &parts(&self.response, self.item)
+            .options
+            .expect("row path resolves")[self.index]
+    }
+}
+
+impl PartialEq for OptionRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.response, &other.response)
+            && self.item == other.item
+            && self.index == other.index
+    }
+}
+
+/// A metric of a shared response.
+#[derive(Debug, Clone)]
+pub struct MetricRef {
+    response: Arc<DeliveryResponse>,
+    item: Item,
+    index: usize,
+}
+
+impl std::ops::Deref for MetricRef {
+    type Target = Metric;
+    fn deref(&self) -> &Metric {
+        // Rows are built from this very (immutable) response, so the path always resolves.
+        &parts(&self.response, self.item)
+            .metrics
+            .expect("row path resolves")[self.index]
+    }
+}
+
+impl PartialEq for MetricRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.response, &other.response)
+            && self.item == other.item
+            && self.index == other.index
+    }
+}
 
 /// What a row shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -9,18 +130,20 @@ pub enum RowKind {
     /// A mbox, view or pageLoad with its option count.
     Location { options: usize },
     /// One option (offer).
-    Option(Box<TargetOption>),
+    Option(OptionRef),
     /// One click metric.
-    Metric(Box<Metric>),
+    Metric(MetricRef),
 }
 
 /// One row of the tree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub mode: Mode,
-    pub location: Location,
+    /// Shared by the rows of one mbox, view or pageLoad.
+    pub location: Arc<Location>,
     pub kind: RowKind,
-    pub analytics: Option<AnalyticsResponse>,
+    response: Arc<DeliveryResponse>,
+    item: Item,
 }
 
 impl Row {
@@ -44,6 +167,14 @@ impl Row {
         }
     }
 
+    /// The A4T analytics of the row: its item's, or its metric's.
+    pub fn analytics(&self) -> Option<&AnalyticsResponse> {
+        match &self.kind {
+            RowKind::Metric(m) => m.analytics.as_ref(),
+            _ => parts(&self.response, self.item).analytics,
+        }
+    }
+
     /// A response token of an option row.
     pub fn response_token(&self, key: &str) -> Option<String> {
         match &self.kind {
@@ -56,126 +187,117 @@ impl Row {
     }
 }
 
-fn push_location(
+fn push_item(
     rows: &mut Vec<Row>,
+    response: &Arc<DeliveryResponse>,
     mode: Mode,
     location: Location,
-    options: Option<&Vec<TargetOption>>,
-    metrics: Option<&Vec<Metric>>,
-    analytics: Option<&AnalyticsResponse>,
+    item: Item,
 ) {
-    let options: Vec<&TargetOption> = options.into_iter().flatten().collect();
-    rows.push(Row {
+    let p = parts(response, item);
+    let options = p.options.map_or(0, Vec::len);
+    let location = Arc::new(location);
+    let row = |kind| Row {
         mode,
         location: location.clone(),
-        kind: RowKind::Location {
-            options: options.len(),
-        },
-        analytics: analytics.cloned(),
-    });
-    for o in options {
-        rows.push(Row {
-            mode,
-            location: location.clone(),
-            kind: RowKind::Option(Box::new(o.clone())),
-            analytics: analytics.cloned(),
-        });
+        kind,
+        response: response.clone(),
+        item,
+    };
+    rows.push(row(RowKind::Location { options }));
+    for index in 0..options {
+        rows.push(row(RowKind::Option(OptionRef {
+            response: response.clone(),
+            item,
+            index,
+        })));
     }
-    for m in metrics
-        .into_iter()
-        .flatten()
-        .filter(|m| m.metric_type.as_deref() == Some("click"))
-    {
-        rows.push(Row {
-            mode,
-            location: location.clone(),
-            kind: RowKind::Metric(Box::new(m.clone())),
-            analytics: m.analytics.clone(),
-        });
+    for (index, m) in p.metrics.into_iter().flatten().enumerate() {
+        if m.metric_type.as_deref() == Some("click") {
+            rows.push(row(RowKind::Metric(MetricRef {
+                response: response.clone(),
+                item,
+                index,
+            })));
+        }
     }
 }
 
 /// The rows of a response: pageLoad first, then mboxes, then views.
-pub fn rows_of(response: &DeliveryResponse) -> Vec<Row> {
+pub fn rows_of(response: &Arc<DeliveryResponse>) -> Vec<Row> {
     let mut rows = Vec::new();
     if let Some(e) = &response.execute {
         if let Some(p) = &e.page_load {
-            push_location(
+            push_item(
                 &mut rows,
+                response,
                 Mode::Execute,
                 Location::PageLoad {
                     state: p.state.clone(),
                 },
-                p.options.as_ref(),
-                p.metrics.as_ref(),
-                p.analytics.as_ref(),
+                Item::ExecutePageLoad,
             );
         }
-        for m in e.mboxes.iter().flatten() {
+        for (i, m) in e.mboxes.iter().flatten().enumerate() {
             let loc = Location::Mbox {
                 name: m.name.clone().unwrap_or_default(),
                 state: m.state.clone(),
             };
-            push_location(
+            push_item(
                 &mut rows,
+                response,
                 Mode::Execute,
                 loc,
-                m.options.as_ref(),
-                m.metrics.as_ref(),
-                m.analytics.as_ref(),
+                Item::ExecuteMbox(i),
             );
         }
     }
     if let Some(p) = &response.prefetch {
         if let Some(pl) = &p.page_load {
-            push_location(
+            push_item(
                 &mut rows,
+                response,
                 Mode::Prefetch,
                 Location::PageLoad {
                     state: pl.state.clone(),
                 },
-                pl.options.as_ref(),
-                pl.metrics.as_ref(),
-                pl.analytics.as_ref(),
+                Item::PrefetchPageLoad,
             );
         }
-        for m in p.mboxes.iter().flatten() {
+        for (i, m) in p.mboxes.iter().flatten().enumerate() {
             let loc = Location::Mbox {
                 name: m.name.clone().unwrap_or_default(),
                 state: m.state.clone(),
             };
-            push_location(
+            push_item(
                 &mut rows,
+                response,
                 Mode::Prefetch,
                 loc,
-                m.options.as_ref(),
-                m.metrics.as_ref(),
-                m.analytics.as_ref(),
+                Item::PrefetchMbox(i),
             );
         }
-        for v in p.views.iter().flatten() {
+        for (i, v) in p.views.iter().flatten().enumerate() {
             let loc = Location::View {
                 name: v.name.clone().unwrap_or_default(),
                 key: v.key.clone(),
                 state: v.state.clone(),
             };
-            push_location(
+            push_item(
                 &mut rows,
+                response,
                 Mode::Prefetch,
                 loc,
-                v.options.as_ref(),
-                v.metrics.as_ref(),
-                v.analytics.as_ref(),
+                Item::PrefetchView(i),
             );
         }
         if p.metrics.as_ref().is_some_and(|m| !m.is_empty()) {
-            push_location(
+            push_item(
                 &mut rows,
+                response,
                 Mode::Prefetch,
                 Location::Page,
-                None,
-                p.metrics.as_ref(),
-                None,
+                Item::PrefetchPage,
             );
         }
     }

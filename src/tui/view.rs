@@ -277,8 +277,7 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 ),
             ]));
             if let Some(tnta) = row
-                .analytics
-                .as_ref()
+                .analytics()
                 .and_then(|a| a.payload.as_ref())
                 .and_then(|p| p.tnta.clone())
             {
@@ -366,7 +365,7 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 lines.push(Line::from(
                     "execute counted these impressions already: do not notify them",
                 ));
-            } else if matches!(row.location, Location::Page) {
+            } else if matches!(*row.location, Location::Page) {
                 lines.push(Line::from("page-level click metrics"));
             } else {
                 lines.push(Line::from(
@@ -490,11 +489,10 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         report_chart(frame, app, theme, area);
         return;
     }
-    let lines = app.tab_text.get(app.tab).map(Vec::as_slice).unwrap_or(&[]);
+    let lines = app.tab_text(app.tab);
     let first = (app.scroll as usize).min(lines.len().saturating_sub(1));
-    let visible: Vec<Line> = lines[first..(first + area.height as usize).min(lines.len())]
-        .iter()
-        .map(|l| json_line(l, theme, app.search.as_deref()))
+    let visible: Vec<Line> = (first..(first + area.height as usize).min(lines.len()))
+        .map(|i| json_line(lines.line(i), theme, app.search.as_deref()))
         .collect();
     frame.render_widget(Paragraph::new(visible), area);
 }
