@@ -6,5 +6,6 @@ pub mod config;
 pub mod decisioning;
 pub mod delivery;
 pub mod emulator;
+pub mod ids;
 pub mod ledger;
 pub mod tui;

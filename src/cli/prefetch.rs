@@ -19,7 +19,7 @@ pub async fn run(target: &TargetArgs, locations: &LocationArgs, mode: Mode) -> R
     let client = target.client(&profile)?;
     let mut spec = target.request_spec(&profile, mode)?;
     locations.apply(&mut spec)?;
-    let request = spec.build(uuid::Uuid::new_v4().to_string());
+    let request = spec.build(crate::ids::uuid().to_string());
     let mut ledger = target.ledger(&client)?;
     let response = client.send(request).await.map_err(Failure::target)?;
     let event = crate::ledger::record::response_event(

@@ -1,14 +1,13 @@
 //! `mboxscope serve`: the local Delivery API emulator.
 
 use super::common::Failure;
-use crate::emulator::http::{serve, Faults, Server};
+use crate::emulator::http::{serve_on_threads, Faults, Server};
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// Flags of `serve`.
 #[derive(Debug, Clone, Args)]
@@ -57,8 +56,7 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
     let org = args.artifact_org_id.as_deref().or(org_id);
     let emulator = Emulator::new(&bytes, org, &location)
         .map_err(|e| Failure::usage(format!("{location}: {e}")))?;
-    let listener = TcpListener::bind(args.addr)
-        .await
+    let listener = std::net::TcpListener::bind(args.addr)
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.addr)))?;
     let local = listener
         .local_addr()
@@ -78,10 +76,17 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
         },
         log: !args.quiet,
     });
-    serve(listener, server, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = serve_on_threads(listener, server, threads, stopped)
+        .map_err(|e| Failure::usage(format!("cannot start the server: {e}")))?;
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.join();
+    }
     println!("stopped");
     Ok(())
 }

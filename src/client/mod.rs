@@ -76,7 +76,7 @@ impl Visitor {
 
 /// A new sessionId (32 hex characters, as the SDKs make them).
 pub fn new_session_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    crate::ids::uuid().simple().to_string()
 }
 
 /// One call as it happened, and the SDK-style views of its answer.
@@ -220,7 +220,7 @@ impl TargetClient {
             .get_or_insert_with(|| self.settings.user_agent.clone());
         context.beacon = Some(false);
         if request.request_id.is_none() {
-            request.request_id = Some(uuid::Uuid::new_v4().to_string());
+            request.request_id = Some(crate::ids::uuid().to_string());
         }
         request
     }
@@ -263,7 +263,7 @@ impl TargetClient {
                 "X-EXC-SDK-Version".to_string(),
                 env!("CARGO_PKG_VERSION").to_string(),
             ),
-            ("X-Request-Id".to_string(), uuid::Uuid::new_v4().to_string()),
+            ("X-Request-Id".to_string(), crate::ids::uuid().to_string()),
         ];
         let mut builder = self
             .http

@@ -79,7 +79,7 @@ impl Engine {
         trace.insert("artifactLastRetrieved".into(), json!(iso8601(loaded_at_ms)));
         trace.extend(artifact.meta.clone());
         let artifact_entry = TelemetryEntry {
-            request_id: Some(uuid::Uuid::new_v4().to_string()),
+            request_id: Some(crate::ids::uuid().to_string()),
             timestamp: Some(loaded_at_ms),
             execution: serde_json::Number::from_f64(load_ms),
             ..Default::default()
@@ -103,7 +103,7 @@ impl Engine {
         let geo = resolve_geo(request, options.geo.as_ref());
         let context = RequestContext::new(request, options.now_ms, geo.as_ref());
         let visitor = allocation_visitor_id(request.id.as_ref())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(|| crate::ids::uuid().to_string());
         let property_token = request.property.as_ref().and_then(|p| p.token.clone());
         let frame = request.trace.as_ref().map(|_| TraceFrame {
             client_code: options.client.clone(),
@@ -230,7 +230,7 @@ impl Engine {
                 request
                     .request_id
                     .clone()
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                    .unwrap_or_else(|| crate::ids::uuid().to_string()),
             ),
             timestamp: Some(now_ms()),
             mode: Some("local".into()),
@@ -836,8 +836,8 @@ impl<'a> Decider<'a> {
             return;
         }
         let notification = Notification {
-            id: Some(uuid::Uuid::new_v4().to_string()),
-            impression_id: Some(uuid::Uuid::new_v4().to_string()),
+            id: Some(crate::ids::uuid().to_string()),
+            impression_id: Some(crate::ids::uuid().to_string()),
             timestamp: Some(self.options.now_ms),
             notification_type: Some("display".into()),
             mbox: Some(NotificationMbox {

@@ -54,9 +54,8 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-fn json_response(reply: &Reply) -> Response<Full<Bytes>> {
-    let body = serde_json::to_vec(&reply.body).unwrap_or_default();
-    bytes_response(reply.status, "application/json", body)
+fn json_response(reply: Reply) -> Response<Full<Bytes>> {
+    bytes_response(reply.status, "application/json", reply.body)
 }
 
 fn bytes_response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Full<Bytes>> {
@@ -114,7 +113,7 @@ impl Server {
                 return Err(Dropped);
             }
             (Some(Fault::Unavailable), _, _) => {
-                json_response(&Reply::error(503, "Service Unavailable (fault injection)"))
+                json_response(Reply::error(503, "Service Unavailable (fault injection)"))
             }
             (_, &Method::POST, "/rest/v1/delivery") => {
                 let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
@@ -131,7 +130,7 @@ impl Server {
                             format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
                         );
                         self.log_line(&method, &path, "413", started);
-                        return Ok(json_response(&reply));
+                        return Ok(json_response(reply));
                     }
                     Err(_) => return Err(Dropped),
                 };
@@ -145,29 +144,25 @@ impl Server {
                     );
                     return Err(Dropped);
                 }
-                json_response(&reply)
+                json_response(reply)
             }
-            (_, &Method::GET, "/report") => json_response(&Reply {
-                status: 200,
-                body: self.emulator.report(),
-            }),
+            (_, &Method::GET, "/report") => {
+                json_response(Reply::json(200, &self.emulator.report()))
+            }
             (_, &Method::POST, "/report/reset") => {
                 self.emulator.reset();
-                json_response(&Reply {
-                    status: 200,
-                    body: self.emulator.report(),
-                })
+                json_response(Reply::json(200, &self.emulator.report()))
             }
             (_, &Method::GET, "/rules.json") => {
                 bytes_response(200, "application/json", self.emulator.rules_json().to_vec())
             }
             (_, _, "/rest/v1/delivery" | "/report" | "/report/reset" | "/rules.json") => {
-                json_response(&Reply::error(
+                json_response(Reply::error(
                     405,
                     format!("{method} is not allowed on {path}"),
                 ))
             }
-            _ => json_response(&Reply::error(404, format!("no such endpoint: {path}"))),
+            _ => json_response(Reply::error(404, format!("no such endpoint: {path}"))),
         };
         self.log_line(&method, &path, response.status().as_str(), started);
         Ok(response)
@@ -203,6 +198,48 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Fu
             }
         }
     }
+}
+
+/// Serves `listener` on `threads` threads, each with its own single-threaded runtime (as
+/// nginx runs a worker per core: no hand-offs between threads per request), until
+/// `stop` turns true.
+pub fn serve_on_threads(
+    listener: std::net::TcpListener,
+    server: Arc<Server>,
+    threads: usize,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
+    listener.set_nonblocking(true)?;
+    (0..threads.max(1))
+        .map(|i| {
+            let listener = listener.try_clone()?;
+            let server = server.clone();
+            let mut stop = stop.clone();
+            std::thread::Builder::new()
+                .name(format!("emulator-{i}"))
+                .spawn(move || {
+                    let runtime = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(r) => r,
+                        Err(e) => {
+                            eprintln!("mboxscope: emulator thread {i}: {e}");
+                            return;
+                        }
+                    };
+                    runtime.block_on(async move {
+                        let Ok(listener) = TcpListener::from_std(listener) else {
+                            return;
+                        };
+                        serve(listener, server, async move {
+                            let _ = stop.wait_for(|stopped| *stopped).await;
+                        })
+                        .await;
+                    });
+                })
+        })
+        .collect()
 }
 
 /// Binds `addr` and serves in the background; returns the base URL.

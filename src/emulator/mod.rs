@@ -33,19 +33,28 @@ struct ActivityInfo {
     experiences: Vec<(Value, Value)>,
 }
 
-/// An answer: HTTP status and JSON body.
+/// An answer: HTTP status and JSON body bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub status: u16,
-    pub body: Value,
+    pub body: Vec<u8>,
 }
 
 impl Reply {
+    /// A JSON answer (serialized straight to bytes).
+    pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
+        match serde_json::to_vec(value) {
+            Ok(body) => Reply { status, body },
+            Err(e) => Reply::error(500, format!("could not encode the response: {e}")),
+        }
+    }
+
     /// Target's error shape.
     pub fn error(status: u16, message: impl Into<String>) -> Reply {
+        let body = json!({ "status": status, "message": message.into() });
         Reply {
             status,
-            body: json!({ "status": status, "message": message.into() }),
+            body: serde_json::to_vec(&body).unwrap_or_default(),
         }
     }
 }
@@ -221,7 +230,7 @@ impl Emulator {
         match id.tnt_id.as_deref() {
             Some(t) if t.contains('.') => id.tnt_id = t.split('.').next().map(str::to_string),
             None if id.marketing_cloud_visitor_id.is_none() && id.third_party_id.is_none() => {
-                id.tnt_id = Some(uuid::Uuid::new_v4().simple().to_string())
+                id.tnt_id = Some(crate::ids::uuid().simple().to_string())
             }
             _ => {}
         }
@@ -257,7 +266,7 @@ impl Emulator {
             let impression = request
                 .impression_id
                 .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                .unwrap_or_else(|| crate::ids::uuid().to_string());
             for m in decision.matched.iter().filter(|m| m.mode == Mode::Execute) {
                 counts.impression(
                     &key(&m.activity_id),
@@ -285,10 +294,7 @@ impl Emulator {
             response.notifications = Some(acked);
         }
         response.id = request.id.clone();
-        match serde_json::to_value(&response) {
-            Ok(body) => Reply { status: 200, body },
-            Err(e) => Reply::error(500, format!("could not encode the response: {e}")),
-        }
+        Reply::json(200, &response)
     }
 
     fn reject(&self, body: &[u8], message: String) -> Reply {
@@ -444,5 +450,5 @@ fn a4t(tnta: String) -> AnalyticsResponse {
 
 /// An opaque prefetch state, like Target's (the emulator needs none back).
 fn state_token() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    crate::ids::uuid().simple().to_string()
 }

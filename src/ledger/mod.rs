@@ -283,12 +283,12 @@ impl Ledger {
                     continue;
                 }
             }
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = crate::ids::uuid().to_string();
             let at = now_ms();
             new_keys.insert(key, id.clone());
             events.push(Event::Queued {
                 id: id.clone(),
-                impression_id: uuid::Uuid::new_v4().to_string(),
+                impression_id: crate::ids::uuid().to_string(),
                 kind: n.kind,
                 timestamp: at,
                 visitor: n.visitor,

@@ -366,7 +366,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
         Event::Response { at, .. } => *at,
         _ => unreachable!(),
     };
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = crate::ids::uuid().to_string();
     ledger
         .record(vec![Event::Queued {
             id,

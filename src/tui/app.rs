@@ -192,7 +192,7 @@ impl App {
                 mode,
                 ..self.spec.clone()
             }
-            .build(uuid::Uuid::new_v4().to_string()),
+            .build(crate::ids::uuid().to_string()),
         };
         if self.custom_request.is_some() && mode == Mode::Execute {
             if let Some(p) = request.prefetch.take() {
