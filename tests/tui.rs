@@ -359,3 +359,48 @@ async fn every_key_does_its_job() {
     assert_eq!(effects, vec![Effect::Quit]);
     assert!(s.app.quit);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_request_form_adds_and_removes_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    // - on a view row takes that view out.
+    select_row(&mut s, |r| r.location.label() == "view checkout");
+    press(&mut s, ch('-')).await;
+    // + replaces product-recs with parameters, and adds nothing twice.
+    press(&mut s, ch('+')).await;
+    assert!(matches!(s.app.input, Input::AddLocation(_)));
+    update(
+        &mut s.app,
+        Action::Paste("mbox product-recs:category=bags".into()),
+    );
+    press(&mut s, key(KeyCode::Enter)).await;
+    press(&mut s, ch('+')).await;
+    update(&mut s.app, Action::Paste("nonsense".into()));
+    press(&mut s, key(KeyCode::Enter)).await;
+    assert!(s.app.status.contains("mbox NAME"), "{}", s.app.status);
+    press(&mut s, ch('p')).await;
+    let labels: Vec<String> = s
+        .app
+        .rows
+        .iter()
+        .filter(|r| matches!(r.kind, RowKind::Location { .. }))
+        .map(|r| r.location.label())
+        .collect();
+    assert!(!labels.contains(&"view checkout".to_string()), "{labels:?}");
+    assert_eq!(
+        labels.iter().filter(|l| *l == "mbox product-recs").count(),
+        1
+    );
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox product-recs" && matches!(r.kind, RowKind::Option(_))
+    });
+    assert_eq!(
+        s.app
+            .row()
+            .unwrap()
+            .response_token("experience.name")
+            .as_deref(),
+        Some("Bags")
+    );
+}

@@ -52,6 +52,8 @@ pub enum Input {
     Normal,
     Help,
     QaUrl(String),
+    /// Adding to the request: `mbox NAME[:k=v,…]`, `view NAME` or `pageload`.
+    AddLocation(String),
     TraceToken(String),
     Search(String),
 }
@@ -663,6 +665,14 @@ impl App {
                 self.input = Input::QaUrl(String::new());
                 Vec::new()
             }
+            Command::AddLocation => {
+                self.input = Input::AddLocation(String::new());
+                Vec::new()
+            }
+            Command::RemoveLocation => {
+                self.remove_location();
+                Vec::new()
+            }
             Command::TraceToken => {
                 self.input = Input::TraceToken(String::new());
                 Vec::new()
@@ -730,6 +740,67 @@ impl App {
         }
     }
 
+    /// The request form: `mbox NAME[:k=v,…]` adds (or replaces, with new parameters) a mbox,
+    /// `view NAME` a view, `pageload` the page load.
+    fn add_location(&mut self, text: &str) {
+        if self.custom_request.is_some() {
+            self.set_status("the request was edited in $EDITOR: e edits it again");
+            return;
+        }
+        let (kind, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        let rest = rest.trim();
+        match kind {
+            "mbox" => match rest.parse::<MboxSpec>() {
+                Ok(spec) => {
+                    let name = spec.name.clone();
+                    match self.spec.mboxes.iter_mut().find(|m| m.name == name) {
+                        Some(existing) => *existing = spec,
+                        None => self.spec.mboxes.push(spec),
+                    }
+                    self.set_status(format!("mbox {name} in the request: p prefetches"));
+                }
+                Err(e) => self.set_status(format!("mbox: {e}")),
+            },
+            "view" if !rest.is_empty() => {
+                if !self.spec.views.iter().any(|v| v == rest) {
+                    self.spec.views.push(rest.to_string());
+                }
+                self.set_status(format!("view {rest} in the request: p prefetches"));
+            }
+            "pageload" => {
+                self.spec.page_load = true;
+                self.set_status("page load in the request: p prefetches");
+            }
+            _ => {
+                self.set_status("add: mbox NAME[:k=v,…] | view NAME | pageload");
+                return;
+            }
+        }
+        self.refresh(&[Tab::Request]);
+    }
+
+    /// Takes the selected row's mbox, view or page load out of the request.
+    fn remove_location(&mut self) {
+        if self.custom_request.is_some() {
+            self.set_status("the request was edited in $EDITOR: e edits it again");
+            return;
+        }
+        let Some(location) = self.row().map(|r| (*r.location).clone()) else {
+            return;
+        };
+        match &location {
+            Location::Mbox { name, .. } => self.spec.mboxes.retain(|m| &m.name != name),
+            Location::View { name, .. } => self.spec.views.retain(|v| v != name),
+            Location::PageLoad { .. } => self.spec.page_load = false,
+            Location::Page => return,
+        }
+        self.set_status(format!(
+            "{} taken out of the request: p prefetches without it",
+            location.label()
+        ));
+        self.refresh(&[Tab::Request]);
+    }
+
     fn move_selection(&mut self, delta: isize) {
         if self.rows.is_empty() {
             return;
@@ -756,15 +827,13 @@ impl App {
     }
 
     fn typed(&mut self, key: &KeyEvent) -> Vec<Effect> {
-        let (buffer, is_secret) = match &mut self.input {
-            Input::QaUrl(b) | Input::Search(b) => (b, false),
-            Input::TraceToken(b) => (b, true),
+        let buffer = match &mut self.input {
+            Input::QaUrl(b) | Input::Search(b) | Input::TraceToken(b) | Input::AddLocation(b) => b,
             Input::Help | Input::Normal => {
                 self.input = Input::Normal;
                 return Vec::new();
             }
         };
-        let _ = is_secret;
         match key.code {
             KeyCode::Char(c) => buffer.push(c),
             KeyCode::Backspace => {
@@ -796,6 +865,7 @@ impl App {
                         self.set_status("trace token set (masked): p prefetches with trace");
                         self.refresh(&[Tab::Request]);
                     }
+                    Input::AddLocation(text) => self.add_location(text.trim()),
                     Input::Search(term) if !term.is_empty() => {
                         self.find_next(&term, false);
                         self.search = Some(term);
@@ -823,9 +893,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Paste(text) => {
             match &mut app.input {
-                Input::QaUrl(b) | Input::TraceToken(b) | Input::Search(b) => {
-                    b.push_str(text.trim())
-                }
+                Input::QaUrl(b)
+                | Input::TraceToken(b)
+                | Input::Search(b)
+                | Input::AddLocation(b) => b.push_str(text.trim()),
                 _ => {}
             }
             Vec::new()

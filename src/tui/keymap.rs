@@ -16,6 +16,8 @@ pub enum Command {
     NewSession,
     Edit,
     QaUrl,
+    AddLocation,
+    RemoveLocation,
     TraceToken,
     Search,
     Copy,
@@ -103,6 +105,18 @@ pub const KEYMAP: &[Binding] = &[
         label: "e",
         command: Command::Edit,
         help: "edit the request in $EDITOR",
+    },
+    Binding {
+        keys: &[KeyCode::Char('+')],
+        label: "+",
+        command: Command::AddLocation,
+        help: "add to the request: mbox NAME[:k=v,…] | view NAME | pageload",
+    },
+    Binding {
+        keys: &[KeyCode::Char('-')],
+        label: "-",
+        command: Command::RemoveLocation,
+        help: "take the selected location out of the request",
     },
     Binding {
         keys: &[KeyCode::Char('Q')],

@@ -95,6 +95,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
             area,
         ),
         Input::Search(text) => prompt(frame, "search the tab, Enter to find (n: next)", text, area),
+        Input::AddLocation(text) => prompt(
+            frame,
+            "add: mbox NAME[:k=v,…] | view NAME | pageload",
+            text,
+            area,
+        ),
         Input::Normal => {}
     }
 }
@@ -561,7 +567,7 @@ fn help(frame: &mut Frame, theme: Theme, area: Rect) {
             ])
         })
         .collect();
-    let rect = centered(area, 56, lines.len() as u16 + 2);
+    let rect = centered(area, 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(
