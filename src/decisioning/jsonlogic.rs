@@ -178,9 +178,19 @@ impl Logic {
         }
     }
 
-    /// Whether the rule is satisfied (json-logic truthiness of the result).
+    /// Whether the rule is satisfied (json-logic truthiness of the result). Boolean operators
+    /// are tested directly, without building the values `and`/`or` would return.
     pub fn matches(&self, data: &dyn Variables) -> bool {
-        truthy(&self.evaluate(data))
+        match self {
+            Logic::Apply(OpCode(op), args) => match op {
+                Op::And => !args.is_empty() && args.iter().all(|a| a.matches(data)),
+                Op::Or => args.iter().any(|a| a.matches(data)),
+                Op::Not => !args.first().is_some_and(|a| a.matches(data)),
+                Op::NotNot => args.first().is_some_and(|a| a.matches(data)),
+                _ => truthy(&apply(*op, args, data)),
+            },
+            other => truthy(&other.evaluate(data)),
+        }
     }
 }
 
@@ -630,6 +640,29 @@ mod tests {
             eval(json!({"cat": ["a", 1, null]}), json!({})),
             json!("a1null")
         );
+    }
+
+    #[test]
+    fn matches_agrees_with_the_truthiness_of_evaluate() {
+        let data = json!({"a": 0, "b": "x", "e": []});
+        for rule in [
+            json!({"and": []}),
+            json!({"or": []}),
+            json!({"and": [1, {"var": "b"}]}),
+            json!({"and": [1, {"var": "a"}]}),
+            json!({"or": [{"var": "a"}, {"var": "e"}]}),
+            json!({"or": [{"var": "a"}, {"var": "b"}]}),
+            json!({"!": [{"var": "e"}]}),
+            json!({"!!": [{"and": [1, 2]}]}),
+            json!({"!": []}),
+        ] {
+            let logic = Logic::compile(&rule).unwrap();
+            assert_eq!(
+                logic.matches(&data),
+                truthy(&logic.evaluate(&data)),
+                "{rule}"
+            );
+        }
     }
 
     #[test]
