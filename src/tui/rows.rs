@@ -72,55 +72,49 @@ fn parts(response: &DeliveryResponse, item: Item) -> Parts<'_> {
     .unwrap_or(none)
 }
 
-/// An option of a shared response (no copy of its content).
+/// Where an option or metric sits in a shared response (no copy of its content).
 #[derive(Debug, Clone)]
-pub struct OptionRef {
+pub struct PartRef {
     response: Arc<DeliveryResponse>,
     item: Item,
     index: usize,
 }
+
+impl PartRef {
+    fn parts(&self) -> Parts<'_> {
+        parts(&self.response, self.item)
+    }
+}
+
+impl PartialEq for PartRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.response, &other.response)
+            && self.item == other.item
+            && self.index == other.index
+    }
+}
+
+/// An option of a shared response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionRef(PartRef);
 
 impl std::ops::Deref for OptionRef {
     type Target = TargetOption;
     fn deref(&self) -> &TargetOption {
         // Rows are built from this very (immutable) response, so the path always resolves.
-        &parts(&self.response, self.item)
-            .options
-            .expect("row path resolves")[self.index]
-    }
-}
-
-impl PartialEq for OptionRef {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.response, &other.response)
-            && self.item == other.item
-            && self.index == other.index
+        &self.0.parts().options.expect("row path resolves")[self.0.index]
     }
 }
 
 /// A metric of a shared response.
-#[derive(Debug, Clone)]
-pub struct MetricRef {
-    response: Arc<DeliveryResponse>,
-    item: Item,
-    index: usize,
-}
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRef(PartRef);
 
 impl std::ops::Deref for MetricRef {
     type Target = Metric;
     fn deref(&self) -> &Metric {
         // Rows are built from this very (immutable) response, so the path always resolves.
-        &parts(&self.response, self.item)
-            .metrics
-            .expect("row path resolves")[self.index]
-    }
-}
-
-impl PartialEq for MetricRef {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.response, &other.response)
-            && self.item == other.item
-            && self.index == other.index
+        &self.0.parts().metrics.expect("row path resolves")[self.0.index]
     }
 }
 
@@ -204,21 +198,18 @@ fn push_item(
         response: response.clone(),
         item,
     };
+    let part = |index| PartRef {
+        response: response.clone(),
+        item,
+        index,
+    };
     rows.push(row(RowKind::Location { options }));
     for index in 0..options {
-        rows.push(row(RowKind::Option(OptionRef {
-            response: response.clone(),
-            item,
-            index,
-        })));
+        rows.push(row(RowKind::Option(OptionRef(part(index)))));
     }
     for (index, m) in p.metrics.into_iter().flatten().enumerate() {
         if m.metric_type.as_deref() == Some("click") {
-            rows.push(row(RowKind::Metric(MetricRef {
-                response: response.clone(),
-                item,
-                index,
-            })));
+            rows.push(row(RowKind::Metric(MetricRef(part(index)))));
         }
     }
 }
