@@ -19,8 +19,7 @@ pub fn hash_unencoded_chars(text: &str) -> i32 {
     for unit in text.encode_utf16() {
         bytes.extend_from_slice(&unit.to_le_bytes());
     }
-    // Reading from memory cannot fail.
-    murmur3::murmur3_32(&mut bytes.as_slice(), 0).unwrap_or_default() as i32
+    mur3::murmurhash3_x86_32(&bytes, 0) as i32
 }
 
 /// The allocation (0.00–99.99) of a visitor in an activity, with Target's salt "0".
@@ -53,8 +52,7 @@ pub fn allocation_in(
             buffer.extend_from_slice(&unit.to_le_bytes());
         }
     }
-    // Reading from memory cannot fail.
-    let hash = murmur3::murmur3_32(&mut buffer.as_slice(), 0).unwrap_or_default() as i32;
+    let hash = mur3::murmurhash3_x86_32(buffer, 0) as i32;
     let bucket = (hash as i64).abs() % 10_000;
     ((bucket as f64 / 10_000.0) * 100.0 * 100.0).round() / 100.0
 }

@@ -1,7 +1,7 @@
 //! Rules artifacts: `rules.json`, or `rules.bin` decoded with the organization id; every
 //! condition compiled once here.
 
-use super::jsonlogic::{Logic, LogicError};
+use super::jsonlogic::{Logic, LogicError, SharedConditions};
 use crate::delivery::{Metric, TargetOption};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -55,6 +55,8 @@ pub struct Artifact {
     pub views: IndexMap<String, Vec<Rule>>,
     /// How many distinct activities the rules belong to.
     pub activity_count: usize,
+    /// How many memo slots the rules' shared sub-conditions use.
+    pub shared_conditions: usize,
 }
 
 /// The response tokens taken from a rule's meta when the artifact lists them.
@@ -82,6 +84,8 @@ pub struct Rule {
     pub meta: Map<String, Value>,
     pub condition_json: Value,
     pub condition: Logic,
+    /// Whether the condition reads the visitor's allocation (else it is not hashed for it).
+    pub uses_allocation: bool,
     pub property_tokens: Option<Vec<String>>,
     pub consequence: Consequence,
     /// The meta values the artifact's `responseTokens` list, for every option of the rule.
@@ -175,13 +179,14 @@ impl Artifact {
             return Err(ArtifactError::UnsupportedVersion(version));
         }
         let response_tokens = raw.response_tokens.clone();
-        let compile_all = |rules: IndexMap<String, Vec<RawRule>>, kind: &str| {
+        let mut shared = SharedConditions::default();
+        let mut compile_all = |rules: IndexMap<String, Vec<RawRule>>, kind: &str| {
             rules
                 .into_iter()
                 .map(|(name, list)| {
                     let compiled = list
                         .into_iter()
-                        .map(|r| compile_rule(r, kind, &name, &response_tokens))
+                        .map(|r| compile_rule(r, kind, &name, &response_tokens, &mut shared))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok((name, compiled))
                 })
@@ -201,6 +206,7 @@ impl Artifact {
         }
         Ok(Artifact {
             activity_count: activities.len(),
+            shared_conditions: shared.slots(),
             version,
             meta: raw.meta,
             global_mbox: raw
@@ -248,6 +254,7 @@ fn compile_rule(
     kind: &str,
     location: &str,
     listed: &[String],
+    shared: &mut SharedConditions,
 ) -> Result<Rule, ArtifactError> {
     let activity = raw
         .meta
@@ -261,11 +268,13 @@ fn compile_rule(
         .map(js_string)
         .unwrap_or_else(|| js_string(&activity));
     let condition_json = raw.condition.unwrap_or(Value::Bool(true));
-    let condition = Logic::compile(&condition_json).map_err(|source| ArtifactError::Rule {
-        rule: rule_key.clone(),
-        location: format!("{kind} {location}"),
-        source,
-    })?;
+    let condition = shared
+        .compile(&condition_json)
+        .map_err(|source| ArtifactError::Rule {
+            rule: rule_key.clone(),
+            location: format!("{kind} {location}"),
+            source,
+        })?;
     if activity.is_null() {
         return Err(ArtifactError::Shape(format!(
             "rule {rule_key} of {kind} {location} has no activity id"
@@ -288,6 +297,7 @@ fn compile_rule(
         rule_key,
         meta: raw.meta,
         condition_json,
+        uses_allocation: condition.depends_on_allocation(),
         condition,
         property_tokens: raw.property_tokens,
         consequence: raw.consequence,

@@ -1,7 +1,7 @@
 //! The variables rules are evaluated against: time, user, page, referring, geo, mbox, allocation.
 
 use super::browser;
-use super::jsonlogic::{js_number, walk, Variables};
+use super::jsonlogic::{js_number, walk, Memo, Variables};
 use super::page::url_context;
 use crate::delivery::{Address, ClientHints, DeliveryRequest, Geo, Parameters};
 use serde_json::{Map, Value};
@@ -198,6 +198,8 @@ pub struct RuleVariables<'a> {
     pub page: Option<&'a Value>,
     pub mbox: &'a Value,
     pub allocation: f64,
+    /// Results of the shared sub-conditions already tested for this location.
+    pub memo: &'a Memo,
 }
 
 impl Variables for RuleVariables<'_> {
@@ -220,6 +222,14 @@ impl Variables for RuleVariables<'_> {
             _ => return None,
         };
         walk(root, rest).map(Cow::Borrowed)
+    }
+
+    fn recall(&self, slot: u32) -> Option<bool> {
+        self.memo.get(slot)
+    }
+
+    fn remember(&self, slot: u32, satisfied: bool) {
+        self.memo.set(slot, satisfied);
     }
 }
 

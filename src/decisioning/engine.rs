@@ -4,7 +4,7 @@
 use super::allocation::{allocation_in, allocation_visitor_id};
 use super::artifact::{Artifact, Rule};
 use super::context::{mbox_context, page_context, RequestContext, RuleVariables};
-use super::jsonlogic::to_js_string;
+use super::jsonlogic::{to_js_string, Memo};
 use super::trace::{RequestTracer, TraceFrame};
 use crate::delivery::*;
 use regex::Regex;
@@ -428,6 +428,8 @@ struct Location<'a> {
     json: std::cell::OnceCell<Value>,
     mbox: Value,
     page: Option<Arc<Value>>,
+    /// The shared sub-conditions already tested here.
+    memo: Memo,
 }
 
 /// The request object a location was asked for in.
@@ -439,7 +441,13 @@ enum Source<'a> {
 }
 
 impl<'a> Location<'a> {
-    fn new(kind: Kind, name: Option<&'a str>, index: Option<i64>, source: Source<'a>) -> Self {
+    fn new(
+        artifact: &Artifact,
+        kind: Kind,
+        name: Option<&'a str>,
+        index: Option<i64>,
+        source: Source<'a>,
+    ) -> Self {
         let details = match source {
             Source::Mbox(m) => &m.details,
             Source::View(v) => &v.details,
@@ -453,6 +461,7 @@ impl<'a> Location<'a> {
             json: std::cell::OnceCell::new(),
             mbox: mbox_context(details.parameters.as_ref()),
             page: details.address.as_ref().map(|a| page_context(Some(a))),
+            memo: Memo::new(artifact.shared_conditions),
         }
     }
 
@@ -547,7 +556,13 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<MboxResponse> {
         let name = request.name.as_deref().unwrap_or("");
-        let location = Location::new(Kind::Mbox, Some(name), request.index, Source::Mbox(request));
+        let location = Location::new(
+            self.artifact,
+            Kind::Mbox,
+            Some(name),
+            request.index,
+            Source::Mbox(request),
+        );
         let is_global = name == self.artifact.global_mbox;
         let outcomes = self.decide_mbox(mode, name, &location, is_global, tracer);
         if outcomes.is_empty() && !is_global {
@@ -613,6 +628,7 @@ impl<'a> Decider<'a> {
     ) -> PageLoadResponse {
         let global = self.artifact.global_mbox.clone();
         let location = Location::new(
+            self.artifact,
             Kind::PageLoad,
             Some(&global),
             None,
@@ -646,7 +662,7 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<ViewResponse> {
         let name = request.name.as_deref().filter(|n| !n.is_empty());
-        let location = Location::new(Kind::View, name, None, Source::View(request));
+        let location = Location::new(self.artifact, Kind::View, name, None, Source::View(request));
         if let Some(t) = tracer.as_mut() {
             t.trace_request("prefetch", "view", location.json(), self.page_of(&location));
         }
@@ -725,12 +741,18 @@ impl<'a> Decider<'a> {
         location: &Location,
         tracer: &mut Option<RequestTracer>,
     ) -> Option<Outcome> {
-        let allocation = self.allocation(rule);
+        // Traces show the allocation whether or not the condition reads it.
+        let allocation = if rule.uses_allocation || tracer.is_some() {
+            self.allocation(rule)
+        } else {
+            f64::NAN
+        };
         let vars = RuleVariables {
             context: self.context,
             page: location.page.as_deref(),
             mbox: &location.mbox,
             allocation,
+            memo: &location.memo,
         };
         let satisfied = rule.condition.matches(&vars);
         if let Some(t) = tracer.as_mut() {
@@ -805,8 +827,14 @@ impl<'a> Decider<'a> {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
-        for option in &mut outcome.options {
-            option.response_tokens = Some(tokens.clone());
+        let mut tokens = Some(tokens);
+        let count = outcome.options.len();
+        for (i, option) in outcome.options.iter_mut().enumerate() {
+            option.response_tokens = if i + 1 == count {
+                tokens.take()
+            } else {
+                tokens.clone()
+            };
             replace_macros(option, rule, location);
         }
         if let Some(t) = tracer.as_ref() {
@@ -901,12 +929,17 @@ fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Location) {
             })
             .into_owned()
     };
+    let replace = |s: &mut String| {
+        if s.contains("${") {
+            *s = substitute(s);
+        }
+    };
     match (option.option_type.as_deref(), option.content.as_mut()) {
-        (Some("html"), Some(Value::String(s))) => *s = substitute(s),
+        (Some("html"), Some(Value::String(s))) => replace(s),
         (Some("actions"), Some(Value::Array(actions))) => {
             for action in actions {
                 if let Some(Value::String(s)) = action.get_mut("content") {
-                    *s = substitute(s);
+                    replace(s);
                 }
             }
         }

@@ -24,6 +24,78 @@ pub enum LogicError {
 pub trait Variables {
     /// The value at `path`, or `None` when any segment is missing.
     fn lookup(&self, path: &[String]) -> Option<Cow<'_, Value>>;
+
+    /// The remembered result of shared sub-condition `slot`, when it was tested already.
+    fn recall(&self, _slot: u32) -> Option<bool> {
+        None
+    }
+
+    /// Remembers the result of shared sub-condition `slot`.
+    fn remember(&self, _slot: u32, _satisfied: bool) {}
+}
+
+/// Results of shared sub-conditions for one set of variables (one mbox, view or page load).
+pub struct Memo(Vec<std::cell::Cell<u8>>);
+
+impl Memo {
+    /// A memo with `slots` unknown results.
+    pub fn new(slots: usize) -> Memo {
+        Memo(vec![std::cell::Cell::new(0); slots])
+    }
+
+    /// The result remembered in `slot`.
+    pub fn get(&self, slot: u32) -> Option<bool> {
+        match self.0.get(slot as usize)?.get() {
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Remembers `satisfied` in `slot`.
+    pub fn set(&self, slot: u32, satisfied: bool) {
+        if let Some(cell) = self.0.get(slot as usize) {
+            cell.set(1 + u8::from(satisfied));
+        }
+    }
+}
+
+/// Gives every sub-condition that does not depend on the visitor's allocation a memo slot,
+/// the same slot wherever it repeats: production artifacts repeat the same page and
+/// parameter tests across dozens of rules, and a location then tests each only once.
+#[derive(Default)]
+pub struct SharedConditions {
+    slots: std::collections::HashMap<String, u32>,
+}
+
+impl SharedConditions {
+    /// Compiles a rule's condition, its shareable sub-conditions given their slots.
+    pub fn compile(&mut self, rule: &Value) -> Result<Logic, LogicError> {
+        Ok(self.share(Logic::compile(rule)?))
+    }
+
+    /// How many slots a `Memo` needs.
+    pub fn slots(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn share(&mut self, logic: Logic) -> Logic {
+        let Logic::Apply(OpCode(op), args) = logic else {
+            return logic;
+        };
+        let args = if matches!(op, Op::And | Op::Or | Op::Not | Op::NotNot) {
+            args.into_iter().map(|a| self.share(a)).collect()
+        } else {
+            args
+        };
+        let node = Logic::Apply(OpCode(op), args);
+        if node.depends_on_allocation() {
+            return node;
+        }
+        let next = self.slots.len() as u32;
+        let slot = *self.slots.entry(format!("{node:?}")).or_insert(next);
+        Logic::Memo(slot, Box::new(node))
+    }
 }
 
 impl Variables for Value {
@@ -112,6 +184,8 @@ pub enum Logic {
     /// `var` whose path is computed.
     VarDynamic(Box<Logic>, Option<Box<Logic>>),
     Apply(OpCode, Vec<Logic>),
+    /// A shared sub-condition: its truthiness is remembered in a `Memo` slot.
+    Memo(u32, Box<Logic>),
 }
 
 /// An operator of a compiled expression.
@@ -175,6 +249,23 @@ impl Logic {
                 }
             }
             Logic::Apply(OpCode(op), args) => apply(*op, args, data),
+            Logic::Memo(_, inner) => inner.evaluate(data),
+        }
+    }
+
+    /// Whether the value may change with the visitor's allocation (computed paths may).
+    pub fn depends_on_allocation(&self) -> bool {
+        match self {
+            Logic::Literal(_) => false,
+            Logic::Array(items) | Logic::Apply(_, items) => {
+                items.iter().any(Logic::depends_on_allocation)
+            }
+            Logic::Var(path, default) => {
+                path.first().is_some_and(|p| p == "allocation")
+                    || default.as_ref().is_some_and(|d| d.depends_on_allocation())
+            }
+            Logic::VarDynamic(..) => true,
+            Logic::Memo(_, inner) => inner.depends_on_allocation(),
         }
     }
 
@@ -182,13 +273,12 @@ impl Logic {
     /// are tested directly, without building the values `and`/`or` would return.
     pub fn matches(&self, data: &dyn Variables) -> bool {
         match self {
-            Logic::Apply(OpCode(op), args) => match op {
-                Op::And => !args.is_empty() && args.iter().all(|a| a.matches(data)),
-                Op::Or => args.iter().any(|a| a.matches(data)),
-                Op::Not => !args.first().is_some_and(|a| a.matches(data)),
-                Op::NotNot => args.first().is_some_and(|a| a.matches(data)),
-                _ => truthy(&apply(*op, args, data)),
-            },
+            Logic::Apply(OpCode(op), args) => test(*op, args, data),
+            Logic::Memo(slot, inner) => data.recall(*slot).unwrap_or_else(|| {
+                let satisfied = inner.matches(data);
+                data.remember(*slot, satisfied);
+                satisfied
+            }),
             other => truthy(&other.evaluate(data)),
         }
     }
@@ -250,39 +340,17 @@ fn apply<'a>(op: Op, args: &'a [Logic], data: &'a dyn Variables) -> Cow<'a, Valu
             }
             last
         }
-        Op::Not => boolean(!truthy(&arg(0))),
-        Op::NotNot => boolean(truthy(&arg(0))),
-        Op::LooseEq => boolean(loose_eq(&arg(0), &arg(1))),
-        Op::LooseNe => boolean(!loose_eq(&arg(0), &arg(1))),
-        Op::StrictEq => boolean(strict_eq(&arg(0), &arg(1))),
-        Op::StrictNe => boolean(!strict_eq(&arg(0), &arg(1))),
-        Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-            let (a, b) = (arg(0), arg(1));
-            let cmp = |x: &Value, y: &Value| match op {
-                Op::Lt => less_than(x, y),
-                Op::Le => less_or_equal(x, y),
-                Op::Gt => less_than(y, x),
-                _ => less_or_equal(y, x),
-            };
-            // `<` and `<=` with three arguments test "between".
-            if args.len() == 3 && matches!(op, Op::Lt | Op::Le) {
-                let c = arg(2);
-                boolean(cmp(&a, &b) && cmp(&b, &c))
-            } else {
-                boolean(cmp(&a, &b))
-            }
-        }
-        Op::In => {
-            let (needle, haystack) = (arg(0), arg(1));
-            boolean(match haystack.as_ref() {
-                Value::String(s) => match needle.as_ref() {
-                    Value::String(n) => s.contains(n.as_str()),
-                    other => s.contains(to_js_string(other).as_str()),
-                },
-                Value::Array(items) => items.iter().any(|item| strict_eq(item, &needle)),
-                _ => false,
-            })
-        }
+        Op::Not
+        | Op::NotNot
+        | Op::LooseEq
+        | Op::LooseNe
+        | Op::StrictEq
+        | Op::StrictNe
+        | Op::Lt
+        | Op::Le
+        | Op::Gt
+        | Op::Ge
+        | Op::In => boolean(test(op, args, data)),
         Op::Substr => {
             let source: Vec<u16> = to_js_string(&arg(0)).encode_utf16().collect();
             let start = to_number(&arg(1));
@@ -344,6 +412,52 @@ fn apply<'a>(op: Op, args: &'a [Logic], data: &'a dyn Variables) -> Cow<'a, Valu
             let pick = if op == Op::Max { f64::max } else { f64::min };
             number(values.into_iter().reduce(pick).unwrap_or(f64::NAN))
         }
+    }
+}
+
+/// The operators whose result is a boolean, evaluated without building a JSON value.
+fn test(op: Op, args: &[Logic], data: &dyn Variables) -> bool {
+    let arg = |i: usize| {
+        args.get(i)
+            .map(|a| a.evaluate(data))
+            .unwrap_or(Cow::Owned(Value::Null))
+    };
+    match op {
+        Op::Not => !args.first().is_some_and(|a| a.matches(data)),
+        Op::NotNot => args.first().is_some_and(|a| a.matches(data)),
+        Op::LooseEq => loose_eq(&arg(0), &arg(1)),
+        Op::LooseNe => !loose_eq(&arg(0), &arg(1)),
+        Op::StrictEq => strict_eq(&arg(0), &arg(1)),
+        Op::StrictNe => !strict_eq(&arg(0), &arg(1)),
+        Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+            let (a, b) = (arg(0), arg(1));
+            let cmp = |x: &Value, y: &Value| match op {
+                Op::Lt => less_than(x, y),
+                Op::Le => less_or_equal(x, y),
+                Op::Gt => less_than(y, x),
+                _ => less_or_equal(y, x),
+            };
+            // `<` and `<=` with three arguments test "between".
+            if args.len() == 3 && matches!(op, Op::Lt | Op::Le) {
+                cmp(&a, &b) && cmp(&b, &arg(2))
+            } else {
+                cmp(&a, &b)
+            }
+        }
+        Op::In => {
+            let (needle, haystack) = (arg(0), arg(1));
+            match haystack.as_ref() {
+                Value::String(s) => match needle.as_ref() {
+                    Value::String(n) => s.contains(n.as_str()),
+                    other => s.contains(to_js_string(other).as_str()),
+                },
+                Value::Array(items) => items.iter().any(|item| strict_eq(item, &needle)),
+                _ => false,
+            }
+        }
+        Op::And => !args.is_empty() && args.iter().all(|a| a.matches(data)),
+        Op::Or => args.iter().any(|a| a.matches(data)),
+        _ => truthy(&apply(op, args, data)),
     }
 }
 
@@ -671,5 +785,50 @@ mod tests {
             Logic::compile(&json!({"regex_match": ["a", "b"]})),
             Err(LogicError::UnknownOperator("regex_match".into()))
         );
+    }
+
+    /// Counts lookups and keeps a memo, like the engine's rule variables.
+    struct Counting {
+        data: Value,
+        lookups: std::cell::Cell<usize>,
+        memo: Memo,
+    }
+
+    impl Variables for Counting {
+        fn lookup(&self, path: &[String]) -> Option<Cow<'_, Value>> {
+            self.lookups.set(self.lookups.get() + 1);
+            self.data.lookup(path)
+        }
+        fn recall(&self, slot: u32) -> Option<bool> {
+            self.memo.get(slot)
+        }
+        fn remember(&self, slot: u32, satisfied: bool) {
+            self.memo.set(slot, satisfied)
+        }
+    }
+
+    #[test]
+    fn repeated_sub_conditions_are_tested_once_and_allocation_ones_every_time() {
+        let page = json!({"==": ["home", {"var": "page.path"}]});
+        let mut shared = SharedConditions::default();
+        let first = shared
+            .compile(&json!({"and": [{"<": [{"var": "allocation"}, 50]}, page.clone()]}))
+            .unwrap();
+        let second = shared
+            .compile(&json!({"and": [{">=": [{"var": "allocation"}, 50]}, page.clone()]}))
+            .unwrap();
+        let third = shared.compile(&json!({"or": [page, false]})).unwrap();
+        // One slot for the page test, one for the `or`; none for anything reading allocation.
+        assert_eq!(shared.slots(), 2);
+        let vars = Counting {
+            data: json!({"page": {"path": "home"}, "allocation": 10}),
+            lookups: std::cell::Cell::new(0),
+            memo: Memo::new(shared.slots()),
+        };
+        assert!(first.matches(&vars));
+        assert!(!second.matches(&vars));
+        assert!(third.matches(&vars));
+        // allocation twice, page.path once.
+        assert_eq!(vars.lookups.get(), 3);
     }
 }

@@ -2,30 +2,20 @@
 
 use super::common::*;
 use super::wire::wire_struct;
-use serde::{Deserialize, Serialize};
 
-/// One notification: required `id`, `type` (display|click), `timestamp` (ms).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Notification {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impression_id: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub notification_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mbox: Option<NotificationMbox>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub view: Option<NotificationView>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_load: Option<NotificationPageLoad>,
-    #[serde(flatten)]
-    pub details: RequestDetails,
+wire_struct! {
+    /// One notification: required `id`, `type` (display|click), `timestamp` (ms).
+    pub struct Notification {
+        "id" => pub id: String,
+        "impressionId" => pub impression_id: String,
+        "type" => pub notification_type: String,
+        "timestamp" => pub timestamp: i64,
+        "tokens" => pub tokens: Vec<String>,
+        "mbox" => pub mbox: NotificationMbox,
+        "view" => pub view: NotificationView,
+        "pageLoad" => pub page_load: NotificationPageLoad,
+        ..details: RequestDetails
+    }
 }
 
 wire_struct! {

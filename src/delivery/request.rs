@@ -3,7 +3,6 @@
 use super::common::*;
 use super::notification::Notification;
 use super::wire::wire_struct;
-use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 wire_struct! {
@@ -159,28 +158,22 @@ wire_struct! {
     }
 }
 
-/// A mbox to execute or prefetch; `index` is the correlation key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MboxRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(flatten)]
-    pub details: RequestDetails,
+wire_struct! {
+    /// A mbox to execute or prefetch; `index` is the correlation key.
+    pub struct MboxRequest {
+        "index" => pub index: i64,
+        "name" => pub name: String,
+        ..details: RequestDetails
+    }
 }
 
-/// A view to prefetch; an empty `{}` asks for every view.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ViewRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    #[serde(flatten)]
-    pub details: RequestDetails,
+wire_struct! {
+    /// A view to prefetch; an empty `{}` asks for every view.
+    pub struct ViewRequest {
+        "name" => pub name: String,
+        "key" => pub key: String,
+        ..details: RequestDetails
+    }
 }
 
 wire_struct! {

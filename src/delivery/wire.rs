@@ -34,6 +34,9 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 }
 
 /// Defines a wire struct: `"wireName" => pub field: Type,` per field (each an `Option`).
+/// Unknown fields land in `extra`; or, with a last `..details: Type` line, the struct
+/// embeds that wire struct flattened (its fields beside the struct's own, unknown fields in
+/// its `extra`), as `#[serde(flatten)]` would without buffering the object.
 macro_rules! wire_struct {
     (
         $(#[$meta:meta])*
@@ -49,13 +52,77 @@ macro_rules! wire_struct {
             pub extra: $crate::delivery::Extra,
         }
 
+        impl $name {
+            /// Reads the value of field `key` (an unknown one into `extra`).
+            pub(crate) fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: std::borrow::Cow<'de, str>,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match key.as_ref() {
+                    $( $wire => self.$field = map.next_value()?, )*
+                    _ => {
+                        self.extra.insert(key.into_owned(), map.next_value()?);
+                    }
+                }
+                Ok(())
+            }
+
+            /// Writes the fields that are set, then `extra`.
+            pub(crate) fn write_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                $( if let Some(value) = &self.$field { map.serialize_entry($wire, value)?; } )*
+                for (key, value) in &self.extra {
+                    map.serialize_entry(key, value)?;
+                }
+                Ok(())
+            }
+        }
+
+        $crate::delivery::wire::wire_serde!($name, |out, key, map| out.read_field(key, map), |this, map| this.write_fields(map));
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[doc = $doc:literal])* $wire:literal => pub $field:ident : $ty:ty, )*
+            ..$details:ident : $details_ty:ty
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct $name {
+            $( $(#[doc = $doc])* pub $field: Option<$ty>, )*
+            /// The embedded wire struct, flattened on the wire; unknown fields are in its `extra`.
+            pub $details: $details_ty,
+        }
+
+        $crate::delivery::wire::wire_serde!(
+            $name,
+            |out, key, map| {
+                match key.as_ref() {
+                    $( $wire => out.$field = map.next_value()?, )*
+                    _ => out.$details.read_field(key, map)?,
+                }
+                Ok(())
+            },
+            |this, map| {
+                $( if let Some(value) = &this.$field { map.serialize_entry($wire, value)?; } )*
+                this.$details.write_fields(map)
+            }
+        );
+    };
+}
+
+/// The serde impls of a wire struct, given how to read one field and write them all.
+macro_rules! wire_serde {
+    ($name:ident, |$out:ident, $key:ident, $map:ident| $read:expr, |$this:ident, $smap:ident| $write:expr) => {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
                 let mut map = serializer.serialize_map(None)?;
-                $( if let Some(value) = &self.$field { map.serialize_entry($wire, value)?; } )*
-                for (key, value) in &self.extra {
-                    map.serialize_entry(key, value)?;
+                {
+                    let $this = self;
+                    let $smap = &mut map;
+                    $write?;
                 }
                 map.end()
             }
@@ -69,15 +136,17 @@ macro_rules! wire_struct {
                     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                         f.write_str(concat!("a ", stringify!($name), " object"))
                     }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$name, A::Error> {
                         let mut out = $name::default();
                         while let Some($crate::delivery::wire::Key(key)) = map.next_key()? {
-                            match key.as_ref() {
-                                $( $wire => out.$field = map.next_value()?, )*
-                                _ => {
-                                    out.extra.insert(key.into_owned(), map.next_value()?);
-                                }
-                            }
+                            let read = |$out: &mut $name,
+                                        $key: std::borrow::Cow<'de, str>,
+                                        $map: &mut A|
+                             -> Result<(), A::Error> { $read };
+                            read(&mut out, key, &mut map)?;
                         }
                         Ok(out)
                     }
@@ -88,4 +157,5 @@ macro_rules! wire_struct {
     };
 }
 
+pub(crate) use wire_serde;
 pub(crate) use wire_struct;

@@ -43,8 +43,10 @@ pub struct Reply {
 impl Reply {
     /// A JSON answer (serialized straight to bytes).
     pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
-        match serde_json::to_vec(value) {
-            Ok(body) => Reply { status, body },
+        // Most answers fit: growing from serde_json's 128 bytes would copy them five times.
+        let mut body = Vec::with_capacity(8 * 1024);
+        match serde_json::to_writer(&mut body, value) {
+            Ok(()) => Reply { status, body },
             Err(e) => Reply::error(500, format!("could not encode the response: {e}")),
         }
     }
@@ -351,6 +353,9 @@ impl Emulator {
                        name: Option<&str>,
                        index: Option<i64>|
          -> Option<AnalyticsResponse> {
+            if !client_side {
+                return None;
+            }
             let tnta: Vec<String> = matched
                 .iter()
                 .filter(|m| {
@@ -361,7 +366,7 @@ impl Emulator {
                 })
                 .map(|m| format!("{}:{}:0|2", key(&m.activity_id), key(&m.experience_id)))
                 .collect();
-            (client_side && !tnta.is_empty()).then(|| a4t(tnta.join(",")))
+            (!tnta.is_empty()).then(|| a4t(tnta.join(",")))
         };
         let click_payloads = |metrics: &mut Option<Vec<Metric>>| {
             for m in metrics.iter_mut().flatten() {
