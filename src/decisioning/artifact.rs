@@ -1,7 +1,7 @@
 //! Rules artifacts: `rules.json`, or `rules.bin` decoded with the organization id; every
 //! condition compiled once here.
 
-use super::jsonlogic::{Logic, LogicError, SharedConditions};
+use super::jsonlogic::{AllocationRange, Logic, LogicError, SharedConditions};
 use crate::delivery::{Metric, TargetOption};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -83,6 +83,8 @@ pub struct Rule {
     pub activity_id: String,
     pub meta: Map<String, Value>,
     pub condition_json: Value,
+    /// The allocation range the condition requires; `condition` holds the rest of it.
+    pub allocation_range: Option<AllocationRange>,
     pub condition: Logic,
     /// Whether the condition reads the visitor's allocation (else it is not hashed for it).
     pub uses_allocation: bool,
@@ -268,13 +270,14 @@ fn compile_rule(
         .map(js_string)
         .unwrap_or_else(|| js_string(&activity));
     let condition_json = raw.condition.unwrap_or(Value::Bool(true));
-    let condition = shared
-        .compile(&condition_json)
-        .map_err(|source| ArtifactError::Rule {
-            rule: rule_key.clone(),
-            location: format!("{kind} {location}"),
-            source,
-        })?;
+    let (allocation_range, condition) =
+        shared
+            .compile_rule(&condition_json)
+            .map_err(|source| ArtifactError::Rule {
+                rule: rule_key.clone(),
+                location: format!("{kind} {location}"),
+                source,
+            })?;
     if activity.is_null() {
         return Err(ArtifactError::Shape(format!(
             "rule {rule_key} of {kind} {location} has no activity id"
@@ -297,7 +300,8 @@ fn compile_rule(
         rule_key,
         meta: raw.meta,
         condition_json,
-        uses_allocation: condition.depends_on_allocation(),
+        uses_allocation: allocation_range.is_some() || condition.depends_on_allocation(),
+        allocation_range,
         condition,
         property_tokens: raw.property_tokens,
         consequence: raw.consequence,

@@ -754,7 +754,10 @@ impl<'a> Decider<'a> {
             allocation,
             memo: &location.memo,
         };
-        let satisfied = rule.condition.matches(&vars);
+        let satisfied = rule
+            .allocation_range
+            .is_none_or(|range| range.contains(allocation))
+            && rule.condition.matches(&vars);
         if let Some(t) = tracer.as_mut() {
             t.trace_rule(rule, || vars.to_json(), satisfied);
         }

@@ -60,6 +60,136 @@ impl Memo {
     }
 }
 
+/// Bounds on the visitor's allocation that a condition requires in its top-level `and`
+/// (every A/B activity's rules start with them), tested as two float comparisons.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AllocationRange {
+    low: Bound,
+    high: Bound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bound {
+    value: f64,
+    inclusive: bool,
+}
+
+impl AllocationRange {
+    /// Whether `allocation` is inside.
+    pub fn contains(&self, allocation: f64) -> bool {
+        let above = if self.low.inclusive {
+            allocation >= self.low.value
+        } else {
+            allocation > self.low.value
+        };
+        let below = if self.high.inclusive {
+            allocation <= self.high.value
+        } else {
+            allocation < self.high.value
+        };
+        above && below
+    }
+
+    fn everything() -> AllocationRange {
+        let open = |value| Bound {
+            value,
+            inclusive: true,
+        };
+        AllocationRange {
+            low: open(f64::NEG_INFINITY),
+            high: open(f64::INFINITY),
+        }
+    }
+
+    /// Narrows the range by `x < y` / `x <= y` where one side is the allocation, the other a
+    /// number; false when the comparison is not of that shape.
+    fn narrow(&mut self, x: &Logic, y: &Logic, inclusive: bool) -> bool {
+        match (
+            x.as_number(),
+            y.is_allocation(),
+            x.is_allocation(),
+            y.as_number(),
+        ) {
+            (Some(value), true, _, _) => {
+                let tighter = value > self.low.value || (value == self.low.value && !inclusive);
+                if tighter {
+                    self.low = Bound { value, inclusive };
+                }
+                true
+            }
+            (_, _, true, Some(value)) => {
+                let tighter = value < self.high.value || (value == self.high.value && !inclusive);
+                if tighter {
+                    self.high = Bound { value, inclusive };
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the allocation comparisons out of `logic`'s top-level `and` (nested `and`s
+    /// included): the range they require, and what remains to test.
+    pub fn split(logic: Logic) -> (Option<AllocationRange>, Logic) {
+        let mut conjuncts = Vec::new();
+        flatten_and(logic, &mut conjuncts);
+        let mut range = AllocationRange::everything();
+        let mut found = false;
+        let mut rest = Vec::new();
+        for conjunct in conjuncts {
+            let taken = match &conjunct {
+                Logic::Apply(OpCode(op), args) => match (op, args.as_slice()) {
+                    (Op::Lt | Op::Le, [x, y]) => range.narrow(x, y, *op == Op::Le),
+                    (Op::Gt | Op::Ge, [x, y]) => range.narrow(y, x, *op == Op::Ge),
+                    (Op::Lt | Op::Le, [x, y, z]) if y.is_allocation() => {
+                        let mut between = range;
+                        let inclusive = *op == Op::Le;
+                        let ok = between.narrow(x, y, inclusive) && between.narrow(y, z, inclusive);
+                        if ok {
+                            range = between;
+                        }
+                        ok
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+            found |= taken;
+            if !taken {
+                rest.push(conjunct);
+            }
+        }
+        if !found {
+            return (None, and_of(rest));
+        }
+        let rest = if rest.is_empty() {
+            Logic::Literal(Value::Bool(true))
+        } else {
+            and_of(rest)
+        };
+        (Some(range), rest)
+    }
+}
+
+fn flatten_and(logic: Logic, out: &mut Vec<Logic>) {
+    match logic {
+        Logic::Apply(OpCode(Op::And), args) if !args.is_empty() => {
+            for a in args {
+                flatten_and(a, out);
+            }
+        }
+        other => out.push(other),
+    }
+}
+
+fn and_of(mut conjuncts: Vec<Logic>) -> Logic {
+    if conjuncts.len() == 1 {
+        conjuncts.remove(0)
+    } else {
+        Logic::Apply(OpCode(Op::And), conjuncts)
+    }
+}
+
 /// Gives every sub-condition that does not depend on the visitor's allocation a memo slot,
 /// the same slot wherever it repeats: production artifacts repeat the same page and
 /// parameter tests across dozens of rules, and a location then tests each only once.
@@ -69,9 +199,13 @@ pub struct SharedConditions {
 }
 
 impl SharedConditions {
-    /// Compiles a rule's condition, its shareable sub-conditions given their slots.
-    pub fn compile(&mut self, rule: &Value) -> Result<Logic, LogicError> {
-        Ok(self.share(Logic::compile(rule)?))
+    /// Compiles a rule's condition into its allocation range and the rest, shared.
+    pub fn compile_rule(
+        &mut self,
+        rule: &Value,
+    ) -> Result<(Option<AllocationRange>, Logic), LogicError> {
+        let (range, rest) = AllocationRange::split(Logic::compile(rule)?);
+        Ok((range, self.share(rest)))
     }
 
     /// How many slots a `Memo` needs.
@@ -251,6 +385,17 @@ impl Logic {
             Logic::Apply(OpCode(op), args) => apply(*op, args, data),
             Logic::Memo(_, inner) => inner.evaluate(data),
         }
+    }
+
+    fn as_number(&self) -> Option<f64> {
+        match self {
+            Logic::Literal(Value::Number(n)) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    fn is_allocation(&self) -> bool {
+        matches!(self, Logic::Var(path, None) if path.len() == 1 && path[0] == "allocation")
     }
 
     /// Whether the value may change with the visitor's allocation (computed paths may).
@@ -811,17 +956,14 @@ mod tests {
     fn repeated_sub_conditions_are_tested_once_and_allocation_ones_every_time() {
         let page = json!({"==": ["home", {"var": "page.path"}]});
         let mut shared = SharedConditions::default();
-        let first = shared
-            .compile(&json!({"and": [{"<": [{"var": "allocation"}, 50]}, page.clone()]}))
-            .unwrap();
-        let second = shared
-            .compile(&json!({"and": [{">=": [{"var": "allocation"}, 50]}, page.clone()]}))
-            .unwrap();
-        let third = shared.compile(&json!({"or": [page, false]})).unwrap();
+        let mut compile = |rule: Value| shared.compile_rule(&rule).unwrap().1;
+        let first = compile(json!({"or": [{"<": [{"var": "allocation"}, 50]}, page.clone()]}));
+        let second = compile(json!({"and": [{"!": [{"var": "allocation"}]}, page.clone()]}));
+        let third = compile(json!({"or": [page, false]}));
         // One slot for the page test, one for the `or`; none for anything reading allocation.
         assert_eq!(shared.slots(), 2);
         let vars = Counting {
-            data: json!({"page": {"path": "home"}, "allocation": 10}),
+            data: json!({"page": {"path": "home"}, "allocation": 60}),
             lookups: std::cell::Cell::new(0),
             memo: Memo::new(shared.slots()),
         };
@@ -830,5 +972,43 @@ mod tests {
         assert!(third.matches(&vars));
         // allocation twice, page.path once.
         assert_eq!(vars.lookups.get(), 3);
+    }
+
+    #[test]
+    fn allocation_comparisons_become_a_range_and_the_rest_stays() {
+        let alloc = json!({"var": "allocation"});
+        let split = |rule: Value| {
+            let (range, rest) = AllocationRange::split(Logic::compile(&rule).unwrap());
+            (range, rest)
+        };
+        let (range, rest) = split(json!({"and": [
+            {"and": [{"<": [50, alloc]}, {">=": [75, alloc]}]},
+            {"==": ["bar", {"var": "mbox.foo"}]}
+        ]}));
+        let range = range.unwrap();
+        assert!(!range.contains(50.0) && range.contains(50.01) && range.contains(75.0));
+        assert!(!range.contains(75.01));
+        assert_eq!(
+            rest,
+            Logic::compile(&json!({"==": ["bar", {"var": "mbox.foo"}]})).unwrap()
+        );
+        let (range, rest) = split(json!({"<=": [0, alloc, 50]}));
+        let range = range.unwrap();
+        assert!(range.contains(0.0) && range.contains(50.0) && !range.contains(50.5));
+        assert_eq!(rest, Logic::Literal(json!(true)));
+        // Not at the top-level `and`: left to json-logic.
+        let (range, _) = split(json!({"or": [{"<": [50, alloc]}, false]}));
+        assert_eq!(range, None);
+        // Whatever the split, the decision is the same for every allocation.
+        let rule = json!({"and": [{"<": [25, alloc]}, {">": [75, alloc]}, {"var": "ok"}]});
+        let whole = Logic::compile(&rule).unwrap();
+        let (range, rest) = split(rule);
+        for a in [0.0, 25.0, 25.01, 50.0, 74.99, 75.0, 99.99] {
+            for ok in [true, false] {
+                let data = json!({"allocation": a, "ok": ok});
+                let parts = range.unwrap().contains(a) && rest.matches(&data);
+                assert_eq!(whole.matches(&data), parts, "allocation {a}, ok {ok}");
+            }
+        }
     }
 }
