@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// No line per request.
     #[arg(long)]
     pub quiet: bool,
+    /// Threads that serve requests, each with its own event loop (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// Freeze the clock at this time (ms since the epoch) for time-based audiences.
     #[arg(long)]
     pub now: Option<i64>,
@@ -76,9 +79,12 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
         },
         log: !args.quiet,
     });
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = serve_on_threads(listener, server, threads, stopped)
         .map_err(|e| Failure::usage(format!("cannot start the server: {e}")))?;

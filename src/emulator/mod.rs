@@ -263,40 +263,59 @@ impl Emulator {
             session_id: &session_id,
             visitor: visitor_key.as_deref(),
         };
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if !bot {
-            let impression = request
-                .impression_id
-                .clone()
-                .unwrap_or_else(|| crate::ids::uuid().to_string());
-            for m in decision.matched.iter().filter(|m| m.mode == Mode::Execute) {
-                counts.impression(
-                    &key(&m.activity_id),
-                    &key(&m.experience_id),
-                    &impression,
-                    &visit,
-                );
-            }
-        }
-        let mut acked = Vec::new();
-        for n in request.notifications.iter().flatten() {
-            counts.notifications.received += 1;
-            counts.notifications.accepted += 1;
-            let id = n.id.clone().unwrap_or_default();
-            if !bot && !self.count_notification(&mut counts, n, &visit) {
-                counts.notifications.duplicates += 1;
-            }
-            acked.push(NotificationResponse {
-                id: Some(id),
-                ..Default::default()
-            });
-        }
-        drop(counts);
+        let acked = self.count(&request, &decision.matched, &visit, bot);
         if request.notifications.is_some() {
             response.notifications = Some(acked);
         }
         response.id = request.id.clone();
         Reply::json(200, &response)
+    }
+
+    /// Counts the request's executed activities and its notifications; the acknowledgements.
+    /// Requests with nothing to count (prefetches) do not take the lock.
+    fn count(
+        &self,
+        request: &DeliveryRequest,
+        matched: &[Matched],
+        visit: &Visit,
+        bot: bool,
+    ) -> Vec<NotificationResponse> {
+        let notifications = request.notifications.as_deref().unwrap_or_default();
+        let executed: Vec<&Matched> = matched
+            .iter()
+            .filter(|m| !bot && m.mode == Mode::Execute)
+            .collect();
+        if executed.is_empty() && notifications.is_empty() {
+            return Vec::new();
+        }
+        let impression = match (&request.impression_id, executed.is_empty()) {
+            (_, true) => String::new(),
+            (Some(id), false) => id.clone(),
+            (None, false) => crate::ids::uuid().to_string(),
+        };
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        for m in executed {
+            counts.impression(
+                &key(&m.activity_id),
+                &key(&m.experience_id),
+                &impression,
+                visit,
+            );
+        }
+        notifications
+            .iter()
+            .map(|n| {
+                counts.notifications.received += 1;
+                counts.notifications.accepted += 1;
+                if !bot && !self.count_notification(&mut counts, n, visit) {
+                    counts.notifications.duplicates += 1;
+                }
+                NotificationResponse {
+                    id: Some(n.id.clone().unwrap_or_default()),
+                    ..Default::default()
+                }
+            })
+            .collect()
     }
 
     fn reject(&self, body: &[u8], message: String) -> Reply {
