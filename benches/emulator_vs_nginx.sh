@@ -5,10 +5,11 @@
 #  - nginx: GET of a static copy of the same response body.
 # Then p99 latency of the emulator at half its own maximum rate.
 # Targets: at least 50% of nginx's rate; p99 at half load under 2 ms.
-# Usage: benches/emulator_vs_nginx.sh [SECONDS]   (installs oha with cargo and nginx with apt if missing)
+# Usage: [ROUNDS=3] benches/emulator_vs_nginx.sh [SECONDS]   (installs oha with cargo and nginx with apt if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-10}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 ARTIFACT=${ARTIFACT:-../shared/fixtures/artifacts/targettesting-production-rules.json}
 WORK=$(mktemp -d)
@@ -51,14 +52,27 @@ sleep 0.3
 rate() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["summary"]["requestsPerSec"])'; }
 p99() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["latencyPercentiles"]["p99"]*1000)'; }
 
+emulator() { "$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$CONNECTIONS" "$@" -m POST -H 'Content-Type: application/json' -D "$WORK/request.json" "$URL"; }
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))' "$@"; }
+
+# This machine's speed drifts between runs: rounds alternate the two servers, medians are kept.
 "$OHA" --no-tui --output-format json -z 2s -c "$CONNECTIONS" -m POST -H 'Content-Type: application/json' -D "$WORK/request.json" "$URL" > /dev/null
-EMU=$("$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$CONNECTIONS" -m POST -H 'Content-Type: application/json' -D "$WORK/request.json" "$URL" | rate)
-NGX=$("$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/response.json" | rate)
-HALF=$(python3 -c "print(int($EMU/2))")
-P99=$("$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$CONNECTIONS" -q "$HALF" --latency-correction -m POST -H 'Content-Type: application/json' -D "$WORK/request.json" "$URL" | p99)
-python3 - "$EMU" "$NGX" "$HALF" "$P99" <<'PY'
+EMUS=(); NGXS=(); RATIOS=()
+for round in $(seq "$ROUNDS"); do
+  EMU=$(emulator | rate)
+  NGX=$("$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$CONNECTIONS" "http://127.0.0.1:$NGINX_PORT/response.json" | rate)
+  EMUS+=("$EMU"); NGXS+=("$NGX"); RATIOS+=("$(python3 -c "print($EMU/$NGX)")")
+  python3 -c "print(f'round $round: emulator {$EMU:,.0f} requests/s, nginx {$NGX:,.0f} requests/s, ratio {$EMU/$NGX:.0%}')"
+done
+HALF=$(python3 -c "print(int($(median "${EMUS[@]}")/2))")
+P99S=()
+for round in $(seq "$ROUNDS"); do
+  P99S+=("$(emulator -q "$HALF" --latency-correction | p99)")
+done
+python3 - "$(median "${EMUS[@]}")" "$(median "${NGXS[@]}")" "$(median "${RATIOS[@]}")" "$HALF" "$(median "${P99S[@]}")" "${P99S[*]}" <<'PY'
 import sys
-emu, ngx, half, p99 = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-print(f"emulator: {emu:,.0f} requests/s   nginx (static copy): {ngx:,.0f} requests/s   ratio {emu/ngx:.0%} (target: at least 50%)")
-print(f"p99 at half load ({half:,} requests/s): {p99:.2f} ms (target: under 2 ms)")
+emu, ngx, ratio, half, p99 = (float(a) for a in sys.argv[1:6])
+runs = ", ".join(f"{float(p):.2f}" for p in sys.argv[6].split())
+print(f"emulator: {emu:,.0f} requests/s   nginx (static copy): {ngx:,.0f} requests/s   ratio {ratio:.0%} (median of rounds; target: at least 50%)")
+print(f"p99 at half load ({int(half):,} requests/s): {p99:.2f} ms (median of {runs}; target: under 2 ms)")
 PY
