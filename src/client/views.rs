@@ -83,7 +83,7 @@ pub fn response_tokens(response: &DeliveryResponse) -> Vec<&Map<String, Value>> 
     walk(response)
         .into_iter()
         .flat_map(|i| i.options.into_iter().flatten())
-        .filter_map(|o| o.response_tokens.as_ref())
+        .filter_map(|o| o.response_tokens.as_deref())
         .collect()
 }
 

@@ -91,7 +91,7 @@ pub struct Rule {
     pub property_tokens: Option<Vec<String>>,
     pub consequence: Consequence,
     /// The meta values the artifact's `responseTokens` list, for every option of the rule.
-    pub response_tokens: Map<String, Value>,
+    pub response_tokens: std::sync::Arc<Map<String, Value>>,
     /// A dense number for the rule's activity (0..`Artifact::activity_count`).
     pub activity_index: usize,
 }
@@ -295,7 +295,7 @@ fn compile_rule(
         .collect();
     Ok(Rule {
         activity_index: 0,
-        response_tokens,
+        response_tokens: std::sync::Arc::new(response_tokens),
         activity_id: js_string(&activity),
         rule_key,
         meta: raw.meta,

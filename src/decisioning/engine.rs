@@ -824,20 +824,19 @@ impl<'a> Decider<'a> {
                 }
             }
         }
-        let mut tokens = rule.response_tokens.clone();
-        tokens.extend(
-            self.response_tokens
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        let mut tokens = Some(tokens);
-        let count = outcome.options.len();
-        for (i, option) in outcome.options.iter_mut().enumerate() {
-            option.response_tokens = if i + 1 == count {
-                tokens.take()
-            } else {
-                tokens.clone()
-            };
+        let tokens = if self.response_tokens.is_empty() {
+            rule.response_tokens.clone()
+        } else {
+            let mut merged = (*rule.response_tokens).clone();
+            merged.extend(
+                self.response_tokens
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+            Arc::new(merged)
+        };
+        for option in &mut outcome.options {
+            option.response_tokens = Some(tokens.clone());
             replace_macros(option, rule, location);
         }
         if let Some(t) = tracer.as_ref() {

@@ -83,7 +83,8 @@ wire_struct! {
         /// A string (html, redirect URL), an object (json) or a list of actions.
         "content" => pub content: Value,
         "eventToken" => pub event_token: String,
-        "responseTokens" => pub response_tokens: serde_json::Map<String, Value>,
+        /// Shared: every option of a rule carries the same tokens.
+        "responseTokens" => pub response_tokens: std::sync::Arc<serde_json::Map<String, Value>>,
     }
 }
 

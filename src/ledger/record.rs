@@ -17,7 +17,7 @@ fn option_items(
     out: &mut Vec<ResponseItem>,
 ) {
     for option in options.into_iter().flatten() {
-        let tokens = option.response_tokens.as_ref();
+        let tokens = option.response_tokens.as_deref();
         out.push(ResponseItem {
             location: location.clone(),
             token: option.event_token.clone(),

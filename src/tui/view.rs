@@ -313,7 +313,7 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             }
             if let Some(tokens) = &o.response_tokens {
                 lines.push(Line::from(label("responseTokens")));
-                for (k, v) in tokens {
+                for (k, v) in tokens.iter() {
                     lines.push(Line::from(format!(
                         "  {k:<28} {}",
                         v.as_str()
