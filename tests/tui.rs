@@ -117,6 +117,64 @@ async fn every_tab_at_two_sizes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn raw_json_folds_scrolls_over_folds_and_copies_the_focused_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    press(&mut s, ch('2')).await;
+    let total = s.app.tab_text(1).len();
+    // Z folds every response item; the tab then shows one line per item.
+    press(&mut s, ch('Z')).await;
+    assert!(s.app.folds[1].len() >= 4, "{} folds", s.app.folds[1].len());
+    let folded_screen = redact(&render_text(&s.app, 120, 40));
+    assert!(folded_screen.contains("lines folded)"), "{folded_screen}");
+    insta::assert_snapshot!("response_folded_120x40", folded_screen);
+    // Scrolling to the end passes each folded item in one step.
+    let mut steps = 0;
+    loop {
+        let before = s.app.scroll;
+        press(&mut s, ch('l')).await;
+        if s.app.scroll == before {
+            break;
+        }
+        steps += 1;
+    }
+    assert!(steps < total / 2, "{steps} steps over {total} lines");
+    // Z again unfolds; z on a line inside a block folds that block and moves to its start.
+    press(&mut s, ch('Z')).await;
+    assert!(s.app.folds[1].is_empty());
+    press(&mut s, key(KeyCode::PageUp)).await;
+    press(&mut s, key(KeyCode::PageUp)).await;
+    let text = s.app.tab_text(1).clone();
+    let inside = (0..text.len())
+        .find(|&i| text.line(i).contains("\"eventToken\""))
+        .expect("an option with a token");
+    s.app.scroll = inside;
+    press(&mut s, ch('z')).await;
+    assert!(s.app.scroll < inside && s.app.folds[1].folded_at(s.app.scroll).is_some());
+    // y copies the value at the top (the folded option, as JSON); Y the whole tab.
+    let Some(Effect::Copy(value)) = press(&mut s, ch('y')).await.into_iter().next() else {
+        panic!("y copies");
+    };
+    let option: serde_json::Value = serde_json::from_str(&value).expect("a JSON value");
+    assert!(option["eventToken"].is_string(), "{value}");
+    let Some(Effect::Copy(all)) = press(&mut s, ch('Y')).await.into_iter().next() else {
+        panic!("Y copies");
+    };
+    assert_eq!(all, text.as_str());
+    // A search hit inside a fold unfolds it.
+    press(&mut s, ch('z')).await;
+    press(&mut s, ch('z')).await;
+    assert!(s.app.folds[1].folded_at(s.app.scroll).is_some());
+    press(&mut s, ch('/')).await;
+    for c in "eventToken".chars() {
+        press(&mut s, ch(c)).await;
+    }
+    press(&mut s, key(KeyCode::Enter)).await;
+    assert!(text.line(s.app.scroll).contains("eventToken"));
+    assert_eq!(s.app.folds[1].visible(s.app.scroll), s.app.scroll);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn display_send_then_click_count_in_the_emulator() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = session(dir.path()).await;
@@ -221,6 +279,10 @@ async fn every_key_does_its_job() {
     assert_eq!(s.app.tab, 1);
     press(&mut s, key(KeyCode::Tab)).await;
     assert_eq!(s.app.tab, 2);
+    // The trace tab holds one line: scrolling stops at it.
+    press(&mut s, ch('l')).await;
+    assert_eq!(s.app.scroll, 0);
+    press(&mut s, ch('2')).await;
     press(&mut s, ch('l')).await;
     press(&mut s, key(KeyCode::PageDown)).await;
     assert_eq!(s.app.scroll, 11);
@@ -236,11 +298,7 @@ async fn every_key_does_its_job() {
     }
     press(&mut s, key(KeyCode::Enter)).await;
     let first_match = s.app.scroll;
-    assert!(s
-        .app
-        .tab_text(0)
-        .line(first_match as usize)
-        .contains("index"));
+    assert!(s.app.tab_text(0).line(first_match).contains("index"));
     press(&mut s, ch('n')).await;
     assert!(s.app.scroll > first_match, "n went to the next match");
     press(&mut s, key(KeyCode::Esc)).await;

@@ -1,6 +1,7 @@
 //! The TUI's state and its one `update(&mut App, Action) -> Vec<Effect>`: every change of
 //! state goes through it, so tests drive the whole UI without a terminal.
 
+use super::fold::Folds;
 use super::keymap::{command_for, Command};
 use super::rows::{rows_of, Row, RowKind};
 use super::secrets::masked_request;
@@ -124,7 +125,10 @@ pub struct App {
     /// Notification ids waiting for `s`, with their row keys.
     pub queued: Vec<(String, String)>,
     pub tab: usize,
-    pub scroll: u16,
+    /// The tab's top line (a line of its text; folded blocks show as their first line).
+    pub scroll: usize,
+    /// The folded JSON blocks of each tab.
+    pub folds: Vec<Folds>,
     /// Pretty-printed lines of each tab: made when first shown after a change, then kept
     /// (never per frame).
     tab_text: Vec<std::cell::OnceCell<TabText>>,
@@ -166,6 +170,7 @@ impl App {
             queued: Vec::new(),
             tab: 0,
             scroll: 0,
+            folds: vec![Folds::default(); TABS.len()],
             tab_text: (0..TABS.len())
                 .map(|_| std::cell::OnceCell::new())
                 .collect(),
@@ -244,6 +249,10 @@ impl App {
             };
             for &i in indexes {
                 self.tab_text[i] = std::cell::OnceCell::new();
+                self.folds[i] = Folds::default();
+                if i == self.tab {
+                    self.scroll = self.scroll.min(self.tab_len().saturating_sub(1));
+                }
             }
         }
     }
@@ -262,6 +271,43 @@ impl App {
                 _ => self.report_text(),
             })
         })
+    }
+
+    fn tab_len(&self) -> usize {
+        self.tab_text(self.tab).len()
+    }
+
+    /// Scrolls the tab by `lines` visible lines (negative = up), folded blocks counting one.
+    fn scroll_by(&mut self, lines: isize) {
+        let folds = &self.folds[self.tab];
+        self.scroll = if lines < 0 {
+            folds.up(self.scroll, lines.unsigned_abs())
+        } else {
+            folds.down(self.scroll, lines as usize, self.tab_len())
+        };
+    }
+
+    /// The value at the top of the tab: the block opening there, else that line's value.
+    fn focused_value(&self) -> String {
+        let text = self.tab_text(self.tab);
+        match text.block_around(self.scroll) {
+            Some((open, close)) if open == self.scroll => {
+                let block = text.lines(open, close).trim();
+                // `"key": {…}` → the object itself.
+                let value = match block.split_once(": ") {
+                    Some((key, rest)) if key.starts_with('"') && !key.contains('\n') => rest,
+                    _ => block,
+                };
+                value.trim_end_matches(',').to_string()
+            }
+            _ => {
+                let line = text.line(self.scroll).trim().trim_end_matches(',');
+                match line.split_once("\": ") {
+                    Some((key, value)) if key.starts_with('"') => value.to_string(),
+                    _ => line.to_string(),
+                }
+            }
+        }
     }
 
     fn request_text(&self) -> String {
@@ -681,7 +727,32 @@ impl App {
                 self.input = Input::Search(String::new());
                 Vec::new()
             }
-            Command::Copy => vec![Effect::Copy(self.tab_text(self.tab).as_str().to_string())],
+            Command::Copy => vec![Effect::Copy(self.focused_value())],
+            Command::CopyAll => vec![Effect::Copy(self.tab_text(self.tab).as_str().to_string())],
+            Command::Fold => {
+                let mut folds = std::mem::take(&mut self.folds[self.tab]);
+                let top = folds.toggle(self.tab_text(self.tab), self.scroll);
+                self.folds[self.tab] = folds;
+                match top {
+                    Some(top) => self.scroll = top,
+                    None => self.set_status("no JSON block here to fold"),
+                }
+                Vec::new()
+            }
+            Command::FoldAll => {
+                // The response's items sit three levels down (`prefetch` → `mboxes` → item).
+                let depth = if self.tab == 1 { 3 } else { 1 };
+                let mut folds = std::mem::take(&mut self.folds[self.tab]);
+                let folded = folds.toggle_all(self.tab_text(self.tab), depth);
+                self.scroll = folds.visible(self.scroll);
+                self.folds[self.tab] = folds;
+                self.set_status(if folded {
+                    "folded every item (Z unfolds)"
+                } else {
+                    "unfolded"
+                });
+                Vec::new()
+            }
             Command::Export => vec![Effect::Export],
             Command::Reveal => {
                 self.reveal = !self.reveal;
@@ -712,19 +783,19 @@ impl App {
                 Vec::new()
             }
             Command::ScrollUp => {
-                self.scroll = self.scroll.saturating_sub(1);
+                self.scroll_by(-1);
                 Vec::new()
             }
             Command::ScrollDown => {
-                self.scroll = self.scroll.saturating_add(1);
+                self.scroll_by(1);
                 Vec::new()
             }
             Command::PageUp => {
-                self.scroll = self.scroll.saturating_sub(10);
+                self.scroll_by(-10);
                 Vec::new()
             }
             Command::PageDown => {
-                self.scroll = self.scroll.saturating_add(10);
+                self.scroll_by(10);
                 Vec::new()
             }
             Command::Cancel => {
@@ -812,14 +883,15 @@ impl App {
     /// Moves the tab's scroll to the next line containing `term`.
     fn find_next(&mut self, term: &str, after_current: bool) {
         let needle = term.to_lowercase();
-        let start = self.scroll as usize + usize::from(after_current);
+        let start = self.scroll + usize::from(after_current);
         let lines = self.tab_text(self.tab);
         let found = (start..lines.len())
             .chain(0..start.min(lines.len()))
             .find(|&i| lines.line(i).to_lowercase().contains(&needle));
         match found {
             Some(i) => {
-                self.scroll = i as u16;
+                self.folds[self.tab].reveal(i);
+                self.scroll = i;
                 self.set_status(format!("/{term}: line {}", i + 1));
             }
             None => self.set_status(format!("/{term}: not found in {}", TABS[self.tab])),
@@ -902,11 +974,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Scroll(lines) => {
-            app.scroll = if lines < 0 {
-                app.scroll.saturating_sub(lines.unsigned_abs() as u16)
-            } else {
-                app.scroll.saturating_add(lines as u16)
-            };
+            app.scroll_by(lines as isize);
             Vec::new()
         }
         Action::Tick => {

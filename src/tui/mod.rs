@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod export;
+pub mod fold;
 pub mod keymap;
 pub mod rows;
 pub mod runtime;

@@ -496,10 +496,24 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         return;
     }
     let lines = app.tab_text(app.tab);
-    let first = (app.scroll as usize).min(lines.len().saturating_sub(1));
-    let visible: Vec<Line> = (first..(first + area.height as usize).min(lines.len()))
-        .map(|i| json_line(lines.line(i), theme, app.search.as_deref()))
-        .collect();
+    let folds = &app.folds[app.tab];
+    let mut at = folds.visible(app.scroll.min(lines.len().saturating_sub(1)));
+    let mut visible: Vec<Line> = Vec::with_capacity(area.height as usize);
+    while visible.len() < area.height as usize && at < lines.len() {
+        let mut line = json_line(lines.line(at), theme, app.search.as_deref());
+        match folds.folded_at(at) {
+            Some(close) => {
+                let closing = lines.line(close).trim();
+                line.spans.push(Span::styled(
+                    format!(" … {closing}  ({} lines folded)", close - at - 1),
+                    theme.fg(Color::DarkGray),
+                ));
+                at = close + 1;
+            }
+            None => at += 1,
+        }
+        visible.push(line);
+    }
     frame.render_widget(Paragraph::new(visible), area);
 }
 
@@ -557,17 +571,32 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
+/// The keymap in as many columns as the screen's height needs.
 fn help(frame: &mut Frame, theme: Theme, area: Rect) {
-    let lines: Vec<Line> = KEYMAP
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(format!(" {:<6}", b.label), theme.fg(Color::Cyan)),
-                Span::raw(b.help),
-            ])
+    let fits = (area.height.saturating_sub(2) as usize).max(1);
+    let columns = KEYMAP.len().div_ceil(fits);
+    let rows = KEYMAP.len().div_ceil(columns);
+    let width = (area.width.saturating_sub(2) as usize / columns).clamp(8, 76);
+    let text_width = width - 7;
+    let lines: Vec<Line> = (0..rows)
+        .map(|row| {
+            let mut spans = Vec::new();
+            for b in (0..columns).filter_map(|c| KEYMAP.get(c * rows + row)) {
+                let mut help: String = b.help.chars().take(text_width).collect();
+                if b.help.chars().count() > text_width {
+                    help.pop();
+                    help.push('…');
+                }
+                spans.push(Span::styled(
+                    format!(" {:<6}", b.label),
+                    theme.fg(Color::Cyan),
+                ));
+                spans.push(Span::raw(format!("{help:<text_width$}")));
+            }
+            Line::from(spans)
         })
         .collect();
-    let rect = centered(area, 76, lines.len() as u16 + 2);
+    let rect = centered(area, (width * columns) as u16 + 2, rows as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).block(
