@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mboxscope::client::{cookies, TargetResponse, Visitor};
-use mboxscope::delivery::{DeliveryRequest, DeliveryResponse, RequestSpec};
+use mboxscope::delivery::{DeliveryResponse, RequestSpec};
 use mboxscope::tui::app::{update, Action, App};
 use mboxscope::tui::view::{draw, Theme};
 use ratatui::backend::TestBackend;
@@ -36,7 +36,7 @@ fn big_response() -> TargetResponse {
     let body = body.into_bytes();
     let response: DeliveryResponse = serde_json::from_slice(&body).unwrap();
     TargetResponse {
-        request: DeliveryRequest::default(),
+        request: Default::default(),
         session_id: "s".into(),
         request_url: "http://127.0.0.1:1/rest/v1/delivery".into(),
         request_headers: Vec::new(),

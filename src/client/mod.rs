@@ -13,7 +13,7 @@ use cookies::{location_hint_cookie, target_cookie, Cookie};
 pub use error::ClientError;
 pub use host::Server;
 use serde_json::{json, Value};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The SDK name sent in `X-EXC-SDK`.
@@ -82,7 +82,8 @@ pub fn new_session_id() -> String {
 /// One call as it happened, and the SDK-style views of its answer.
 #[derive(Debug, Clone)]
 pub struct TargetResponse {
-    pub request: DeliveryRequest,
+    /// Shared: the session keeps every exchange for export.
+    pub request: Arc<DeliveryRequest>,
     /// The sessionId the call was made in.
     pub session_id: String,
     pub request_url: String,
@@ -339,7 +340,7 @@ impl TargetClient {
                 snippet: snippet(&response_body),
             });
         }
-        let response: DeliveryResponse = if response_body.is_empty() && status == 204 {
+        let mut response: DeliveryResponse = if response_body.is_empty() && status == 204 {
             DeliveryResponse::default()
         } else {
             serde_json::from_slice(&response_body).map_err(|e| ClientError::NotJson {
@@ -348,6 +349,7 @@ impl TargetClient {
                 reason: format!("{e}; body starts {}", snippet(&response_body)),
             })?
         };
+        response.share_response_tokens();
         let tnt_id = response
             .id
             .as_ref()
@@ -362,7 +364,7 @@ impl TargetClient {
             }
         }
         Ok(TargetResponse {
-            request,
+            request: Arc::new(request),
             session_id: session_id.clone(),
             request_url: url_text,
             request_headers,

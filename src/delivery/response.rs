@@ -113,3 +113,86 @@ wire_struct! {
         "message" => pub message: String,
     }
 }
+
+impl DeliveryResponse {
+    /// Every list of options in the response (execute and prefetch mboxes, views, pageLoad).
+    fn option_lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<TargetOption>> {
+        let execute = self
+            .execute
+            .as_mut()
+            .map(|e| (&mut e.mboxes, &mut e.page_load));
+        let prefetch = self
+            .prefetch
+            .as_mut()
+            .map(|p| (&mut p.mboxes, &mut p.views, &mut p.page_load));
+        let mut lists: Vec<&mut Vec<TargetOption>> = Vec::new();
+        if let Some((mboxes, page_load)) = execute {
+            lists.extend(
+                mboxes
+                    .iter_mut()
+                    .flatten()
+                    .filter_map(|m| m.options.as_mut()),
+            );
+            lists.extend(page_load.iter_mut().filter_map(|p| p.options.as_mut()));
+        }
+        if let Some((mboxes, views, page_load)) = prefetch {
+            lists.extend(
+                mboxes
+                    .iter_mut()
+                    .flatten()
+                    .filter_map(|m| m.options.as_mut()),
+            );
+            lists.extend(
+                views
+                    .iter_mut()
+                    .flatten()
+                    .filter_map(|v| v.options.as_mut()),
+            );
+            lists.extend(page_load.iter_mut().filter_map(|p| p.options.as_mut()));
+        }
+        lists.into_iter()
+    }
+
+    /// Lets options of one item that carry equal response tokens share one map (the options
+    /// of a rule always do): a response of thousands of options then holds half the maps.
+    pub fn share_response_tokens(&mut self) {
+        for options in self.option_lists_mut() {
+            let mut previous: Option<std::sync::Arc<serde_json::Map<String, Value>>> = None;
+            for option in options.iter_mut() {
+                match (&option.response_tokens, &previous) {
+                    (Some(tokens), Some(shared)) if tokens == shared => {
+                        option.response_tokens = Some(shared.clone());
+                    }
+                    (tokens, _) => previous = tokens.clone(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sibling_options_with_equal_tokens_share_one_map() {
+        let mut response: DeliveryResponse = serde_json::from_value(serde_json::json!({
+            "prefetch": {"mboxes": [{"name": "a", "options": [
+                {"type": "html", "responseTokens": {"activity.id": 1}},
+                {"type": "json", "responseTokens": {"activity.id": 1}},
+                {"type": "json", "responseTokens": {"activity.id": 2}}
+            ]}]}
+        }))
+        .unwrap();
+        let before = serde_json::to_value(&response).unwrap();
+        response.share_response_tokens();
+        assert_eq!(serde_json::to_value(&response).unwrap(), before);
+        let options = response.option_lists_mut().next().unwrap();
+        let tokens: Vec<_> = options
+            .iter()
+            .map(|o| o.response_tokens.clone().unwrap())
+            .collect();
+        assert!(std::sync::Arc::ptr_eq(&tokens[0], &tokens[1]));
+        assert!(!std::sync::Arc::ptr_eq(&tokens[1], &tokens[2]));
+    }
+}

@@ -5,6 +5,7 @@ use super::{Entry, Ledger, State};
 use crate::delivery::{looks_like_bot, Location, Notification, NotificationType};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 /// Notifications stamped this far ahead of now are "in the future".
 const FUTURE_TOLERANCE_MS: i64 = 60_000;
@@ -22,7 +23,8 @@ pub struct Finding {
 struct Seen<'a> {
     item: &'a ResponseItem,
     mode: &'a str,
-    visitor: Option<String>,
+    /// The visitor key, shared by every item of a response.
+    visitor: Option<Rc<str>>,
     session_id: &'a str,
     /// Whether a later response replaced this one's decision for the same location.
     superseded: bool,
@@ -49,12 +51,10 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
             beacon,
         } = event
         {
-            let who = visitor.visitor_key();
+            let who: Option<Rc<str>> = visitor.visitor_key().map(Rc::from);
+            let locations: HashSet<String> = items.iter().map(|i| i.location.label()).collect();
             for s in seen.iter_mut().filter(|s| s.visitor == who) {
-                if items
-                    .iter()
-                    .any(|i| i.location.label() == s.item.location.label())
-                {
+                if locations.contains(&s.item.location.label()) {
                     s.superseded = true;
                 }
             }
@@ -187,7 +187,7 @@ fn lint_entry(
     if entry.kind == NotificationType::Display {
         let executed = seen.iter().any(|s| {
             s.mode == "execute"
-                && s.visitor == who
+                && s.visitor.as_deref() == who.as_deref()
                 && s.session_id == entry.session_id
                 && s.item.location.label() == entry.location.label()
         });
@@ -211,7 +211,10 @@ fn lint_entry(
             if matches.is_empty() {
                 continue;
             }
-            if !matches.iter().any(|s| s.visitor == who) {
+            if !matches
+                .iter()
+                .any(|s| s.visitor.as_deref() == who.as_deref())
+            {
                 out.push(Finding {
                     rule: "token-from-another-visitor",
                     about: about.clone(),
@@ -222,7 +225,7 @@ fn lint_entry(
                 });
             } else if matches
                 .iter()
-                .filter(|s| s.visitor == who)
+                .filter(|s| s.visitor.as_deref() == who.as_deref())
                 .all(|s| s.superseded)
             {
                 out.push(Finding {
@@ -234,10 +237,9 @@ fn lint_entry(
                     ),
                 });
             }
-            if let Some(s) = matches
-                .iter()
-                .find(|s| s.visitor == who && s.session_id != entry.session_id)
-            {
+            if let Some(s) = matches.iter().find(|s| {
+                s.visitor.as_deref() == who.as_deref() && s.session_id != entry.session_id
+            }) {
                 out.push(Finding {
                     rule: "session-changed",
                     about: about.clone(),

@@ -4,7 +4,7 @@
 use super::fold::Folds;
 use super::keymap::{command_for, Command};
 use super::rows::{rows_of, Row, RowKind};
-use super::secrets::masked_request;
+use super::secrets::mask_in_place;
 use super::text::TabText;
 use crate::client::{TargetResponse, Visitor};
 use crate::delivery::*;
@@ -311,17 +311,18 @@ impl App {
     }
 
     fn request_text(&self) -> String {
-        let request = self
-            .last
-            .as_ref()
-            .map(|l| l.request.clone())
-            .unwrap_or_else(|| self.request(self.spec.mode));
-        let request_json = serde_json::to_value(&request).unwrap_or_default();
-        let shown = if self.reveal {
-            request_json
-        } else {
-            masked_request(&request_json)
+        let unsent;
+        let request = match &self.last {
+            Some(l) => &l.request,
+            None => {
+                unsent = self.request(self.spec.mode);
+                &unsent
+            }
         };
+        let mut shown = serde_json::to_value(request).unwrap_or_default();
+        if !self.reveal {
+            mask_in_place(&mut shown);
+        }
         let url = self
             .last
             .as_ref()
