@@ -58,15 +58,14 @@ fn json_response(reply: Reply) -> Response<Full<Bytes>> {
     bytes_response(reply.status, "application/json", reply.body)
 }
 
-fn bytes_response(status: u16, content_type: &str, body: Vec<u8>) -> Response<Full<Bytes>> {
+fn bytes_response(status: u16, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Ok(value) = content_type.parse() {
-        response
-            .headers_mut()
-            .insert(hyper::header::CONTENT_TYPE, value);
-    }
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(content_type),
+    );
     response
 }
 
@@ -91,10 +90,11 @@ impl Server {
         request: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, Dropped> {
         let started = Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_string();
-        let query: HashMap<String, String> = request
-            .uri()
+        let (parts, body) = request.into_parts();
+        let method = parts.method;
+        let path = parts.uri.path();
+        let query: HashMap<String, String> = parts
+            .uri
             .query()
             .map(|q| {
                 url::form_urlencoded::parse(q.as_bytes())
@@ -107,7 +107,7 @@ impl Server {
         if !self.faults.latency.is_zero() {
             tokio::time::sleep(self.faults.latency).await;
         }
-        let response = match (fault, &method, path.as_str()) {
+        let response = match (fault, &method, path) {
             (Some(Fault::DropBefore), _, _) => {
                 self.log_line(&method, &path, "dropped before processing (fault)", started);
                 return Err(Dropped);
@@ -116,10 +116,7 @@ impl Server {
                 json_response(Reply::error(503, "Service Unavailable (fault injection)"))
             }
             (_, &Method::POST, "/rest/v1/delivery") => {
-                let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
-                    .collect()
-                    .await
-                {
+                let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
                     Ok(collected) => collected.to_bytes(),
                     Err(e)
                         if e.downcast_ref::<http_body_util::LengthLimitError>()

@@ -22,36 +22,40 @@ pub fn session_id(session: Option<&str>) -> Result<&str, String> {
         .ok_or_else(|| format!("Invalid request: sessionId {s:?} must be 1-128 printable characters without space, '?' or '/'"))
 }
 
-fn parameters(where_: &str, params: Option<&Parameters>) -> Result<(), String> {
+/// Where a check runs, for its message: made only when the check fails.
+type Where<'a> = &'a dyn Fn() -> String;
+
+fn parameters(where_: Where, params: Option<&Parameters>) -> Result<(), String> {
     let Some(params) = params else { return Ok(()) };
     if params.len() > MAX_PARAMETERS {
         return Err(format!(
-            "Invalid request: {where_} has {} parameters, at most {MAX_PARAMETERS} are allowed",
+            "Invalid request: {} has {} parameters, at most {MAX_PARAMETERS} are allowed",
+            where_(),
             params.len()
         ));
     }
     for (name, value) in params {
         if name.is_empty() || name.chars().count() > MAX_PARAMETER_NAME {
-            return Err(format!("Invalid request: {where_} parameter name {name:?} must be 1-{MAX_PARAMETER_NAME} characters"));
+            return Err(format!("Invalid request: {} parameter name {name:?} must be 1-{MAX_PARAMETER_NAME} characters", where_()));
         }
         if RESERVED_PARAMETERS.contains(&name.as_str()) || name.starts_with("profile.") {
-            return Err(format!("Invalid request: {where_} parameter {name:?} is reserved (use order, product or profileParameters)"));
+            return Err(format!("Invalid request: {} parameter {name:?} is reserved (use order, product or profileParameters)", where_()));
         }
         let text = value
             .as_str()
             .map(str::len)
             .unwrap_or_else(|| value.to_string().len());
         if text > MAX_PARAMETER_VALUE {
-            return Err(format!("Invalid request: {where_} parameter {name:?} is longer than {MAX_PARAMETER_VALUE} characters"));
+            return Err(format!("Invalid request: {} parameter {name:?} is longer than {MAX_PARAMETER_VALUE} characters", where_()));
         }
     }
     Ok(())
 }
 
-fn details(where_: &str, d: &RequestDetails) -> Result<(), String> {
+fn details(where_: Where, d: &RequestDetails) -> Result<(), String> {
     parameters(where_, d.parameters.as_ref())?;
     parameters(
-        &format!("{where_} profileParameters"),
+        &|| format!("{} profileParameters", where_()),
         d.profile_parameters.as_ref(),
     )
 }
@@ -96,10 +100,10 @@ pub fn request(req: &DeliveryRequest, now_ms: i64) -> Result<(), String> {
                     "Invalid request: {mode}.mboxes: duplicate mbox index {index}"
                 ));
             }
-            details(&format!("{mode} mbox {name}"), &m.details)?;
+            details(&|| format!("{mode} mbox {name}"), &m.details)?;
         }
         if let Some(p) = page_load {
-            details(&format!("{mode} pageLoad"), p)?;
+            details(&|| format!("{mode} pageLoad"), p)?;
         }
     }
     for v in req
@@ -110,7 +114,7 @@ pub fn request(req: &DeliveryRequest, now_ms: i64) -> Result<(), String> {
         .flatten()
     {
         details(
-            &format!("view {}", v.name.as_deref().unwrap_or("*")),
+            &|| format!("view {}", v.name.as_deref().unwrap_or("*")),
             &v.details,
         )?;
     }
@@ -154,5 +158,5 @@ fn notification(n: &Notification, now_ms: i64) -> Result<(), String> {
             "Invalid request: notification {id}: mbox and view are mutually exclusive"
         ));
     }
-    details(&format!("notification {id}"), &n.details)
+    details(&|| format!("notification {id}"), &n.details)
 }
