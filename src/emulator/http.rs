@@ -109,7 +109,7 @@ impl Server {
         }
         let response = match (fault, &method, path) {
             (Some(Fault::DropBefore), _, _) => {
-                self.log_line(&method, &path, "dropped before processing (fault)", started);
+                self.log_line(&method, path, "dropped before processing (fault)", started);
                 return Err(Dropped);
             }
             (Some(Fault::Unavailable), _, _) => {
@@ -126,7 +126,7 @@ impl Server {
                             413,
                             format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
                         );
-                        self.log_line(&method, &path, "413", started);
+                        self.log_line(&method, path, "413", started);
                         return Ok(json_response(reply));
                     }
                     Err(_) => return Err(Dropped),
@@ -135,7 +135,7 @@ impl Server {
                 if fault == Some(Fault::DropAfter) {
                     self.log_line(
                         &method,
-                        &path,
+                        path,
                         &format!("{} processed, then dropped (fault)", reply.status),
                         started,
                     );
@@ -161,7 +161,7 @@ impl Server {
             }
             _ => json_response(Reply::error(404, format!("no such endpoint: {path}"))),
         };
-        self.log_line(&method, &path, response.status().as_str(), started);
+        self.log_line(&method, path, response.status().as_str(), started);
         Ok(response)
     }
 
