@@ -5,6 +5,7 @@
 
 pub mod builders;
 pub mod common;
+pub mod items;
 pub mod notification;
 pub mod qa;
 pub mod request;
@@ -14,6 +15,7 @@ pub mod wire;
 
 pub use builders::*;
 pub use common::*;
+pub use items::*;
 pub use notification::*;
 pub use qa::*;
 pub use request::*;

@@ -117,40 +117,25 @@ wire_struct! {
 impl DeliveryResponse {
     /// Every list of options in the response (execute and prefetch mboxes, views, pageLoad).
     fn option_lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<TargetOption>> {
-        let execute = self
-            .execute
-            .as_mut()
-            .map(|e| (&mut e.mboxes, &mut e.page_load));
-        let prefetch = self
-            .prefetch
-            .as_mut()
-            .map(|p| (&mut p.mboxes, &mut p.views, &mut p.page_load));
-        let mut lists: Vec<&mut Vec<TargetOption>> = Vec::new();
-        if let Some((mboxes, page_load)) = execute {
-            lists.extend(
-                mboxes
-                    .iter_mut()
-                    .flatten()
-                    .filter_map(|m| m.options.as_mut()),
-            );
-            lists.extend(page_load.iter_mut().filter_map(|p| p.options.as_mut()));
-        }
-        if let Some((mboxes, views, page_load)) = prefetch {
-            lists.extend(
-                mboxes
-                    .iter_mut()
-                    .flatten()
-                    .filter_map(|m| m.options.as_mut()),
-            );
-            lists.extend(
+        let (executed, executed_page) = match self.execute.as_mut() {
+            Some(e) => (e.mboxes.as_mut(), e.page_load.as_mut()),
+            None => (None, None),
+        };
+        let (prefetched, views, prefetched_page) = match self.prefetch.as_mut() {
+            Some(p) => (p.mboxes.as_mut(), p.views.as_mut(), p.page_load.as_mut()),
+            None => (None, None, None),
+        };
+        let mboxes = executed.into_iter().chain(prefetched).flatten();
+        let pages = executed_page.into_iter().chain(prefetched_page);
+        mboxes
+            .filter_map(|m| m.options.as_mut())
+            .chain(
                 views
-                    .iter_mut()
+                    .into_iter()
                     .flatten()
                     .filter_map(|v| v.options.as_mut()),
-            );
-            lists.extend(page_load.iter_mut().filter_map(|p| p.options.as_mut()));
-        }
-        lists.into_iter()
+            )
+            .chain(pages.filter_map(|p| p.options.as_mut()))
     }
 
     /// Lets options of one item that carry equal response tokens share one map (the options

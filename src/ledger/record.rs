@@ -78,46 +78,10 @@ pub fn response_event(
         .unwrap_or_default();
     let context = request.context.as_ref();
     let mut items = Vec::new();
-    let sections = [
-        (response
-            .execute
-            .as_ref()
-            .map(|e| (e.page_load.as_ref(), e.mboxes.as_ref(), None, None))),
-        (response.prefetch.as_ref().map(|p| {
-            (
-                p.page_load.as_ref(),
-                p.mboxes.as_ref(),
-                p.views.as_ref(),
-                p.metrics.as_ref(),
-            )
-        })),
-    ];
-    for (page_load, mboxes, views, page_metrics) in sections.into_iter().flatten() {
-        if let Some(p) = page_load {
-            let loc = Location::PageLoad {
-                state: p.state.clone(),
-            };
-            option_items(&loc, p.options.as_ref(), &mut items);
-            metric_items(&loc, p.metrics.as_ref(), &mut items);
-        }
-        for m in mboxes.into_iter().flatten() {
-            let loc = Location::Mbox {
-                name: m.name.clone().unwrap_or_default(),
-                state: m.state.clone(),
-            };
-            option_items(&loc, m.options.as_ref(), &mut items);
-            metric_items(&loc, m.metrics.as_ref(), &mut items);
-        }
-        for v in views.into_iter().flatten() {
-            let loc = Location::View {
-                name: v.name.clone().unwrap_or_default(),
-                key: v.key.clone(),
-                state: v.state.clone(),
-            };
-            option_items(&loc, v.options.as_ref(), &mut items);
-            metric_items(&loc, v.metrics.as_ref(), &mut items);
-        }
-        metric_items(&Location::Page, page_metrics, &mut items);
+    for (item, location) in decided_items(response) {
+        let parts = item.parts(response);
+        option_items(&location, parts.options, &mut items);
+        metric_items(&location, parts.metrics, &mut items);
     }
     Event::Response {
         mode: mode.as_str().into(),

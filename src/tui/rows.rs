@@ -4,74 +4,6 @@ use crate::delivery::*;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Which mbox, view or pageLoad of a response.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Item {
-    ExecutePageLoad,
-    ExecuteMbox(usize),
-    PrefetchPageLoad,
-    PrefetchMbox(usize),
-    PrefetchView(usize),
-    /// `prefetch.metrics`: page-level metrics.
-    PrefetchPage,
-}
-
-/// An item's options, metrics and analytics.
-struct Parts<'a> {
-    options: Option<&'a Vec<TargetOption>>,
-    metrics: Option<&'a Vec<Metric>>,
-    analytics: Option<&'a AnalyticsResponse>,
-}
-
-fn parts(response: &DeliveryResponse, item: Item) -> Parts<'_> {
-    let none = Parts {
-        options: None,
-        metrics: None,
-        analytics: None,
-    };
-    let execute = response.execute.as_ref();
-    let prefetch = response.prefetch.as_ref();
-    match item {
-        Item::ExecutePageLoad => execute.and_then(|e| e.page_load.as_ref()).map(|p| Parts {
-            options: p.options.as_ref(),
-            metrics: p.metrics.as_ref(),
-            analytics: p.analytics.as_ref(),
-        }),
-        Item::ExecuteMbox(i) => execute
-            .and_then(|e| e.mboxes.as_ref()?.get(i))
-            .map(|m| Parts {
-                options: m.options.as_ref(),
-                metrics: m.metrics.as_ref(),
-                analytics: m.analytics.as_ref(),
-            }),
-        Item::PrefetchPageLoad => prefetch.and_then(|p| p.page_load.as_ref()).map(|p| Parts {
-            options: p.options.as_ref(),
-            metrics: p.metrics.as_ref(),
-            analytics: p.analytics.as_ref(),
-        }),
-        Item::PrefetchMbox(i) => prefetch
-            .and_then(|p| p.mboxes.as_ref()?.get(i))
-            .map(|m| Parts {
-                options: m.options.as_ref(),
-                metrics: m.metrics.as_ref(),
-                analytics: m.analytics.as_ref(),
-            }),
-        Item::PrefetchView(i) => prefetch
-            .and_then(|p| p.views.as_ref()?.get(i))
-            .map(|v| Parts {
-                options: v.options.as_ref(),
-                metrics: v.metrics.as_ref(),
-                analytics: v.analytics.as_ref(),
-            }),
-        Item::PrefetchPage => prefetch.map(|p| Parts {
-            options: None,
-            metrics: p.metrics.as_ref(),
-            analytics: None,
-        }),
-    }
-    .unwrap_or(none)
-}
-
 /// Where an option or metric sits in a shared response (no copy of its content).
 #[derive(Debug, Clone)]
 pub struct PartRef {
@@ -82,7 +14,7 @@ pub struct PartRef {
 
 impl PartRef {
     fn parts(&self) -> Parts<'_> {
-        parts(&self.response, self.item)
+        self.item.parts(&self.response)
     }
 }
 
@@ -165,7 +97,7 @@ impl Row {
     pub fn analytics(&self) -> Option<&AnalyticsResponse> {
         match &self.kind {
             RowKind::Metric(m) => m.analytics.as_ref(),
-            _ => parts(&self.response, self.item).analytics,
+            _ => self.item.parts(&self.response).analytics,
         }
     }
 
@@ -188,7 +120,7 @@ fn push_item(
     location: Location,
     item: Item,
 ) {
-    let p = parts(response, item);
+    let p = item.parts(response);
     let options = p.options.map_or(0, Vec::len);
     let location = Arc::new(location);
     let row = |kind| Row {
@@ -217,80 +149,8 @@ fn push_item(
 /// The rows of a response: pageLoad first, then mboxes, then views.
 pub fn rows_of(response: &Arc<DeliveryResponse>) -> Vec<Row> {
     let mut rows = Vec::new();
-    if let Some(e) = &response.execute {
-        if let Some(p) = &e.page_load {
-            push_item(
-                &mut rows,
-                response,
-                Mode::Execute,
-                Location::PageLoad {
-                    state: p.state.clone(),
-                },
-                Item::ExecutePageLoad,
-            );
-        }
-        for (i, m) in e.mboxes.iter().flatten().enumerate() {
-            let loc = Location::Mbox {
-                name: m.name.clone().unwrap_or_default(),
-                state: m.state.clone(),
-            };
-            push_item(
-                &mut rows,
-                response,
-                Mode::Execute,
-                loc,
-                Item::ExecuteMbox(i),
-            );
-        }
-    }
-    if let Some(p) = &response.prefetch {
-        if let Some(pl) = &p.page_load {
-            push_item(
-                &mut rows,
-                response,
-                Mode::Prefetch,
-                Location::PageLoad {
-                    state: pl.state.clone(),
-                },
-                Item::PrefetchPageLoad,
-            );
-        }
-        for (i, m) in p.mboxes.iter().flatten().enumerate() {
-            let loc = Location::Mbox {
-                name: m.name.clone().unwrap_or_default(),
-                state: m.state.clone(),
-            };
-            push_item(
-                &mut rows,
-                response,
-                Mode::Prefetch,
-                loc,
-                Item::PrefetchMbox(i),
-            );
-        }
-        for (i, v) in p.views.iter().flatten().enumerate() {
-            let loc = Location::View {
-                name: v.name.clone().unwrap_or_default(),
-                key: v.key.clone(),
-                state: v.state.clone(),
-            };
-            push_item(
-                &mut rows,
-                response,
-                Mode::Prefetch,
-                loc,
-                Item::PrefetchView(i),
-            );
-        }
-        if p.metrics.as_ref().is_some_and(|m| !m.is_empty()) {
-            push_item(
-                &mut rows,
-                response,
-                Mode::Prefetch,
-                Location::Page,
-                Item::PrefetchPage,
-            );
-        }
+    for (item, location) in decided_items(response) {
+        push_item(&mut rows, response, item.mode(), location, item);
     }
     rows
 }

@@ -44,15 +44,7 @@ impl TabText {
 
     /// Line `i` (empty past the end).
     pub fn line(&self, i: usize) -> &str {
-        let Some(&start) = self.starts.get(i) else {
-            return "";
-        };
-        let end = self
-            .starts
-            .get(i + 1)
-            .map(|e| *e as usize - 1)
-            .unwrap_or(self.text.len());
-        self.text[start as usize..end].trim_end_matches('\n')
+        self.lines(i, i).trim_end_matches('\n')
     }
 
     /// The whole text.
