@@ -10,18 +10,9 @@ use std::time::{Duration, Instant};
 fn prefetch_then_notify_from_the_saved_output_is_fully_acknowledged() {
     let emulator = Emulator::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let out = run(mboxscope(dir.path()).args([
-        "prefetch",
-        "--server",
-        &emulator.url,
-        "--mbox",
-        "home-hero",
-        "--mbox",
-        "product-recs:category=shoes",
-        "--view",
-        "home",
-        "--page-load",
-    ]));
+    let out = run(mboxscope(dir.path())
+        .args(["prefetch", "--server", &emulator.url])
+        .args(DEMO_PAGE));
     assert!(
         out.status.success(),
         "{}",

@@ -12,22 +12,17 @@ const VISITORS: usize = 50;
 
 fn prefetch_with_retries(dir: &std::path::Path, url: &str, visitor: usize) -> Vec<u8> {
     for _ in 0..30 {
-        let out = run(mboxscope(dir).args([
-            "prefetch",
-            "--server",
-            url,
-            "--tnt-id",
-            &format!("resilience-{visitor}"),
-            "--timeout-ms",
-            "3000",
-            "--mbox",
-            "home-hero",
-            "--mbox",
-            "product-recs:category=shoes",
-            "--view",
-            "home",
-            "--page-load",
-        ]));
+        let out = run(mboxscope(dir)
+            .args([
+                "prefetch",
+                "--server",
+                url,
+                "--tnt-id",
+                &format!("resilience-{visitor}"),
+                "--timeout-ms",
+                "3000",
+            ])
+            .args(DEMO_PAGE));
         if out.status.success() {
             return out.stdout;
         }

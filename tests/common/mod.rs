@@ -20,6 +20,18 @@ pub fn fixtures() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"))
 }
 
+/// The demo page's locations as prefetch flags: two mboxes (one with a parameter), a view and
+/// the page load.
+pub const DEMO_PAGE: [&str; 7] = [
+    "--mbox",
+    "home-hero",
+    "--mbox",
+    "product-recs:category=shoes",
+    "--view",
+    "home",
+    "--page-load",
+];
+
 /// A command for the binary with a private data dir and config file.
 pub fn mboxscope(data: &Path) -> Command {
     let mut cmd = Command::new(bin());
