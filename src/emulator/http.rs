@@ -12,7 +12,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// How the server misbehaves on purpose.
 #[derive(Debug, Clone, Default)]
@@ -183,23 +183,54 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Fu
             _ = &mut shutdown => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let server = server.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| server.clone().handle(req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
+                tokio::spawn(connection(stream, server.clone()));
             }
         }
     }
 }
 
-/// Serves `listener` on `threads` threads, each with its own single-threaded runtime (as
-/// nginx runs a worker per core: no hand-offs between threads per request), until
-/// `stop` turns true.
+/// Serves one keep-alive connection.
+async fn connection(stream: TcpStream, server: Arc<Server>) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |req| server.clone().handle(req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+/// A thread running a single-threaded runtime until `stop` turns true.
+fn spawn_thread<F: Future<Output = ()> + 'static>(
+    name: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    work: impl FnOnce() -> F + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("mboxscope: {name}: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                tokio::select! {
+                    _ = stop.wait_for(|stopped| *stopped) => {}
+                    _ = work() => {}
+                }
+            });
+        })
+}
+
+/// Serves `listener` on `threads` worker threads, each with its own single-threaded runtime
+/// (as nginx runs a worker per core: no hand-offs between threads per request), until `stop`
+/// turns true. An acceptor thread deals the connections round-robin, so the workers share
+/// the load evenly (with a shared listener, the first worker awake took them all).
 pub fn serve_on_threads(
     listener: std::net::TcpListener,
     server: Arc<Server>,
@@ -207,36 +238,44 @@ pub fn serve_on_threads(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
     listener.set_nonblocking(true)?;
-    (0..threads.max(1))
-        .map(|i| {
-            let listener = listener.try_clone()?;
-            let server = server.clone();
-            let mut stop = stop.clone();
-            std::thread::Builder::new()
-                .name(format!("emulator-{i}"))
-                .spawn(move || {
-                    let runtime = match tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        Ok(r) => r,
-                        Err(e) => {
-                            eprintln!("mboxscope: emulator thread {i}: {e}");
-                            return;
-                        }
-                    };
-                    runtime.block_on(async move {
-                        let Ok(listener) = TcpListener::from_std(listener) else {
-                            return;
-                        };
-                        serve(listener, server, async move {
-                            let _ = stop.wait_for(|stopped| *stopped).await;
-                        })
-                        .await;
-                    });
-                })
-        })
-        .collect()
+    let mut handles = Vec::new();
+    let mut workers = Vec::new();
+    for i in 0..threads.max(1) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<std::net::TcpStream>();
+        workers.push(tx);
+        let server = server.clone();
+        handles.push(spawn_thread(
+            format!("emulator-{i}"),
+            stop.clone(),
+            move || async move {
+                while let Some(stream) = rx.recv().await {
+                    if let Ok(stream) = TcpStream::from_std(stream) {
+                        tokio::spawn(connection(stream, server.clone()));
+                    }
+                }
+            },
+        )?);
+    }
+    handles.push(spawn_thread(
+        "emulator-accept".into(),
+        stop,
+        move || async move {
+            let Ok(listener) = TcpListener::from_std(listener) else {
+                return;
+            };
+            for worker in workers.iter().cycle() {
+                let Ok((stream, _)) = listener.accept().await else {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                if let Ok(stream) = stream.into_std() {
+                    let _ = worker.send(stream);
+                }
+            }
+        },
+    )?);
+    Ok(handles)
 }
 
 /// Binds `addr` and serves in the background; returns the base URL.
