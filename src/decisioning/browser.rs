@@ -12,10 +12,12 @@ struct Matcher {
     fallback_version: Option<&'static str>,
 }
 
+/// `\w` is ASCII in JavaScript, as in the SDKs' ua-parser: spelled out, it also spares
+/// compiling Unicode word classes under `(?i)` (most of a short-lived process's start-up).
 fn matcher(name: &'static str, pattern: &str, version_group: usize) -> Matcher {
     Matcher {
         name,
-        regex: Regex::new(pattern).expect("static regex"),
+        regex: Regex::new(&pattern.replace(r"\w", "[0-9A-Za-z_]")).expect("static regex"),
         version_group,
         fallback_version: None,
     }
