@@ -2,7 +2,7 @@
 //! response tokens and meta, each collected in the SDKs' walk order (execute.pageLoad,
 //! execute.mboxes, prefetch.pageLoad, prefetch.views, prefetch.mboxes).
 
-use crate::delivery::{AnalyticsResponse, DeliveryResponse, TargetOption, Trace};
+use crate::delivery::{decided_items, AnalyticsResponse, DeliveryResponse, Item, Parts};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -14,55 +14,19 @@ pub struct Meta {
     pub remote_views: Vec<String>,
 }
 
-/// One mbox/view/pageLoad's fields that the views read.
-struct Item<'a> {
-    options: Option<&'a Vec<TargetOption>>,
-    analytics: Option<&'a AnalyticsResponse>,
-    trace: Option<&'a Trace>,
-}
-
-fn walk(response: &DeliveryResponse) -> Vec<Item<'_>> {
-    let mut items = Vec::new();
-    if let Some(execute) = &response.execute {
-        if let Some(p) = &execute.page_load {
-            items.push(Item {
-                options: p.options.as_ref(),
-                analytics: p.analytics.as_ref(),
-                trace: p.trace.as_ref(),
-            });
-        }
-        for m in execute.mboxes.iter().flatten() {
-            items.push(Item {
-                options: m.options.as_ref(),
-                analytics: m.analytics.as_ref(),
-                trace: m.trace.as_ref(),
-            });
-        }
-    }
-    if let Some(prefetch) = &response.prefetch {
-        if let Some(p) = &prefetch.page_load {
-            items.push(Item {
-                options: p.options.as_ref(),
-                analytics: p.analytics.as_ref(),
-                trace: p.trace.as_ref(),
-            });
-        }
-        for v in prefetch.views.iter().flatten() {
-            items.push(Item {
-                options: v.options.as_ref(),
-                analytics: v.analytics.as_ref(),
-                trace: v.trace.as_ref(),
-            });
-        }
-        for m in prefetch.mboxes.iter().flatten() {
-            items.push(Item {
-                options: m.options.as_ref(),
-                analytics: m.analytics.as_ref(),
-                trace: m.trace.as_ref(),
-            });
-        }
-    }
-    items
+/// The parts of every item in the SDKs' order, which visits prefetched views before
+/// prefetched mboxes.
+fn walk(response: &DeliveryResponse) -> Vec<Parts<'_>> {
+    let mut items = decided_items(response);
+    items.sort_by_key(|item| match item {
+        Item::ExecutePageLoad => 0,
+        Item::ExecuteMbox(_) => 1,
+        Item::PrefetchPageLoad => 2,
+        Item::PrefetchView(_) => 3,
+        Item::PrefetchMbox(_) => 4,
+        Item::PrefetchPage => 5,
+    });
+    items.into_iter().map(|i| i.parts(response)).collect()
 }
 
 /// Every `analytics` object, in walk order.

@@ -1,5 +1,5 @@
-//! Walking the decided items of a response (pageLoad, mboxes, views, page metrics) with
-//! their locations: one walk for the TUI's rows and the ledger's response events.
+//! Walking the decided items of a response (pageLoad, mboxes, views, page metrics): one walk
+//! for the TUI's rows, the ledger's response events and the SDK-style views.
 
 use super::*;
 
@@ -15,12 +15,21 @@ pub enum Item {
     PrefetchPage,
 }
 
-/// An item's options, metrics and analytics.
+/// An item's options, metrics, analytics and trace.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Parts<'a> {
     pub options: Option<&'a Vec<TargetOption>>,
     pub metrics: Option<&'a Vec<Metric>>,
     pub analytics: Option<&'a AnalyticsResponse>,
+    pub trace: Option<&'a Trace>,
+}
+
+/// The object an item names in a response.
+enum Object<'a> {
+    PageLoad(&'a PageLoadResponse),
+    Mbox(&'a MboxResponse),
+    View(&'a ViewResponse),
+    Page(&'a PrefetchResponse),
 }
 
 impl Item {
@@ -32,88 +41,82 @@ impl Item {
         }
     }
 
-    /// The item's parts in `response` (none when it is not there).
-    pub fn parts(self, response: &DeliveryResponse) -> Parts<'_> {
+    fn object(self, response: &DeliveryResponse) -> Option<Object<'_>> {
         let execute = response.execute.as_ref();
         let prefetch = response.prefetch.as_ref();
         match self {
-            Item::ExecutePageLoad => execute.and_then(|e| e.page_load.as_ref()).map(page_parts),
-            Item::ExecuteMbox(i) => execute
-                .and_then(|e| e.mboxes.as_ref()?.get(i))
-                .map(mbox_parts),
-            Item::PrefetchPageLoad => prefetch.and_then(|p| p.page_load.as_ref()).map(page_parts),
-            Item::PrefetchMbox(i) => prefetch
-                .and_then(|p| p.mboxes.as_ref()?.get(i))
-                .map(mbox_parts),
-            Item::PrefetchView(i) => {
-                prefetch
-                    .and_then(|p| p.views.as_ref()?.get(i))
-                    .map(|v| Parts {
-                        options: v.options.as_ref(),
-                        metrics: v.metrics.as_ref(),
-                        analytics: v.analytics.as_ref(),
-                    })
-            }
-            Item::PrefetchPage => prefetch.map(|p| Parts {
+            Item::ExecutePageLoad => execute?.page_load.as_ref().map(Object::PageLoad),
+            Item::ExecuteMbox(i) => execute?.mboxes.as_ref()?.get(i).map(Object::Mbox),
+            Item::PrefetchPageLoad => prefetch?.page_load.as_ref().map(Object::PageLoad),
+            Item::PrefetchMbox(i) => prefetch?.mboxes.as_ref()?.get(i).map(Object::Mbox),
+            Item::PrefetchView(i) => prefetch?.views.as_ref()?.get(i).map(Object::View),
+            Item::PrefetchPage => prefetch.map(Object::Page),
+        }
+    }
+
+    /// The item's parts in `response` (none when it is not there).
+    pub fn parts(self, response: &DeliveryResponse) -> Parts<'_> {
+        match self.object(response) {
+            Some(Object::PageLoad(p)) => Parts {
+                options: p.options.as_ref(),
+                metrics: p.metrics.as_ref(),
+                analytics: p.analytics.as_ref(),
+                trace: p.trace.as_ref(),
+            },
+            Some(Object::Mbox(m)) => Parts {
+                options: m.options.as_ref(),
+                metrics: m.metrics.as_ref(),
+                analytics: m.analytics.as_ref(),
+                trace: m.trace.as_ref(),
+            },
+            Some(Object::View(v)) => Parts {
+                options: v.options.as_ref(),
+                metrics: v.metrics.as_ref(),
+                analytics: v.analytics.as_ref(),
+                trace: v.trace.as_ref(),
+            },
+            Some(Object::Page(p)) => Parts {
                 metrics: p.metrics.as_ref(),
                 ..Parts::default()
-            }),
+            },
+            None => Parts::default(),
         }
-        .unwrap_or_default()
     }
-}
 
-fn page_parts(p: &PageLoadResponse) -> Parts<'_> {
-    Parts {
-        options: p.options.as_ref(),
-        metrics: p.metrics.as_ref(),
-        analytics: p.analytics.as_ref(),
-    }
-}
-
-fn mbox_parts(m: &MboxResponse) -> Parts<'_> {
-    Parts {
-        options: m.options.as_ref(),
-        metrics: m.metrics.as_ref(),
-        analytics: m.analytics.as_ref(),
-    }
-}
-
-/// Every decided item of `response` with its location: execute's pageLoad and mboxes, then
-/// prefetch's pageLoad, mboxes, views and page metrics (when there are any).
-pub fn decided_items(response: &DeliveryResponse) -> Vec<(Item, Location)> {
-    let mut items = Vec::new();
-    let mbox = |m: &MboxResponse| Location::Mbox {
-        name: m.name.clone().unwrap_or_default(),
-        state: m.state.clone(),
-    };
-    if let Some(e) = &response.execute {
-        if let Some(p) = &e.page_load {
-            let state = p.state.clone();
-            items.push((Item::ExecutePageLoad, Location::PageLoad { state }));
-        }
-        for (i, m) in e.mboxes.iter().flatten().enumerate() {
-            items.push((Item::ExecuteMbox(i), mbox(m)));
-        }
-    }
-    if let Some(p) = &response.prefetch {
-        if let Some(pl) = &p.page_load {
-            let state = pl.state.clone();
-            items.push((Item::PrefetchPageLoad, Location::PageLoad { state }));
-        }
-        for (i, m) in p.mboxes.iter().flatten().enumerate() {
-            items.push((Item::PrefetchMbox(i), mbox(m)));
-        }
-        for (i, v) in p.views.iter().flatten().enumerate() {
-            let location = Location::View {
+    /// Where the item is, as notifications name it (with its prefetch state).
+    pub fn location(self, response: &DeliveryResponse) -> Location {
+        match self.object(response) {
+            Some(Object::PageLoad(p)) => Location::PageLoad {
+                state: p.state.clone(),
+            },
+            Some(Object::Mbox(m)) => Location::Mbox {
+                name: m.name.clone().unwrap_or_default(),
+                state: m.state.clone(),
+            },
+            Some(Object::View(v)) => Location::View {
                 name: v.name.clone().unwrap_or_default(),
                 key: v.key.clone(),
                 state: v.state.clone(),
-            };
-            items.push((Item::PrefetchView(i), location));
+            },
+            Some(Object::Page(_)) | None => Location::Page,
         }
+    }
+}
+
+/// Every decided item of `response`: execute's pageLoad and mboxes, then prefetch's
+/// pageLoad, mboxes, views and page metrics (when there are any).
+pub fn decided_items(response: &DeliveryResponse) -> Vec<Item> {
+    let mut items = Vec::new();
+    if let Some(e) = &response.execute {
+        items.extend(e.page_load.as_ref().map(|_| Item::ExecutePageLoad));
+        items.extend((0..e.mboxes.as_ref().map_or(0, Vec::len)).map(Item::ExecuteMbox));
+    }
+    if let Some(p) = &response.prefetch {
+        items.extend(p.page_load.as_ref().map(|_| Item::PrefetchPageLoad));
+        items.extend((0..p.mboxes.as_ref().map_or(0, Vec::len)).map(Item::PrefetchMbox));
+        items.extend((0..p.views.as_ref().map_or(0, Vec::len)).map(Item::PrefetchView));
         if p.metrics.as_ref().is_some_and(|m| !m.is_empty()) {
-            items.push((Item::PrefetchPage, Location::Page));
+            items.push(Item::PrefetchPage);
         }
     }
     items

@@ -78,8 +78,8 @@ pub fn response_event(
         .unwrap_or_default();
     let context = request.context.as_ref();
     let mut items = Vec::new();
-    for (item, location) in decided_items(response) {
-        let parts = item.parts(response);
+    for item in decided_items(response) {
+        let (location, parts) = (item.location(response), item.parts(response));
         option_items(&location, parts.options, &mut items);
         metric_items(&location, parts.metrics, &mut items);
     }

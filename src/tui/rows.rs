@@ -149,8 +149,14 @@ fn push_item(
 /// The rows of a response: pageLoad first, then mboxes, then views.
 pub fn rows_of(response: &Arc<DeliveryResponse>) -> Vec<Row> {
     let mut rows = Vec::new();
-    for (item, location) in decided_items(response) {
-        push_item(&mut rows, response, item.mode(), location, item);
+    for item in decided_items(response) {
+        push_item(
+            &mut rows,
+            response,
+            item.mode(),
+            item.location(response),
+            item,
+        );
     }
     rows
 }
