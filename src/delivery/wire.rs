@@ -52,33 +52,19 @@ macro_rules! wire_struct {
             pub extra: $crate::delivery::Extra,
         }
 
-        impl $name {
-            /// Reads the value of field `key` (an unknown one into `extra`).
-            pub(crate) fn read_field<'de, A: serde::de::MapAccess<'de>>(
-                &mut self,
-                key: std::borrow::Cow<'de, str>,
-                map: &mut A,
-            ) -> Result<(), A::Error> {
-                match key.as_ref() {
-                    $( $wire => self.$field = map.next_value()?, )*
-                    _ => {
-                        self.extra.insert(key.into_owned(), map.next_value()?);
-                    }
-                }
+        $crate::delivery::wire::wire_impls!(
+            $name { $( $wire => $field, )* }
+            others read |this, key, map| {
+                this.extra.insert(key.into_owned(), map.next_value()?);
                 Ok(())
-            }
-
-            /// Writes the fields that are set, then `extra`.
-            pub(crate) fn write_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-                $( if let Some(value) = &self.$field { map.serialize_entry($wire, value)?; } )*
-                for (key, value) in &self.extra {
+            };
+            others written |this, map| {
+                for (key, value) in &this.extra {
                     map.serialize_entry(key, value)?;
                 }
                 Ok(())
-            }
-        }
-
-        $crate::delivery::wire::wire_serde!($name, |out, key, map| out.read_field(key, map), |this, map| this.write_fields(map));
+            };
+        );
     };
     (
         $(#[$meta:meta])*
@@ -95,35 +81,55 @@ macro_rules! wire_struct {
             pub $details: $details_ty,
         }
 
-        $crate::delivery::wire::wire_serde!(
-            $name,
-            |out, key, map| {
-                match key.as_ref() {
-                    $( $wire => out.$field = map.next_value()?, )*
-                    _ => out.$details.read_field(key, map)?,
-                }
-                Ok(())
-            },
-            |this, map| {
-                $( if let Some(value) = &this.$field { map.serialize_entry($wire, value)?; } )*
-                this.$details.write_fields(map)
-            }
+        $crate::delivery::wire::wire_impls!(
+            $name { $( $wire => $field, )* }
+            others read |this, key, map| this.$details.read_field(key, map);
+            others written |this, map| this.$details.write_fields(map);
         );
     };
 }
 
-/// The serde impls of a wire struct, given how to read one field and write them all.
-macro_rules! wire_serde {
-    ($name:ident, |$out:ident, $key:ident, $map:ident| $read:expr, |$this:ident, $smap:ident| $write:expr) => {
+/// A wire struct's field reader and writer and its serde impls, given what becomes of the
+/// fields it does not name (kept in `extra`, or handed to an embedded wire struct).
+macro_rules! wire_impls {
+    (
+        $name:ident { $( $wire:literal => $field:ident, )* }
+        others read |$this:ident, $key:ident, $map:ident| $read_other:expr;
+        others written |$wthis:ident, $wmap:ident| $write_other:expr;
+    ) => {
+        impl $name {
+            /// Reads the value of field `key` (one it does not name as `others read` says).
+            pub(crate) fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                $key: std::borrow::Cow<'de, str>,
+                $map: &mut A,
+            ) -> Result<(), A::Error> {
+                match $key.as_ref() {
+                    $( $wire => self.$field = $map.next_value()?, )*
+                    _ => {
+                        let $this = self;
+                        return $read_other;
+                    }
+                }
+                Ok(())
+            }
+
+            /// Writes the fields that are set, then the others.
+            pub(crate) fn write_fields<M: serde::ser::SerializeMap>(
+                &self,
+                $wmap: &mut M,
+            ) -> Result<(), M::Error> {
+                $( if let Some(value) = &self.$field { $wmap.serialize_entry($wire, value)?; } )*
+                let $wthis = self;
+                $write_other
+            }
+        }
+
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap;
                 let mut map = serializer.serialize_map(None)?;
-                {
-                    let $this = self;
-                    let $smap = &mut map;
-                    $write?;
-                }
+                self.write_fields(&mut map)?;
                 map.end()
             }
         }
@@ -142,11 +148,7 @@ macro_rules! wire_serde {
                     ) -> Result<$name, A::Error> {
                         let mut out = $name::default();
                         while let Some($crate::delivery::wire::Key(key)) = map.next_key()? {
-                            let read = |$out: &mut $name,
-                                        $key: std::borrow::Cow<'de, str>,
-                                        $map: &mut A|
-                             -> Result<(), A::Error> { $read };
-                            read(&mut out, key, &mut map)?;
+                            out.read_field(key, &mut map)?;
                         }
                         Ok(out)
                     }
@@ -157,5 +159,5 @@ macro_rules! wire_serde {
     };
 }
 
-pub(crate) use wire_serde;
+pub(crate) use wire_impls;
 pub(crate) use wire_struct;
