@@ -52,24 +52,13 @@ fn big_response() -> TargetResponse {
     }
 }
 
-fn current_rss_mb() -> f64 {
+/// A memory figure of this process from /proc/self/status (`VmRSS`, `VmHWM`), in MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
@@ -78,7 +67,7 @@ fn peak_rss_mb() -> f64 {
 
 fn bench(c: &mut Criterion) {
     let response = big_response();
-    let before = current_rss_mb();
+    let before = status_mb("VmRSS:");
     let mut app = App::new(
         "bench".into(),
         false,
@@ -87,12 +76,12 @@ fn bench(c: &mut Criterion) {
         Visitor::fresh(),
     );
     update(&mut app, Action::Answered(Ok(Box::new(response))));
-    println!("the TUI state for the response: {:.1} MB (resident, after building the test response: {before:.1} MB)", current_rss_mb() - before);
+    println!("the TUI state for the response: {:.1} MB (resident, after building the test response: {before:.1} MB)", status_mb("VmRSS:") - before);
     app.selected = 7_500;
     println!(
         "rows: {}; peak memory with the response loaded: {:.1} MB (target: under 80 MB)",
         app.rows.len(),
-        peak_rss_mb()
+        status_mb("VmHWM:")
     );
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let theme = Theme { color: true };
@@ -104,7 +93,7 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    println!("peak memory after drawing: {:.1} MB", peak_rss_mb());
+    println!("peak memory after drawing: {:.1} MB", status_mb("VmHWM:"));
 }
 
 criterion_group!(benches, bench);

@@ -288,19 +288,20 @@ impl Emulator {
         if executed.is_empty() && notifications.is_empty() {
             return Vec::new();
         }
-        let impression = match (&request.impression_id, executed.is_empty()) {
-            (_, true) => String::new(),
-            (Some(id), false) => id.clone(),
-            (None, false) => crate::ids::uuid().to_string(),
-        };
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        for m in executed {
-            counts.impression(
-                &key(&m.activity_id),
-                &key(&m.experience_id),
-                &impression,
-                visit,
-            );
+        if !executed.is_empty() {
+            let impression = request
+                .impression_id
+                .clone()
+                .unwrap_or_else(|| crate::ids::uuid().to_string());
+            for m in executed {
+                counts.impression(
+                    &key(&m.activity_id),
+                    &key(&m.experience_id),
+                    &impression,
+                    visit,
+                );
+            }
         }
         notifications
             .iter()
