@@ -2,7 +2,9 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
+pub mod counting;
 pub mod decisioning;
 pub mod delivery;
 pub mod emulator;

@@ -63,6 +63,7 @@ fn redact(text: &str) -> String {
         ),
         (r"[0-9a-f]{32}", "<hex32>"),
         (r"[0-9a-f]{6}…[0-9a-f]{2}", "<short>"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "<iso>"),
         (r"\b1\d{12}\b", "<ms>"),
         (r"\b1\d{9}\b", "<s>"),
         (r"\d+ bytes", "N bytes="),
@@ -207,16 +208,29 @@ async fn display_send_then_click_count_in_the_emulator() {
         s.app.status
     );
     assert!(s.app.queued.is_empty());
+    // What the emulator counted, from the Report tab's comparison (expected must agree).
     let impressions = |s: &Session, activity: &str, experience: &str, field: &str| -> u64 {
-        s.app.report.as_ref().unwrap()["activities"]
-            .as_array()
-            .unwrap()
+        let row = s
+            .app
+            .comparison
+            .rows
             .iter()
-            .filter(|a| a["name"] == activity)
-            .flat_map(|a| a["experiences"].as_array().unwrap().iter())
-            .find(|e| e["name"] == experience)
-            .map(|e| e[field].as_u64().unwrap())
-            .unwrap()
+            .find(|r| {
+                r.activity_name.as_deref() == Some(activity)
+                    && r.experience_name.as_deref() == Some(experience)
+            })
+            .expect("the experience is in the Report tab");
+        assert!(
+            !row.mismatch(),
+            "expected {:?} counted {:?}",
+            row.expected,
+            row.counted
+        );
+        let counted = row.counted.expect("the emulator's counts");
+        match field {
+            "impressions" => counted.impressions,
+            _ => counted.clicks,
+        }
     };
     assert_eq!(
         impressions(&s, "Spring hero", &experience, "impressions"),

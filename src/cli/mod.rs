@@ -38,7 +38,7 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// List the notification journal of the target.
     Ledger(ledger::LedgerArgs),
-    /// Expected counts per activity and experience, and the linter's findings.
+    /// Expected counts per experience beside what a mboxscope serve counted, and the findings.
     Report(ledger::LedgerArgs),
     /// Save, list or show profiles.
     #[command(subcommand)]
@@ -64,7 +64,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Decide(args)) => decide::run(&cli.target, args),
         Some(Command::Serve(args)) => serve::run(args, cli.target.org_id.as_deref()).await,
         Some(Command::Ledger(args)) => ledger::list(&cli.target, args),
-        Some(Command::Report(args)) => ledger::report(&cli.target, args),
+        Some(Command::Report(args)) => ledger::report(&cli.target, args).await,
         Some(Command::Profile(command)) => profile::run(&cli.target, command),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -1,4 +1,4 @@
-use super::lint::{expected_counts, lint, lint_notification};
+use super::lint::{lint, lint_notification};
 use super::*;
 use crate::delivery::{
     DeliveryRequest, DeliveryResponse, Mode, Notification, NotificationMbox, NotificationView,
@@ -13,16 +13,16 @@ fn visitor(tnt: &str) -> VisitorId {
 }
 
 fn display(tnt: &str, mbox: &str, token: &str) -> NewNotification {
-    NewNotification {
-        kind: NotificationType::Display,
-        visitor: visitor(tnt),
-        session_id: "s1".into(),
-        location: Location::Mbox {
+    NewNotification::new(
+        NotificationType::Display,
+        visitor(tnt),
+        "s1".into(),
+        Location::Mbox {
             name: mbox.into(),
             state: Some("state".into()),
         },
-        tokens: vec![token.into()],
-    }
+        vec![token.into()],
+    )
 }
 
 fn open_temp() -> (tempfile::TempDir, Ledger) {
@@ -186,7 +186,7 @@ fn a_torn_last_line_at_any_offset_loses_nothing_and_resends_nothing_acked() {
         + 1;
     for cut in last_line_start..full.len() {
         std::fs::write(&path, &full[..cut]).unwrap();
-        let ledger = Ledger::open(&path).unwrap();
+        let mut ledger = Ledger::open(&path).unwrap();
         let torn = cut - last_line_start;
         assert_eq!(
             ledger.torn_bytes(),
@@ -203,12 +203,17 @@ fn a_torn_last_line_at_any_offset_loses_nothing_and_resends_nothing_acked() {
         );
         // The last line was the ack of `last`: without it, `last` is pending again (same ids).
         assert!(ledger.entry(&last).unwrap().is_pending(), "cut at {cut}");
-        drop(ledger);
-        let reopened = std::fs::read(&path).unwrap();
         assert_eq!(
-            reopened,
+            std::fs::read(&path).unwrap(),
+            full[..cut],
+            "cut at {cut}: reading changes nothing (the line may be another process's write in progress)"
+        );
+        // A writer holds the lock, so no one else is writing: it cuts the torn line off.
+        ledger.record(Vec::new()).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
             full[..last_line_start],
-            "cut at {cut}: the torn bytes are removed"
+            "cut at {cut}: the next writer removes the torn bytes"
         );
     }
     std::fs::write(&path, &full).unwrap();
@@ -362,7 +367,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     assert!(rules(&findings).contains(&"beacon"));
     assert!(rules(&findings).contains(&"token-notified-twice"));
     assert!(rules(&lint(&ledger, now_ms() - 10 * 60_000)).contains(&"timestamp-in-future"));
-    let session_start = match &ledger.responses()[0] {
+    let session_start = match ledger.responses().next().unwrap() {
         Event::Response { at, .. } => *at,
         _ => unreachable!(),
     };
@@ -370,7 +375,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     ledger
         .record(vec![Event::Queued {
             id,
-            impression_id: "imp".into(),
+            impression_id: Some("imp".into()),
             kind: NotificationType::Click,
             timestamp: session_start - 2 * crate::client::SESSION_IDLE_MS,
             visitor: visitor("t1"),
@@ -378,6 +383,9 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
             location: Location::Page,
             tokens: vec!["click-tok".into()],
             at: now_ms(),
+            context: None,
+            response: None,
+            property_token: None,
         }])
         .unwrap();
     assert!(rules(&lint(&ledger, now_ms())).contains(&"timestamp-before-session"));
@@ -413,7 +421,7 @@ fn expected_counts_follow_acks_and_executes() {
         .id()
         .to_string();
     assert!(
-        expected_counts(&ledger).is_empty(),
+        ledger.expected().is_empty(),
         "nothing is counted before the ack"
     );
     ledger.record(vec![Event::Acked { id, at: 1 }]).unwrap();
@@ -426,7 +434,7 @@ fn expected_counts_follow_acks_and_executes() {
             at: 2,
         }])
         .unwrap();
-    let counts = expected_counts(&ledger);
+    let counts = ledger.expected();
     assert_eq!(counts.len(), 1);
     assert_eq!(
         (

@@ -109,8 +109,21 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
     let client = target.client(&profile)?;
     if !local {
         label = client.settings().server.describe();
+        // A server given as a URL may be a `mboxscope serve`: its `/report` is asked for.
+        if let crate::client::Server::Url(url) = &client.settings().server {
+            report_base = Some(url.clone());
+        }
     }
-    let ledger = target.ledger(&client)?;
+    let ledger = if local {
+        // The built-in emulator's port changes every run; its journal keeps one name.
+        crate::cli::common::open_ledger(&crate::ledger::store::journal_path(
+            &target.data_dir()?,
+            client.settings().client_code.as_deref(),
+            crate::ledger::store::BUILT_IN,
+        ))?
+    } else {
+        target.ledger(&client)?
+    };
     let mut spec: RequestSpec = target.request_spec(&profile, Mode::Prefetch)?;
     args.locations.apply(&mut spec)?;
     let base = client.base_url();

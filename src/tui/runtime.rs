@@ -5,9 +5,10 @@ use super::app::{update, Action, App, Effect};
 use super::export;
 use super::view::{draw, Theme};
 use crate::client::{TargetClient, TargetResponse};
+use crate::ledger::compare::{compare, fetch_report};
 use crate::ledger::deliver::{deliver, RetryPolicy};
-use crate::ledger::lint::{expected_counts, lint};
-use crate::ledger::{record, Ledger, NewNotification, Queued};
+use crate::ledger::lint::lint;
+use crate::ledger::{record, Ledger, Queued};
 use base64::Engine as _;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
@@ -39,33 +40,36 @@ pub struct Runtime {
     pub task: Option<JoinHandle<()>>,
 }
 
-/// Sends the ledger's state and the emulator's report back to the app.
+/// Sends the ledger's state back to the app, with its expected counts beside what the server
+/// counted (its `/report`, when it is a `mboxscope serve` or the built-in emulator).
 pub async fn refresh(
     ledger: &Arc<Mutex<Ledger>>,
     report_base: Option<&str>,
     tx: &mpsc::UnboundedSender<Action>,
 ) {
-    {
-        let ledger = ledger.lock().await;
-        let _ = tx.send(Action::Ledger {
-            entries: ledger.entries().cloned().collect(),
-            findings: lint(&ledger, crate::ledger::now_ms()),
-            expected: expected_counts(&ledger),
-        });
+    let counted = match report_base {
+        Some(base) => fetch_report(base).await,
+        None => Err(
+            "Target reports its counts only in its UI and Analytics: expected counts only"
+                .to_string(),
+        ),
+    };
+    let mut ledger = ledger.lock().await;
+    if let Err(e) = ledger.refresh() {
+        let _ = tx.send(Action::Status(format!("ledger: {e}")));
     }
-    if let Some(base) = report_base {
-        let url = format!("{base}/report");
-        if let Ok(reply) = reqwest::Client::new()
-            .get(&url)
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-        {
-            if let Ok(report) = reply.json::<serde_json::Value>().await {
-                let _ = tx.send(Action::Report(report));
-            }
-        }
-    }
+    let comparison = match &counted {
+        Ok(report) => match ledger.expected_since(report.since) {
+            Ok(expected) => compare(&expected, Ok(report)),
+            Err(e) => compare(&ledger.expected(), Err(e.to_string())),
+        },
+        Err(why) => compare(&ledger.expected(), Err(why.clone())),
+    };
+    let _ = tx.send(Action::Ledger {
+        entries: ledger.entries().cloned().collect(),
+        findings: lint(&ledger, crate::ledger::now_ms()),
+        comparison,
+    });
 }
 
 impl Runtime {
@@ -105,26 +109,7 @@ impl Runtime {
                 }));
             }
             Effect::Queue(list, again) => {
-                let visitor = client.visitor();
-                let id = app
-                    .last
-                    .as_ref()
-                    .and_then(|l| l.response.id.clone())
-                    .unwrap_or_else(|| crate::delivery::VisitorId {
-                        tnt_id: visitor.tnt_id.clone(),
-                        ..Default::default()
-                    });
-                let keys: Vec<String> = list.iter().map(|(k, _)| k.clone()).collect();
-                let news = list
-                    .into_iter()
-                    .map(|(_, n)| NewNotification {
-                        kind: n.kind,
-                        visitor: id.clone(),
-                        session_id: visitor.session_id.clone(),
-                        location: n.location,
-                        tokens: n.tokens,
-                    })
-                    .collect();
+                let (keys, news): (Vec<String>, Vec<_>) = list.into_iter().unzip();
                 let outcome = ledger.lock().await.queue_all(news, again);
                 match outcome {
                     Ok(queued) => {

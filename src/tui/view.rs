@@ -7,7 +7,7 @@ use crate::delivery::{Location, Mode};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
 
@@ -491,10 +491,6 @@ fn json_line(line: &str, theme: Theme, search: Option<&str>) -> Line<'static> {
 }
 
 fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    if app.tab == 7 && !app.report_bars().is_empty() {
-        report_chart(frame, app, theme, area);
-        return;
-    }
     let lines = app.tab_text(app.tab);
     let folds = &app.folds[app.tab];
     let mut at = folds.visible(app.scroll.min(lines.len().saturating_sub(1)));
@@ -515,37 +511,6 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         visible.push(line);
     }
     frame.render_widget(Paragraph::new(visible), area);
-}
-
-fn report_chart(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let bars_data = app.report_bars();
-    let source = if app.local {
-        "emulator /report"
-    } else {
-        "expected by the ledger"
-    };
-    let bars: Vec<Bar> = bars_data
-        .iter()
-        .flat_map(|(label, impressions, clicks)| {
-            [
-                Bar::default()
-                    .value(*impressions)
-                    .label(Line::from(format!("{label} · impressions")))
-                    .style(theme.fg(Color::Cyan)),
-                Bar::default()
-                    .value(*clicks)
-                    .label(Line::from(format!("{label} · clicks")))
-                    .style(theme.fg(Color::Magenta)),
-            ]
-        })
-        .collect();
-    let chart = BarChart::default()
-        .block(Block::default().title(format!(" counts ({source}) ")))
-        .direction(Direction::Horizontal)
-        .bar_width(1)
-        .bar_gap(0)
-        .data(BarGroup::default().bars(&bars));
-    frame.render_widget(chart, area);
 }
 
 fn footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
