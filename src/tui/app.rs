@@ -716,7 +716,14 @@ impl App {
                 self.in_flight = Some((format!("sending {}", self.queued.len()), Instant::now()));
                 vec![Effect::Send]
             }
-            Command::NewVisitor => vec![Effect::NewVisitor],
+            Command::NewVisitor => {
+                // A new visitor has none of the old one's ids (--tnt-id, --mcid… included).
+                self.spec.visitor = VisitorId::default();
+                if let Some(request) = self.custom_request.as_mut() {
+                    request.id = None;
+                }
+                vec![Effect::NewVisitor]
+            }
             Command::NewSession => {
                 if let Some(term) = self.search.clone() {
                     self.find_next(&term, true);
