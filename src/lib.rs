@@ -8,4 +8,5 @@ pub mod delivery;
 pub mod emulator;
 pub mod ids;
 pub mod ledger;
+pub mod safe_text;
 pub mod tui;

@@ -79,7 +79,11 @@ pub async fn run(cli: Cli) -> i32 {
     match outcome {
         Ok(()) => 0,
         Err(failure) => {
-            eprintln!("mboxscope: {}", failure.message);
+            // Failures quote servers and files: no escape sequence may reach the terminal.
+            eprintln!(
+                "mboxscope: {}",
+                crate::safe_text::one_line_uncapped(&failure.message)
+            );
             failure.code
         }
     }

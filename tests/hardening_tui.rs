@@ -1,0 +1,122 @@
+//! Hardening (issue #11): what a hostile or odd server sends, and what the TUI and the commands
+//! leave behind (tokens, files, the terminal). Real processes against scripted servers on
+//! 127.0.0.1.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// A prefetch answer whose ids and tokens are not ASCII and whose content carries escape
+/// sequences (an OSC title and an OSC 52 clipboard write).
+fn hostile_prefetch() -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "status": 200,
+        "client": "mboxscopedemo",
+        "id": {"tntId": "ñandú-visitante-é.28_0"},
+        "prefetch": {"mboxes": [{
+            "index": 1,
+            "name": "home-hero",
+            "state": "estado-ñ",
+            "options": [{
+                "type": "html",
+                "content": "<b>\u{1b}]2;pwned\u{7}</b>\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}",
+                "eventToken": "tökén-ñøñ-ascii-ééé",
+                "responseTokens": {"experience.name": "Expérience \u{1b}[2J B"}
+            }],
+            "metrics": [{"type": "click", "selector": "#cta", "eventToken": "ééééééééééééé"}]
+        }]}
+    }))
+    .unwrap()
+}
+
+fn assert_terminal_safe(text: &str, what: &str) {
+    assert!(
+        mboxscope::safe_text::is_safe(text.trim_end_matches('\n').replace('\n', "").as_str()),
+        "{what} holds control characters: {text:?}"
+    );
+}
+
+#[test]
+fn snapshot_survives_non_ascii_ids_and_shows_no_escape_sequence() {
+    let url = scripted_server(Script::Reply(200, hostile_prefetch()));
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(mboxscope(dir.path()).args([
+        "--snapshot",
+        "--server",
+        &url,
+        "--client",
+        "mboxscopedemo",
+        "--mbox",
+        "home-hero",
+    ]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("tnt ñandú-…_0"), "{stdout}");
+    assert_terminal_safe(&stdout, "the snapshot");
+}
+
+#[test]
+fn snapshot_size_is_bounded_with_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (width, height) in [("10000", "40"), ("120", "10000")] {
+        let out =
+            run(mboxscope(dir.path()).args(["--snapshot", "--width", width, "--height", height]));
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not in"), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// A Target error whose message would set the pane title, fill the clipboard and break lines.
+fn hostile_error() -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "status": 400,
+        "message": "bad request\u{1b}]2;pwned\u{7}\nsecond line\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}"
+    }))
+    .unwrap()
+}
+
+#[test]
+fn server_error_messages_are_escaped_on_stderr_in_the_tui_and_in_the_ledger() {
+    let url = scripted_server(Script::Reply(400, hostile_error()));
+    let dir = tempfile::tempdir().unwrap();
+    let target = ["--server", url.as_str(), "--client", "mboxscopedemo"];
+
+    let out = run(mboxscope(dir.path())
+        .arg("prefetch")
+        .args(target)
+        .args(["--mbox", "home-hero"]));
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert_terminal_safe(&stderr, "prefetch's stderr");
+    assert!(stderr.contains("\\u{1b}]2;pwned"), "{stderr}");
+
+    let out = run(mboxscope(dir.path())
+        .args(target)
+        .args(["--snapshot", "--mbox", "home-hero"]));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("Target answered 400"), "{screen}");
+    assert_terminal_safe(&screen, "the snapshot");
+
+    let out = run(mboxscope(dir.path()).arg("notify").args(target).args([
+        "--mbox",
+        "home-hero",
+        "--state",
+        "s",
+        "--token",
+        "t",
+    ]));
+    assert_terminal_safe(&String::from_utf8_lossy(&out.stderr), "notify's stderr");
+    let out = run(mboxscope(dir.path()).arg("ledger").args(target));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("pwned"), "{listing}");
+    assert_terminal_safe(&listing, "the ledger listing");
+}
