@@ -120,3 +120,66 @@ fn server_error_messages_are_escaped_on_stderr_in_the_tui_and_in_the_ledger() {
     assert!(listing.contains("pwned"), "{listing}");
     assert_terminal_safe(&listing, "the ledger listing");
 }
+
+/// An editor (a shell script) that logs the mode and path of the file it is given, then runs
+/// `then` (shell code, `$1` is the file).
+fn logging_editor(dir: &std::path::Path, then: &str) -> (String, std::path::PathBuf) {
+    let log = dir.join("editor.log");
+    let script = dir.join("editor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nstat -c '%a' \"$1\" > '{log}'\nprintf '%s' \"$1\" >> '{log}'\n{then}\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    (format!("sh '{}'", script.display()), log)
+}
+
+/// (mode, path) the editor saw.
+fn editor_saw(log: &std::path::Path) -> (String, std::path::PathBuf) {
+    let text = std::fs::read_to_string(log).expect("the editor ran");
+    let (mode, path) = text.split_once('\n').expect("mode and path");
+    (mode.trim().to_string(), std::path::PathBuf::from(path))
+}
+
+#[test]
+fn the_request_is_edited_in_a_private_file_removed_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let (editor, log) = logging_editor(dir.path(), "printf '{\"edited\":true}' > \"$1\"");
+    let edited = mboxscope::tui::runtime::edit_with(&editor, "{\"token\":\"SECRET\"}").unwrap();
+    assert_eq!(edited, "{\"edited\":true}");
+    let (mode, path) = editor_saw(&log);
+    assert_eq!(mode, "600", "the request file is private");
+    assert!(!path.exists(), "{} left behind", path.display());
+}
+
+#[test]
+fn a_failing_editor_leaves_no_request_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (editor, log) = logging_editor(dir.path(), "exit 1");
+    let outcome = mboxscope::tui::runtime::edit_with(&editor, "{\"token\":\"SECRET\"}");
+    assert!(outcome.is_err());
+    let (mode, path) = editor_saw(&log);
+    assert_eq!(mode, "600");
+    assert!(!path.exists(), "{} left behind", path.display());
+}
+
+#[test]
+fn a_planted_symlink_at_the_old_predictable_name_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    let planted =
+        std::env::temp_dir().join(format!("mboxscope-request-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&planted);
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let (editor, log) = logging_editor(dir.path(), "true");
+    let outcome = mboxscope::tui::runtime::edit_with(&editor, "{\"token\":\"SECRET\"}");
+    let _ = std::fs::remove_file(&planted);
+    assert!(outcome.is_ok());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    let (_, path) = editor_saw(&log);
+    assert_ne!(path, planted);
+}

@@ -220,5 +220,16 @@ pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), Failure> {
     } = session;
     runtime::run_loop(app, runtime, rx, theme, !args.no_mouse, first)
         .await
-        .map_err(|e| Failure::usage(format!("terminal: {e}")))
+        .map_err(|e| {
+            match e
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<runtime::Stopped>())
+            {
+                Some(stopped) => Failure {
+                    code: 128 + stopped.number,
+                    message: stopped.to_string(),
+                },
+                None => Failure::usage(format!("terminal: {e}")),
+            }
+        })
 }
