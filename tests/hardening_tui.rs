@@ -183,3 +183,154 @@ fn a_planted_symlink_at_the_old_predictable_name_is_not_followed() {
     let (_, path) = editor_saw(&log);
     assert_ne!(path, planted);
 }
+
+const TRACE_SECRET: &str = "TRACESECRET-0123456789abcdef";
+const QA_SECRET: &str = "QASECRET42";
+const PROPERTY_SECRET: &str = "PROPSECRET-aaaa-bbbb-cccc";
+
+fn prefetch_with_secrets(dir: &std::path::Path, url: &str, extra: &[&str]) -> std::process::Output {
+    let qa = format!("https://shop.example.com/?at_preview_token={QA_SECRET}&at_preview_index=1_1");
+    run(mboxscope(dir)
+        .args(["prefetch", "--server", url, "--client", "mboxscopedemo"])
+        .args(["--mbox", "home-hero", "--trace-token", TRACE_SECRET])
+        .args(["--property-token", PROPERTY_SECRET, "--qa-url", &qa])
+        .args(extra))
+}
+
+#[test]
+fn prefetch_masks_the_request_secrets_unless_revealed_and_notify_reads_the_masked_file() {
+    let emulator = Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = prefetch_with_secrets(dir.path(), &emulator.url, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for secret in [TRACE_SECRET, QA_SECRET, PROPERTY_SECRET] {
+        assert!(!printed.contains(secret), "{secret} printed in clear");
+    }
+    // Nothing of the short QA token shows, and at most an eighth of the long ones.
+    let result = stdout_json(&out);
+    assert!(!result["request"]["qaMode"]["token"]
+        .as_str()
+        .unwrap()
+        .contains("QA"));
+    assert!(result["request"]["trace"]["authorizationToken"]
+        .as_str()
+        .unwrap()
+        .starts_with("TRA…("));
+
+    // The saved (masked) output still notifies every prefetched option.
+    let saved = dir.path().join("saved.json");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    let notify = run(mboxscope(dir.path())
+        .args([
+            "notify",
+            "--server",
+            &emulator.url,
+            "--client",
+            "mboxscopedemo",
+            "--from",
+        ])
+        .arg(&saved));
+    assert!(
+        notify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&notify.stderr)
+    );
+
+    let out = prefetch_with_secrets(dir.path(), &emulator.url, &["--reveal"]);
+    let result = stdout_json(&out);
+    assert_eq!(
+        result["request"]["trace"]["authorizationToken"],
+        TRACE_SECRET
+    );
+    assert_eq!(result["request"]["qaMode"]["token"], QA_SECRET);
+    assert_eq!(result["request"]["property"]["token"], PROPERTY_SECRET);
+}
+
+mod in_process {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use mboxscope::cli::common::TargetArgs;
+    use mboxscope::tui::app::{update, Action, Effect};
+    use mboxscope::tui::{render_text, settle, start, Session, TuiArgs};
+    use std::os::unix::fs::PermissionsExt;
+
+    async fn session(dir: &std::path::Path) -> Session {
+        let target = TargetArgs {
+            data_dir: Some(dir.join("data")),
+            config: Some(dir.join("config.toml")),
+            ..Default::default()
+        };
+        let mut s = start(&target, &TuiArgs::default()).await.expect("starts");
+        let first = std::mem::take(&mut s.first);
+        settle(&mut s, first).await;
+        s
+    }
+
+    async fn press(s: &mut Session, action: Action) {
+        let effects: Vec<Effect> = update(&mut s.app, action)
+            .into_iter()
+            .filter(|e| !matches!(e, Effect::Edit(_) | Effect::Copy(_) | Effect::Quit))
+            .collect();
+        settle(s, effects).await;
+    }
+
+    fn key(c: char) -> Action {
+        Action::Key(KeyEvent::from(KeyCode::Char(c)))
+    }
+
+    #[tokio::test]
+    async fn the_qa_prompt_masks_the_token_while_it_is_pasted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = session(dir.path()).await;
+        press(&mut s, key('Q')).await;
+        press(
+            &mut s,
+            Action::Paste(format!(
+                "https://shop.example.com/?at_preview_token={}&at_preview_index=1_1",
+                super::QA_SECRET
+            )),
+        )
+        .await;
+        let screen = render_text(&s.app, 160, 40);
+        assert!(screen.contains("at_preview_token=••"), "{screen}");
+        assert!(!screen.contains(super::QA_SECRET), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn exports_are_private_and_say_when_they_hold_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = session(dir.path()).await;
+        press(&mut s, key('T')).await;
+        press(&mut s, Action::Paste(super::TRACE_SECRET.into())).await;
+        press(&mut s, Action::Key(KeyEvent::from(KeyCode::Enter))).await;
+        press(&mut s, key('p')).await;
+        press(&mut s, key('R')).await;
+        press(&mut s, key('E')).await;
+        assert!(
+            s.app.status.contains("tokens in clear") && s.app.status.contains("0600"),
+            "{}",
+            s.app.status
+        );
+        let exports: Vec<_> = std::fs::read_dir(dir.path().join("data/exports"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(exports.len(), 2, "{exports:?}");
+        for path in &exports {
+            let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        let har = exports
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "har"))
+            .unwrap();
+        assert!(std::fs::read_to_string(har)
+            .unwrap()
+            .contains(super::TRACE_SECRET));
+    }
+}

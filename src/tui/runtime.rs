@@ -234,7 +234,7 @@ impl Runtime {
                 let entries: Vec<_> = ledger.lock().await.entries().cloned().collect();
                 let _ = tx.send(Action::Status(
                     match write_exports(&self.data_dir, &exchanges, &entries, app.reveal) {
-                        Ok(path) => format!("exported {}.har and .json", path.display()),
+                        Ok(path) => export::exported_message(&path, app.reveal),
                         Err(e) => format!("export failed: {e}"),
                     },
                 ));
@@ -256,10 +256,10 @@ pub fn write_exports(
     let stem = dir.join(format!("session-{}", crate::ledger::now_ms()));
     let har = serde_json::to_vec_pretty(&export::har(exchanges, reveal))
         .map_err(std::io::Error::other)?;
-    std::fs::write(stem.with_extension("har"), har)?;
+    export::write_private(&stem.with_extension("har"), &har)?;
     let session = serde_json::to_vec_pretty(&export::session(exchanges, entries, reveal))
         .map_err(std::io::Error::other)?;
-    std::fs::write(stem.with_extension("json"), session)?;
+    export::write_private(&stem.with_extension("json"), &session)?;
     Ok(stem)
 }
 

@@ -110,7 +110,7 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
         Input::QaUrl(text) => prompt(
             frame,
             "QA link (at_preview_token=…), Enter to apply, Esc to cancel",
-            text,
+            &super::secrets::mask_qa_link(text),
             area,
         ),
         Input::TraceToken(text) => prompt(
