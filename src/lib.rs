@@ -10,4 +10,5 @@ pub mod delivery;
 pub mod emulator;
 pub mod ids;
 pub mod ledger;
+pub mod safe_text;
 pub mod tui;

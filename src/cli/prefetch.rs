@@ -32,7 +32,13 @@ async fn send_with_retries(
 }
 
 /// Runs a prefetch or execute and prints the SDK-style result as JSON.
-pub async fn run(target: &TargetArgs, locations: &LocationArgs, mode: Mode) -> Result<(), Failure> {
+/// The request's secrets (trace, QA and property tokens) are masked unless `reveal`.
+pub async fn run(
+    target: &TargetArgs,
+    locations: &LocationArgs,
+    mode: Mode,
+    reveal: bool,
+) -> Result<(), Failure> {
     if locations.is_empty() {
         return Err(Failure::usage(
             "nothing to ask for: give --mbox NAME, --view NAME, --all-views or --page-load",
@@ -63,7 +69,22 @@ pub async fn run(target: &TargetArgs, locations: &LocationArgs, mode: Mode) -> R
         &response.response,
     );
     ledger.record(vec![event]).map_err(Failure::usage)?;
-    let text = serde_json::to_string_pretty(&response.sdk_result()).map_err(Failure::target)?;
+    let mut result = response.sdk_result();
+    if !reveal {
+        crate::tui::secrets::mask_sdk_result(&mut result);
+    }
+    let text = serde_json::to_string_pretty(&result).map_err(Failure::target)?;
     println!("{text}");
     Ok(())
+}
+
+/// Flags of `prefetch` and `execute`: the locations, and whether to print secrets.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PrefetchArgs {
+    #[command(flatten)]
+    pub locations: LocationArgs,
+    /// Print the request's trace, QA and property tokens in clear (masked by default: the
+    /// output is saved and attached to tickets).
+    #[arg(long)]
+    pub reveal: bool,
 }
