@@ -521,10 +521,17 @@ async fn a_new_visitors_rows_start_unmarked_and_many_visitors_give_no_false_find
     assert!(unnotified
         .iter()
         .all(|f| f.visitor.as_deref() != Some("snapshot-visitor")));
-    // d s on the new visitor's hero marks only its row; the first response kept its badge.
+    // d s on the newest visitor's hero marks its row.
+    let key_of = s.app.row().unwrap().key();
     press(&mut s, ch('d')).await;
+    let after_d = s.app.status.clone();
     press(&mut s, ch('s')).await;
-    assert_eq!(s.app.badges.get(&key_of), Some(&Badge::Acked));
+    assert_eq!(
+        s.app.badges.get(&key_of),
+        Some(&Badge::Acked),
+        "after d: {after_d}; after s: {}",
+        s.app.status
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

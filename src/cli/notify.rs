@@ -69,13 +69,14 @@ impl SavedPrefetch {
             .or_else(|| self.response.request_id.clone())
     }
 
-    /// The property token the prefetch was made with, unless it was saved masked.
+    /// The property token the prefetch was made with, unless it was saved masked (see
+    /// `tui::secrets::mask`; `prefetch --reveal` saves it in clear).
     pub fn property_token(&self) -> Option<String> {
         self.request
             .as_ref()
             .and_then(|r| r.property.as_ref())
             .and_then(|p| p.token.clone())
-            .filter(|t| !t.contains('…') && !t.contains('*'))
+            .filter(|t| !t.ends_with("masked)"))
     }
 }
 
