@@ -24,6 +24,17 @@ pub struct Parts<'a> {
     pub trace: Option<&'a Trace>,
 }
 
+/// An item's parts that an answer's finishing touches change, with its name and index.
+pub struct PartsMut<'a> {
+    pub name: Option<&'a str>,
+    pub index: Option<i64>,
+    pub options: &'a mut Option<Vec<TargetOption>>,
+    pub metrics: &'a mut Option<Vec<Metric>>,
+    pub analytics: &'a mut Option<AnalyticsResponse>,
+    /// `None` for items that have no state (page metrics).
+    pub state: Option<&'a mut Option<String>>,
+}
+
 /// The object an item names in a response.
 enum Object<'a> {
     PageLoad(&'a PageLoadResponse),
@@ -80,6 +91,58 @@ impl Item {
                 ..Parts::default()
             },
             None => Parts::default(),
+        }
+    }
+
+    /// The item's changeable parts in `response` (none when it is not there, or for page
+    /// metrics, which have nothing to finish).
+    pub fn parts_mut(self, response: &mut DeliveryResponse) -> Option<PartsMut<'_>> {
+        let execute = response.execute.as_mut();
+        let prefetch = response.prefetch.as_mut();
+        fn page_load(p: &mut PageLoadResponse) -> PartsMut<'_> {
+            PartsMut {
+                name: None,
+                index: None,
+                options: &mut p.options,
+                metrics: &mut p.metrics,
+                analytics: &mut p.analytics,
+                state: Some(&mut p.state),
+            }
+        }
+        fn mbox(m: &mut MboxResponse) -> PartsMut<'_> {
+            PartsMut {
+                name: m.name.as_deref(),
+                index: m.index,
+                options: &mut m.options,
+                metrics: &mut m.metrics,
+                analytics: &mut m.analytics,
+                state: Some(&mut m.state),
+            }
+        }
+        match self {
+            Item::ExecutePageLoad => execute?.page_load.as_mut().map(page_load),
+            Item::ExecuteMbox(i) => execute?.mboxes.as_mut()?.get_mut(i).map(mbox),
+            Item::PrefetchPageLoad => prefetch?.page_load.as_mut().map(page_load),
+            Item::PrefetchMbox(i) => prefetch?.mboxes.as_mut()?.get_mut(i).map(mbox),
+            Item::PrefetchView(i) => prefetch?.views.as_mut()?.get_mut(i).map(|v| PartsMut {
+                name: v.name.as_deref(),
+                index: None,
+                options: &mut v.options,
+                metrics: &mut v.metrics,
+                analytics: &mut v.analytics,
+                state: Some(&mut v.state),
+            }),
+            Item::PrefetchPage => None,
+        }
+    }
+
+    /// `mbox`, `view` or `pageLoad` (as the engine's matches name them); `page` for page metrics.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Item::ExecutePageLoad | Item::PrefetchPageLoad => "pageLoad",
+            Item::ExecuteMbox(_) | Item::PrefetchMbox(_) => "mbox",
+            Item::PrefetchView(_) => "view",
+            Item::PrefetchPage => "page",
         }
     }
 

@@ -1,6 +1,7 @@
 //! The local Delivery API: decides with the on-device engine over a rules artifact, answers
 //! like Target (validation, tntIds, A4T payloads, traces) and counts impressions like Target.
 
+mod answer;
 pub mod http;
 pub mod validate;
 
@@ -11,20 +12,23 @@ use crate::counting::{
 use crate::decisioning::{Artifact, DecideOptions, Engine, Matched};
 use crate::delivery::*;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// The demo artifact shipped in `assets/demo/rules.json`.
 pub const DEMO_ARTIFACT: &[u8] = include_bytes!("../../assets/demo/rules.json");
+/// The rule meta key that names an activity's reporting source (`analytics` for A4T, else
+/// `target`): an emulator extension of the artifact that the SDKs ignore.
+pub const REPORTING_SOURCE: &str = "activity.reportingSource";
 /// The largest request body accepted (Target's limit).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// What an eventToken of the artifact stands for.
 #[derive(Debug, Clone)]
-struct TokenInfo {
-    activity: Value,
-    experience: Value,
-    click: bool,
+pub(crate) struct TokenInfo {
+    pub activity: Value,
+    pub experience: Value,
+    pub click: bool,
 }
 
 /// An activity and its experiences, as `/report` lists them.
@@ -89,6 +93,8 @@ pub struct Emulator {
     rules_json: Vec<u8>,
     tokens: HashMap<String, TokenInfo>,
     catalog: Vec<ActivityInfo>,
+    /// Activities whose reporting source is Analytics (A4T): only they get A4T payloads.
+    a4t_activities: HashSet<String>,
     counts: Mutex<Tally>,
     /// A frozen clock (ms since the epoch) for time-based audiences; the wall clock when `None`.
     clock: Option<i64>,
@@ -167,6 +173,16 @@ impl Emulator {
                 ));
             }
         }
+        let a4t_activities = artifact
+            .all_rules()
+            .filter(|rule| {
+                rule.meta
+                    .get(REPORTING_SOURCE)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("analytics"))
+            })
+            .filter_map(|rule| rule.meta.get("activity.id").map(id_key))
+            .collect();
         let client_code = artifact.client_code().unwrap_or("emulator").to_string();
         let load_ms = started.elapsed().as_secs_f64() * 1000.0;
         let engine = Engine::new(
@@ -181,6 +197,7 @@ impl Emulator {
             rules_json,
             tokens,
             catalog,
+            a4t_activities,
             counts: Mutex::new(Tally::new(true)),
             clock: None,
         })
@@ -279,12 +296,29 @@ impl Emulator {
             .and_then(|e| e.analytics.as_ref())
             .and_then(|a| a.logging.as_deref())
             == Some("client_side");
-        self.finish_response(&mut response, &decision.matched, client_side);
+        answer::as_the_edge_sends_it(&mut response);
+        let a4t_events = self.a4t_events(&decision.matched);
+        answer::Edge {
+            tokens: &self.tokens,
+            client_side,
+            a4t_events: &a4t_events,
+        }
+        .finish(&mut response, &decision.matched);
+        response
+            .request_id
+            .get_or_insert_with(|| crate::ids::uuid().to_string());
         let acked = self.count(&request, &decision.matched, &session_id, wall);
         if request.notifications.is_some() {
             response.notifications = Some(acked);
         }
         response.id = request.id.clone();
+        if request.context.as_ref().and_then(|c| c.beacon) == Some(true) {
+            // Target answers a beacon with 204 and no body (the notifications still count).
+            return Reply {
+                status: 204,
+                body: Vec::new(),
+            };
+        }
         Reply::json(200, &response)
     }
 
@@ -388,84 +422,14 @@ impl Emulator {
         Reply::error(400, message)
     }
 
-    /// Adds what Target's edge adds: `state` on prefetched items, A4T payloads when asked.
-    fn finish_response(
-        &self,
-        response: &mut DeliveryResponse,
-        matched: &[Matched],
-        client_side: bool,
-    ) {
-        let payload = |mode: Mode,
-                       kind: &str,
-                       name: Option<&str>,
-                       index: Option<i64>|
-         -> Option<AnalyticsResponse> {
-            if !client_side {
-                return None;
-            }
-            let tnta: Vec<String> = matched
-                .iter()
-                .filter(|m| {
-                    m.mode == mode
-                        && m.kind == kind
-                        && (kind == "pageLoad" || m.name.as_deref() == name)
-                        && (kind != "mbox" || m.index == index)
-                })
-                .map(|m| {
-                    format!(
-                        "{}:{}:0|2",
-                        id_key(&m.activity_id),
-                        id_key(&m.experience_id)
-                    )
-                })
-                .collect();
-            (!tnta.is_empty()).then(|| a4t(tnta.join(",")))
-        };
-        let click_payloads = |metrics: &mut Option<Vec<Metric>>| {
-            for m in metrics.iter_mut().flatten() {
-                if let Some(info) = m
-                    .event_token
-                    .as_ref()
-                    .and_then(|t| self.tokens.get(t))
-                    .filter(|i| i.click)
-                {
-                    if client_side {
-                        m.analytics = Some(a4t(format!(
-                            "{}:{}:0|32767",
-                            id_key(&info.activity),
-                            id_key(&info.experience)
-                        )));
-                    }
-                }
-            }
-        };
-        if let Some(execute) = response.execute.as_mut() {
-            for m in execute.mboxes.iter_mut().flatten() {
-                m.analytics = payload(Mode::Execute, "mbox", m.name.as_deref(), m.index);
-                click_payloads(&mut m.metrics);
-            }
-            if let Some(p) = execute.page_load.as_mut() {
-                p.analytics = payload(Mode::Execute, "pageLoad", None, None);
-                click_payloads(&mut p.metrics);
-            }
-        }
-        if let Some(prefetch) = response.prefetch.as_mut() {
-            for m in prefetch.mboxes.iter_mut().flatten() {
-                m.analytics = payload(Mode::Prefetch, "mbox", m.name.as_deref(), m.index);
-                m.state = Some(state_token());
-                click_payloads(&mut m.metrics);
-            }
-            for v in prefetch.views.iter_mut().flatten() {
-                v.analytics = payload(Mode::Prefetch, "view", v.name.as_deref(), None);
-                v.state = Some(state_token());
-                click_payloads(&mut v.metrics);
-            }
-            if let Some(p) = prefetch.page_load.as_mut() {
-                p.analytics = payload(Mode::Prefetch, "pageLoad", None, None);
-                p.state = Some(state_token());
-                click_payloads(&mut p.metrics);
-            }
-        }
+    /// The A4T events of this answer's activities that report to Analytics: an impression.
+    fn a4t_events(&self, matched: &[Matched]) -> HashMap<String, Vec<u16>> {
+        matched
+            .iter()
+            .map(|m| id_key(&m.activity_id))
+            .filter(|a| self.a4t_activities.contains(a))
+            .map(|a| (a, vec![answer::IMPRESSION]))
+            .collect()
     }
 
     /// What was counted, per activity and experience of the artifact.
@@ -507,20 +471,4 @@ impl Emulator {
         let mut tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         *tally = Tally::new(tally.counter.bot_filter());
     }
-}
-
-fn a4t(tnta: String) -> AnalyticsResponse {
-    AnalyticsResponse {
-        payload: Some(AnalyticsPayload {
-            pe: Some("tnt".into()),
-            tnta: Some(tnta),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// An opaque prefetch state, like Target's (the emulator needs none back).
-fn state_token() -> String {
-    crate::ids::uuid().simple().to_string()
 }
