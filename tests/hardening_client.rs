@@ -58,3 +58,107 @@ fn decide_jsonl_answers_a_line_that_is_not_utf8_and_goes_on() {
     }
     assert_eq!(lines[3]["response"]["requestId"], "last");
 }
+
+/// A server on 127.0.0.1 answering every request with `status`, `headers` and `body`.
+fn answering_server(status: u16, headers: &str, body: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let reply = format!(
+        "HTTP/1.1 {status} X\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            read_request(&mut stream);
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    url
+}
+
+/// Reads one request's head and body.
+fn read_request(stream: &mut std::net::TcpStream) {
+    use std::io::{BufRead, Read};
+    let mut reader = std::io::BufReader::new(stream);
+    let mut length = 0;
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        line.clear();
+    }
+    let _ = reader.read_exact(&mut vec![0; length]);
+}
+
+/// A listener that never answers: whether anything connected to it.
+struct Elsewhere(std::net::TcpListener);
+
+impl Elsewhere {
+    fn new() -> Elsewhere {
+        Elsewhere(std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+
+    fn was_contacted(&self) -> bool {
+        self.0.set_nonblocking(true).unwrap();
+        self.0.accept().is_ok()
+    }
+}
+
+#[test]
+fn redirects_are_not_followed_and_name_their_location() {
+    for status in [301, 302, 303, 307, 308] {
+        let elsewhere = Elsewhere::new();
+        let location = format!("http://127.0.0.1:{}/rest/v1/delivery", elsewhere.port());
+        let server = answering_server(status, &format!("Location: {location}\r\n"), "");
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(mboxscope(dir.path())
+            .args(["prefetch", "--server", &server, "--mbox", "home-hero"])
+            .args(["--trace-token", "secret-trace", "--property-token", "p-1"]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{status}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(&status.to_string()) && stderr.contains(&location),
+            "{status}: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+        assert!(!elsewhere.was_contacted(), "{status} was followed");
+    }
+}
+
+#[tokio::test]
+async fn a_location_hint_that_is_not_digits_never_becomes_a_host() {
+    use mboxscope::client::{ClientSettings, Server, TargetClient};
+    use mboxscope::delivery::DeliveryRequest;
+    let elsewhere = Elsewhere::new();
+    let port = elsewhere.port();
+    for body in [
+        format!(r#"{{"status":200,"id":{{"tntId":"x.@2130706433:{port}/_0"}}}}"#),
+        format!(
+            r#"{{"status":200,"id":{{"tntId":"x"}},"edgeHost":"@2130706433:{port}/x.tt.omtrdc.net"}}"#
+        ),
+    ] {
+        let server = answering_server(200, "", &body);
+        let domain = server.trim_start_matches("http://").to_string();
+        let mut settings = ClientSettings::new(Server::Domain(domain.clone()));
+        settings.secure = false;
+        let client = TargetClient::new(settings).unwrap();
+        for _ in 0..2 {
+            let answer = client.send(DeliveryRequest::default()).await.unwrap();
+            assert!(
+                answer.request_url.contains(&domain),
+                "{}",
+                answer.request_url
+            );
+            assert_eq!(answer.target_location_hint_cookie, None, "{body}");
+        }
+        assert_eq!(client.visitor().location_hint, None);
+        assert_eq!(client.base_url(), server);
+    }
+    assert!(!elsewhere.was_contacted());
+}
