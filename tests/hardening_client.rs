@@ -162,3 +162,79 @@ async fn a_location_hint_that_is_not_digits_never_becomes_a_host() {
     }
     assert!(!elsewhere.was_contacted());
 }
+
+#[test]
+fn concurrent_profile_saves_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let saves: Vec<_> = (0..16)
+        .map(|i| {
+            mboxscope(dir.path())
+                .args([
+                    "profile",
+                    "save",
+                    &format!("p{i}"),
+                    "--client",
+                    &format!("c{i}"),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for save in saves {
+        let out = save.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(mboxscope(dir.path()).args(["profile", "list"]));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    for i in 0..16 {
+        assert!(
+            listed.lines().any(|l| l == format!("p{i}\tc{i}")),
+            "p{i} lost: {listed}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn profile_save_writes_through_a_symlinked_config_and_keeps_it_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let dotfiles = dir.path().join("dotfiles");
+    std::fs::create_dir(&dotfiles).unwrap();
+    std::fs::write(
+        dotfiles.join("config.toml"),
+        "[profiles.old]\nclient_code = \"o\"\n",
+    )
+    .unwrap();
+    let link = dir.path().join("config.toml");
+    std::os::unix::fs::symlink("dotfiles/config.toml", &link).unwrap();
+    let out = run(mboxscope(dir.path()).args(["profile", "save", "new", "--client", "n"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_symlink(), "the symlink was replaced");
+    let real = dotfiles.join("config.toml");
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        text.contains("client_code = \"o\"") && text.contains("client_code = \"n\""),
+        "{text}"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(&dotfiles)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
