@@ -105,13 +105,9 @@ fn is_own_authority(authority: &str, local: SocketAddr) -> bool {
 /// Refuses what a web page in the user's browser could send to a loopback server: a request
 /// for another host name (DNS rebinding) or from another origin.
 fn refuse_foreign(parts: &hyper::http::request::Parts, local: SocketAddr) -> Option<Reply> {
-    let header = |name| {
-        parts
-            .headers
-            .get(name)
-            .map(|v: &hyper::header::HeaderValue| {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            })
+    let header = |name: hyper::header::HeaderName| {
+        let value = parts.headers.get(name)?;
+        Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
     };
     if local.ip().is_loopback() {
         if let Some(host) = header(hyper::header::HOST).filter(|h| !is_own_authority(h, local)) {
