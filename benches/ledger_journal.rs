@@ -8,21 +8,21 @@ use std::time::Instant;
 const COUNT: usize = 10_000;
 
 fn notification(i: usize) -> NewNotification {
-    NewNotification {
-        kind: NotificationType::Display,
-        visitor: VisitorId {
+    NewNotification::new(
+        NotificationType::Display,
+        VisitorId {
             tnt_id: Some(format!("visitor-{}", i / 4)),
             ..Default::default()
         },
-        session_id: format!("session-{}", i / 4),
-        location: Location::Mbox {
+        format!("session-{}", i / 4),
+        Location::Mbox {
             name: "home-hero".into(),
             state: Some("J+W1Fq18hxliDDJonTPfV0S+mzxapAO3d14M43EsM9f".into()),
         },
-        tokens: vec![format!(
+        vec![format!(
             "XoXF6byz+xl/hHDOMv31BWqipfsIHvVzTQxHolz2IpSCnQ9Y9OaLL2gsdrWQTvE{i:08}=="
         )],
-    }
+    )
 }
 
 fn main() {

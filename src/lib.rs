@@ -2,10 +2,13 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
+pub mod counting;
 pub mod decisioning;
 pub mod delivery;
 pub mod emulator;
 pub mod ids;
 pub mod ledger;
+pub mod safe_text;
 pub mod tui;

@@ -63,6 +63,7 @@ fn redact(text: &str) -> String {
         ),
         (r"[0-9a-f]{32}", "<hex32>"),
         (r"[0-9a-f]{6}…[0-9a-f]{2}", "<short>"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "<iso>"),
         (r"\b1\d{12}\b", "<ms>"),
         (r"\b1\d{9}\b", "<s>"),
         (r"\d+ bytes", "N bytes="),
@@ -207,16 +208,29 @@ async fn display_send_then_click_count_in_the_emulator() {
         s.app.status
     );
     assert!(s.app.queued.is_empty());
+    // What the emulator counted, from the Report tab's comparison (expected must agree).
     let impressions = |s: &Session, activity: &str, experience: &str, field: &str| -> u64 {
-        s.app.report.as_ref().unwrap()["activities"]
-            .as_array()
-            .unwrap()
+        let row = s
+            .app
+            .comparison
+            .rows
             .iter()
-            .filter(|a| a["name"] == activity)
-            .flat_map(|a| a["experiences"].as_array().unwrap().iter())
-            .find(|e| e["name"] == experience)
-            .map(|e| e[field].as_u64().unwrap())
-            .unwrap()
+            .find(|r| {
+                r.activity_name.as_deref() == Some(activity)
+                    && r.experience_name.as_deref() == Some(experience)
+            })
+            .expect("the experience is in the Report tab");
+        assert!(
+            !row.mismatch(),
+            "expected {:?} counted {:?}",
+            row.expected,
+            row.counted
+        );
+        let counted = row.counted.expect("the emulator's counts");
+        match field {
+            "impressions" => counted.impressions,
+            _ => counted.clicks,
+        }
     };
     assert_eq!(
         impressions(&s, "Spring hero", &experience, "impressions"),
@@ -460,5 +474,83 @@ async fn the_request_form_adds_and_removes_locations() {
             .response_token("experience.name")
             .as_deref(),
         Some("Bags")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_visitors_rows_start_unmarked_and_many_visitors_give_no_false_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    // a s: every option of the first visitor displayed and acknowledged.
+    press(&mut s, ch('a')).await;
+    press(&mut s, ch('s')).await;
+    let hero = |r: &mboxscope::tui::rows::Row| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Option(_))
+    };
+    select_row(&mut s, hero);
+    let key_of = s.app.row().unwrap().key();
+    assert_eq!(s.app.badges.get(&key_of), Some(&Badge::Acked));
+    for round in 0..3 {
+        press(&mut s, ch('v')).await;
+        press(&mut s, ch('p')).await;
+        select_row(&mut s, hero);
+        let key_of = s.app.row().unwrap().key();
+        assert_eq!(
+            s.app.badges.get(&key_of),
+            None,
+            "round {round}: nothing was sent for this visitor"
+        );
+    }
+    // Each visitor notified once (or never): no token was notified twice.
+    assert!(
+        !s.app
+            .findings
+            .iter()
+            .any(|f| f.rule == "token-notified-twice"),
+        "{:#?}",
+        s.app.findings
+    );
+    // The three new visitors never notified: findings name them, not the first visitor.
+    let unnotified: Vec<_> = s
+        .app
+        .findings
+        .iter()
+        .filter(|f| f.rule == "prefetched-not-notified")
+        .collect();
+    assert!(!unnotified.is_empty());
+    assert!(unnotified
+        .iter()
+        .all(|f| f.visitor.as_deref() != Some("snapshot-visitor")));
+    // d s on the new visitor's hero marks only its row; the first response kept its badge.
+    press(&mut s, ch('d')).await;
+    press(&mut s, ch('s')).await;
+    assert_eq!(s.app.badges.get(&key_of), Some(&Badge::Acked));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_tab_shows_expected_beside_counted_and_scrolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    press(&mut s, ch('a')).await;
+    press(&mut s, ch('s')).await;
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Metric(_))
+    });
+    press(&mut s, ch('c')).await;
+    press(&mut s, ch('s')).await;
+    press(&mut s, ch('8')).await;
+    assert!(s.app.comparison.rows.len() >= 5, "{:?}", s.app.comparison);
+    assert_eq!(s.app.comparison.mismatches(), 0, "{:?}", s.app.comparison);
+    assert!(s.app.comparison.rows.iter().all(|r| r.counted.is_some()));
+    insta::assert_snapshot!(
+        "report_expected_vs_counted_120x40",
+        redact(&render_text(&s.app, 120, 40))
+    );
+    press(&mut s, ch('l')).await;
+    press(&mut s, ch('l')).await;
+    assert_eq!(s.app.scroll, 2, "the Report tab scrolls");
+    insta::assert_snapshot!(
+        "report_scrolled_80x24",
+        redact(&render_text(&s.app, 80, 24))
     );
 }

@@ -184,15 +184,9 @@ impl TargetArgs {
 
     /// A client for the resolved target, with the visitor the flags name.
     pub fn client(&self, profile: &Profile) -> Result<TargetClient, Failure> {
-        let server = match (&profile.server, &profile.client_code) {
-            (Some(server), _) => Server::from_flag(server),
-            (None, Some(code)) => Server::ClientCode(code.clone()),
-            (None, None) => {
-                return Err(Failure::usage(
-                    "no target: give --server URL or --client CODE (or a --profile)",
-                ))
-            }
-        };
+        let server = TargetArgs::server(profile).ok_or_else(|| {
+            Failure::usage("no target: give --server URL or --client CODE (or a --profile)")
+        })?;
         let mut settings = ClientSettings::new(server);
         settings.client_code = profile.client_code.clone();
         settings.org_id = profile.org_id.clone();
@@ -213,19 +207,68 @@ impl TargetArgs {
         Ok(client)
     }
 
-    /// The ledger of the target `client` talks to.
+    /// The ledger of the target `client` talks to (created when new).
     pub fn ledger(&self, client: &TargetClient) -> Result<crate::ledger::Ledger, Failure> {
         let settings = client.settings();
-        let path = crate::ledger::journal_path(
+        let path = crate::ledger::store::journal_path(
             &self.data_dir()?,
             settings.client_code.as_deref(),
             &settings.server.describe(),
         );
-        let ledger = crate::ledger::Ledger::open(&path).map_err(Failure::usage)?;
-        if let Some(bytes) = ledger.torn_bytes() {
-            eprintln!("mboxscope: {}: a torn last line ({bytes} bytes, from an interrupted write) was ignored", path.display());
+        open_ledger(&path)
+    }
+
+    /// The server a resolved profile names, if any.
+    pub fn server(profile: &Profile) -> Option<Server> {
+        match (&profile.server, &profile.client_code) {
+            (Some(server), _) => Some(Server::from_flag(server)),
+            (None, Some(code)) => Some(Server::ClientCode(code.clone())),
+            (None, None) => None,
         }
-        Ok(ledger)
+    }
+
+    /// The journal the flags name, opened read-only (nothing is created). With no target flags,
+    /// the most recently written journal, said on stderr.
+    pub fn ledger_read_only(&self) -> Result<crate::ledger::Ledger, Failure> {
+        use crate::ledger::{store, JournalError, Ledger};
+        let profile = self.resolve()?;
+        let data = self.data_dir()?;
+        let existing = || {
+            let names: Vec<String> = store::list(&data).into_iter().map(|j| j.name).collect();
+            if names.is_empty() {
+                format!("no journal yet under {}", data.join("ledger").display())
+            } else {
+                format!("journals: {} (`mboxscope ledger --list`)", names.join(", "))
+            }
+        };
+        let path = match TargetArgs::server(&profile) {
+            Some(server) => {
+                store::journal_path(&data, profile.client_code.as_deref(), &server.describe())
+            }
+            None => {
+                let newest = store::list(&data)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Failure::usage(existing()))?;
+                eprintln!(
+                    "mboxscope: journal {} (the most recent; --server, --client or --profile picks another)",
+                    newest.name
+                );
+                newest.path
+            }
+        };
+        match Ledger::open_read_only(&path) {
+            Err(JournalError::Missing { .. }) => Err(Failure::usage(format!(
+                "no journal for this target ({}); {}",
+                path.display(),
+                existing()
+            ))),
+            other => {
+                let ledger = other.map_err(Failure::usage)?;
+                warn_about(&ledger);
+                Ok(ledger)
+            }
+        }
     }
 
     /// The request parts common to every prefetch/execute.
@@ -255,6 +298,26 @@ impl TargetArgs {
             channel: profile.channel.clone(),
             ..Default::default()
         })
+    }
+}
+
+/// Opens (creating) the journal at `path` and says on stderr what reading it found.
+pub fn open_ledger(path: &std::path::Path) -> Result<crate::ledger::Ledger, Failure> {
+    let ledger = crate::ledger::Ledger::open(path).map_err(Failure::usage)?;
+    warn_about(&ledger);
+    Ok(ledger)
+}
+
+fn warn_about(ledger: &crate::ledger::Ledger) {
+    let path = ledger.path().display();
+    if let Some(bytes) = ledger.torn_bytes() {
+        eprintln!("mboxscope: {path}: an incomplete last line ({bytes} bytes: a write in progress or an interrupted one) was left out");
+    }
+    if ledger.unknown_lines() > 0 {
+        eprintln!(
+            "mboxscope: {path}: {} line(s) of an event kind this version does not know were skipped",
+            ledger.unknown_lines()
+        );
     }
 }
 

@@ -1,8 +1,11 @@
-//! `mboxscope ledger` and `mboxscope report`: the journal, the expected counts, the findings.
+//! `mboxscope ledger` and `mboxscope report`: the journal, the expected counts beside what the
+//! server counted, the findings. Both only read: they never create or change a journal.
 
 use super::common::{Failure, TargetArgs};
-use crate::ledger::lint::{expected_counts, lint};
-use crate::ledger::{now_ms, State};
+use crate::clock::iso8601;
+use crate::ledger::compare::{compare, fetch_report, Comparison};
+use crate::ledger::lint::lint;
+use crate::ledger::{now_ms, store, Ledger, State};
 use clap::Args;
 use serde_json::json;
 
@@ -12,13 +15,17 @@ pub struct LedgerArgs {
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// List the journals (size, last use) instead (`ledger` only).
+    #[arg(long)]
+    pub list: bool,
 }
 
-/// Lists the journal's notifications.
+/// Lists the journal's notifications (or, with `--list`, the journals).
 pub fn list(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
-    let profile = target.resolve()?;
-    let client = target.client(&profile)?;
-    let ledger = target.ledger(&client)?;
+    if args.list {
+        return list_journals(target, args);
+    }
+    let ledger = target.ledger_read_only()?;
     let entries: Vec<_> = ledger.entries().collect();
     if args.json {
         println!(
@@ -42,52 +49,88 @@ pub fn list(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
             ),
         };
         println!(
-            "{}  {:<7} {:<24} tokens {}  impression {}  attempts {}  {}",
+            "{}  {}  {:<7} {:<24} visitor {}  impression {}  attempts {}  {}{}",
+            iso8601(e.timestamp),
             e.id,
             e.kind.as_str(),
             e.location.label(),
-            e.tokens.len(),
-            e.impression_id,
+            crate::counting::visitor_key(&e.visitor).unwrap_or_else(|| "?".into()),
+            e.impression_id.as_deref().unwrap_or("(none)"),
             e.attempts,
-            state
+            state,
+            e.verdict
+                .as_deref()
+                .map(|v| format!(" · {v}"))
+                .unwrap_or_default()
         );
     }
     Ok(())
 }
 
-/// Prints expected counts and lint findings.
-pub fn report(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
+fn list_journals(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
+    let data = target.data_dir()?;
+    let journals = store::list(&data);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&journals).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    if journals.is_empty() {
+        println!("no journal yet under {}", data.join("ledger").display());
+    }
+    for j in journals {
+        println!(
+            "{:<48} {:>10} bytes  last written {}",
+            j.name,
+            j.bytes,
+            iso8601(j.modified_ms)
+        );
+    }
+    Ok(())
+}
+
+/// Where the target's counts can be read, and the comparison with them.
+async fn comparison(target: &TargetArgs, ledger: &mut Ledger) -> Result<Comparison, Failure> {
     let profile = target.resolve()?;
-    let client = target.client(&profile)?;
-    let ledger = target.ledger(&client)?;
-    let counts = expected_counts(&ledger);
+    let counted = match TargetArgs::server(&profile) {
+        None => Err("the built-in emulator's counts ended with the TUI that ran it; `mboxscope serve` keeps counting across runs".to_string()),
+        Some(server) => fetch_report(&server.base_url(None, !target.insecure)).await,
+    };
+    Ok(match counted {
+        Ok(report) => {
+            let expected = ledger
+                .expected_since(report.since)
+                .map_err(Failure::usage)?;
+            compare(&expected, Ok(&report))
+        }
+        Err(why) => compare(&ledger.expected(), Err(why)),
+    })
+}
+
+/// Prints expected (and, for a `mboxscope serve`, counted) counts and the findings.
+pub async fn report(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
+    let mut ledger = target.ledger_read_only()?;
+    let comparison = comparison(target, &mut ledger).await?;
     let findings = lint(&ledger, now_ms());
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"expected": counts, "findings": findings}))
-                .unwrap_or_default()
+            serde_json::to_string_pretty(&json!({
+                "journal": ledger.path(),
+                "expected": ledger.expected(),
+                "comparison": comparison,
+                "findings": findings,
+            }))
+            .unwrap_or_default()
         );
         return Ok(());
     }
-    println!("expected counts (from the journal's acknowledged notifications and executes)");
-    for c in &counts {
-        println!(
-            "  activity {} {:<28} experience {} {:<20} impressions {:>4}  clicks {:>4}",
-            c.activity,
-            c.activity_name.as_deref().unwrap_or(""),
-            c.experience,
-            c.experience_name.as_deref().unwrap_or(""),
-            c.impressions,
-            c.clicks
-        );
-    }
-    if counts.is_empty() {
-        println!("  (nothing counted yet)");
-    }
+    print!("{}", comparison.text(&findings));
     println!("findings");
     for f in &findings {
-        println!("  [{}] {}: {}", f.rule, f.about, f.message);
+        println!("  {}", f.line());
     }
     if findings.is_empty() {
         println!("  (none)");

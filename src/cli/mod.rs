@@ -9,7 +9,7 @@ pub mod profile;
 pub mod serve;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use common::{LocationArgs, TargetArgs};
+use common::TargetArgs;
 
 /// QA Adobe Target activities and see what Target counts.
 #[derive(Debug, Parser)]
@@ -27,9 +27,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Prefetch mboxes, views and the page load; prints the SDK-style result as JSON.
-    Prefetch(LocationArgs),
+    Prefetch(prefetch::PrefetchArgs),
     /// Execute mboxes and the page load (counts impressions at once); prints JSON.
-    Execute(LocationArgs),
+    Execute(prefetch::PrefetchArgs),
     /// Send display or click notifications through the ledger.
     Notify(notify::NotifyArgs),
     /// Decide a DeliveryRequest on device with a rules artifact, as Adobe's SDKs would.
@@ -38,7 +38,7 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// List the notification journal of the target.
     Ledger(ledger::LedgerArgs),
-    /// Expected counts per activity and experience, and the linter's findings.
+    /// Expected counts per experience beside what a mboxscope serve counted, and the findings.
     Report(ledger::LedgerArgs),
     /// Save, list or show profiles.
     #[command(subcommand)]
@@ -54,17 +54,19 @@ pub enum Command {
 pub async fn run(cli: Cli) -> i32 {
     let outcome = match &cli.command {
         None => crate::tui::run(&cli.target, &cli.tui).await,
-        Some(Command::Prefetch(locations)) => {
-            prefetch::run(&cli.target, locations, crate::delivery::Mode::Prefetch).await
+        Some(Command::Prefetch(args)) => {
+            let mode = crate::delivery::Mode::Prefetch;
+            prefetch::run(&cli.target, &args.locations, mode, args.reveal).await
         }
-        Some(Command::Execute(locations)) => {
-            prefetch::run(&cli.target, locations, crate::delivery::Mode::Execute).await
+        Some(Command::Execute(args)) => {
+            let mode = crate::delivery::Mode::Execute;
+            prefetch::run(&cli.target, &args.locations, mode, args.reveal).await
         }
         Some(Command::Notify(args)) => notify::run(&cli.target, args).await,
         Some(Command::Decide(args)) => decide::run(&cli.target, args),
         Some(Command::Serve(args)) => serve::run(args, cli.target.org_id.as_deref()).await,
         Some(Command::Ledger(args)) => ledger::list(&cli.target, args),
-        Some(Command::Report(args)) => ledger::report(&cli.target, args),
+        Some(Command::Report(args)) => ledger::report(&cli.target, args).await,
         Some(Command::Profile(command)) => profile::run(&cli.target, command),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
@@ -79,7 +81,11 @@ pub async fn run(cli: Cli) -> i32 {
     match outcome {
         Ok(()) => 0,
         Err(failure) => {
-            eprintln!("mboxscope: {}", failure.message);
+            // Failures quote servers and files: no escape sequence may reach the terminal.
+            eprintln!(
+                "mboxscope: {}",
+                crate::safe_text::one_line_uncapped(&failure.message)
+            );
             failure.code
         }
     }

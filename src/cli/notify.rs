@@ -3,6 +3,7 @@
 use super::common::{Failure, TargetArgs, EXIT_UNACKED};
 use crate::client::cookies::parse_target_cookie;
 use crate::delivery::*;
+use crate::ledger::{ImpressionId, NewNotification};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -32,13 +33,50 @@ pub struct NotifyArgs {
     /// Send a new impression even when the same notification was already acknowledged.
     #[arg(long)]
     pub again: bool,
+    /// The impressionId to send: an id (to reproduce an integration that reuses one) or `none`
+    /// (to send none, as integrations that omit it do: every accepted copy then counts).
+    /// Default: a new one per notification, reused by every retry.
+    #[arg(long, value_name = "ID|none")]
+    pub impression_id: Option<String>,
 }
 
-/// A saved prefetch: its response and the visitor and session it was made for.
+impl NotifyArgs {
+    fn impression(&self) -> ImpressionId {
+        match self.impression_id.as_deref() {
+            None => ImpressionId::New,
+            Some("none") => ImpressionId::Omitted,
+            Some(id) => ImpressionId::Given(id.to_string()),
+        }
+    }
+}
+
+/// A saved prefetch: its response, the request it answered, and the visitor and session it was
+/// made for.
 pub struct SavedPrefetch {
     pub response: DeliveryResponse,
+    /// The request, when the file has it (a `mboxscope prefetch` output does).
+    pub request: Option<DeliveryRequest>,
     pub visitor: Option<VisitorId>,
     pub session_id: Option<String>,
+}
+
+impl SavedPrefetch {
+    /// The page view's requestId.
+    pub fn response_id(&self) -> Option<String> {
+        self.request
+            .as_ref()
+            .and_then(|r| r.request_id.clone())
+            .or_else(|| self.response.request_id.clone())
+    }
+
+    /// The property token the prefetch was made with, unless it was saved masked.
+    pub fn property_token(&self) -> Option<String> {
+        self.request
+            .as_ref()
+            .and_then(|r| r.property.as_ref())
+            .and_then(|p| p.token.clone())
+            .filter(|t| !t.contains('…') && !t.contains('*'))
+    }
 }
 
 /// Reads a `prefetch` output (or a bare DeliveryResponse) from `path`.
@@ -59,9 +97,23 @@ pub fn read_saved_prefetch(path: &PathBuf) -> Result<SavedPrefetch, Failure> {
     let session_id = cookie.and_then(|c| {
         parse_target_cookie(c, crate::decisioning::engine::now_ms() / 1000).session_id
     });
-    let visitor = response.id.clone();
+    let request = match value.get("request") {
+        Some(r) => Some(serde_json::from_value(r.clone()).map_err(|e| {
+            Failure::usage(format!(
+                "{}: its \"request\" is not a DeliveryRequest: {e}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let visitor = response.id.clone().or_else(|| {
+        request
+            .as_ref()
+            .and_then(|r: &DeliveryRequest| r.id.clone())
+    });
     Ok(SavedPrefetch {
         response,
+        request,
         visitor,
         session_id,
     })
@@ -102,16 +154,7 @@ pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> 
     let mut to_send: Vec<String> = Vec::new();
     let mut already: Vec<String> = Vec::new();
     if !args.resume || args.mbox.is_some() || !args.from.is_empty() {
-        let list = collect(target, args, &client)?
-            .into_iter()
-            .map(|(n, visitor, session_id)| crate::ledger::NewNotification {
-                kind: n.kind,
-                visitor,
-                session_id,
-                location: n.location,
-                tokens: n.tokens,
-            })
-            .collect();
+        let list = collect(target, args, &client)?;
         for queued in ledger.queue_all(list, args.again).map_err(Failure::usage)? {
             match queued {
                 crate::ledger::Queued::AlreadyAcked(id) => already.push(id),
@@ -162,18 +205,23 @@ pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> 
     report_acks(&to_send, &report.acked)
 }
 
-/// Each notifiable with the visitor and session it belongs to.
+/// What to queue: each notifiable with the visitor, session and page view it belongs to.
 fn collect(
     target: &TargetArgs,
     args: &NotifyArgs,
     client: &crate::client::TargetClient,
-) -> Result<Vec<(Notifiable, VisitorId, String)>, Failure> {
-    let mut out = Vec::new();
+) -> Result<Vec<NewNotification>, Failure> {
+    let profile = target.resolve()?;
+    let spec = target.request_spec(&profile, Mode::Prefetch)?;
+    let new = |n: Notifiable, visitor: VisitorId, session_id: String| NewNotification {
+        property_token: spec.property_token.clone(),
+        impression: args.impression(),
+        ..NewNotification::new(n.kind, visitor, session_id, n.location, n.tokens)
+    };
     if let Some(mbox) = &args.mbox {
         if args.tokens.is_empty() {
             return Err(Failure::usage("--mbox needs at least one --token"));
         }
-        let visitor = target.visitor_id()?;
         let location = Location::Mbox {
             name: mbox.clone(),
             state: args.state.clone(),
@@ -183,14 +231,23 @@ fn collect(
             location,
             tokens: args.tokens.clone(),
         };
-        out.push((notifiable, visitor, client.visitor().session_id));
-        return Ok(out);
+        // The page view's context as the flags and profile describe it.
+        let context = spec.build(String::new()).context;
+        return Ok(vec![NewNotification {
+            context,
+            ..new(
+                notifiable,
+                target.visitor_id()?,
+                client.visitor().session_id,
+            )
+        }]);
     }
     if args.from.is_empty() && !args.resume {
         return Err(Failure::usage(
             "give --mbox NAME --token T [--state S], --from FILE, or --resume",
         ));
     }
+    let mut out = Vec::new();
     for path in &args.from {
         let saved = read_saved_prefetch(path)?;
         let list = match args.kind {
@@ -220,10 +277,18 @@ fn collect(
             .clone()
             .or_else(|| saved.session_id.clone())
             .unwrap_or_else(|| client.visitor().session_id);
-        out.extend(
-            list.into_iter()
-                .map(|n| (n, visitor.clone(), session.clone())),
-        );
+        // What an SDK would send: the saved request's context and property token.
+        let context = saved.request.as_ref().and_then(|r| r.context.clone());
+        let response = saved.response_id();
+        let property_token = saved
+            .property_token()
+            .or_else(|| spec.property_token.clone());
+        out.extend(list.into_iter().map(|n| NewNotification {
+            context: context.clone(),
+            response: response.clone(),
+            property_token: property_token.clone(),
+            ..new(n, visitor.clone(), session.clone())
+        }));
     }
     Ok(out)
 }

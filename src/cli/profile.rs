@@ -19,10 +19,9 @@ pub enum ProfileCommand {
     },
 }
 
-/// Masks a secret: its first four characters and its length.
+/// Masks a secret as the TUI does (nothing of a short one).
 pub fn mask(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}… ({} chars, masked)", secret.chars().count())
+    crate::tui::secrets::mask(secret)
 }
 
 /// Runs a profile subcommand.

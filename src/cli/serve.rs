@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Freeze the clock at this time (ms since the epoch) for time-based audiences.
     #[arg(long)]
     pub now: Option<i64>,
+    /// Leave out user agents that look like bots (on, as Target does) or count them (off).
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub bot_filter: Switch,
     /// Organization id (for a rules.bin artifact).
     #[arg(long = "artifact-org-id")]
     pub artifact_org_id: Option<String>,
@@ -53,6 +56,13 @@ pub struct ServeArgs {
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// A setting that is on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 /// Runs the emulator until Ctrl-C.
@@ -75,7 +85,9 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
     };
     let org = args.artifact_org_id.as_deref().or(org_id);
     let emulator = Emulator::new(&bytes, org, &location)
-        .map_err(|e| Failure::usage(format!("{location}: {e}")))?;
+        .map_err(|e| Failure::usage(format!("{location}: {e}")))?
+        .with_clock(args.now)
+        .with_bot_filter(args.bot_filter == Switch::On);
     let listener = std::net::TcpListener::bind(args.addr)
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.addr)))?;
     let local = listener

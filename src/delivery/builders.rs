@@ -241,7 +241,7 @@ impl std::str::FromStr for NotificationType {
 /// Builds one notification with fixed ids (they must not change across retries).
 pub fn build_notification(
     id: &str,
-    impression_id: &str,
+    impression_id: Option<&str>,
     kind: NotificationType,
     timestamp_ms: i64,
     location: &Location,
@@ -249,7 +249,7 @@ pub fn build_notification(
 ) -> Notification {
     let mut n = Notification {
         id: Some(id.to_string()),
-        impression_id: Some(impression_id.to_string()),
+        impression_id: impression_id.map(str::to_string),
         notification_type: Some(kind.as_str().to_string()),
         timestamp: Some(timestamp_ms),
         tokens: Some(tokens.to_vec()),
@@ -451,13 +451,20 @@ mod tests {
         };
         let d = build_notification(
             "i",
-            "imp",
+            Some("imp"),
             NotificationType::Display,
             5,
             &loc,
             &["t".into()],
         );
-        let c = build_notification("i", "imp", NotificationType::Click, 5, &loc, &["t".into()]);
+        let c = build_notification(
+            "i",
+            Some("imp"),
+            NotificationType::Click,
+            5,
+            &loc,
+            &["t".into()],
+        );
         assert_eq!(d.mbox.unwrap().state.as_deref(), Some("S"));
         assert_eq!(c.mbox.unwrap().state, None);
     }

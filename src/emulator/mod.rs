@@ -1,13 +1,15 @@
 //! The local Delivery API: decides with the on-device engine over a rules artifact, answers
 //! like Target (validation, tntIds, A4T payloads, traces) and counts impressions like Target.
 
-pub mod counting;
 pub mod http;
 pub mod validate;
 
+use crate::counting::{
+    report::id_key, visitor_key, ActivityReport, Counter, Decision, ExperienceReport, Hit, HitKind,
+    NotificationCounts, Report,
+};
 use crate::decisioning::{Artifact, DecideOptions, Engine, Matched};
 use crate::delivery::*;
-use counting::{key, Counts, Visit};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,25 @@ struct ActivityInfo {
     id: Value,
     name: Value,
     experiences: Vec<(Value, Value)>,
+}
+
+/// What the emulator counted: the counting model and the notification counters.
+#[derive(Debug)]
+struct Tally {
+    counter: Counter,
+    notifications: NotificationCounts,
+    /// When counting began (start or reset), ms since the epoch.
+    since: i64,
+}
+
+impl Tally {
+    fn new(bot_filter: bool) -> Tally {
+        Tally {
+            counter: Counter::new(bot_filter),
+            notifications: NotificationCounts::default(),
+            since: crate::clock::now_ms(),
+        }
+    }
 }
 
 /// An answer: HTTP status and JSON body bytes.
@@ -68,7 +89,7 @@ pub struct Emulator {
     rules_json: Vec<u8>,
     tokens: HashMap<String, TokenInfo>,
     catalog: Vec<ActivityInfo>,
-    counts: Mutex<Counts>,
+    counts: Mutex<Tally>,
     /// A frozen clock (ms since the epoch) for time-based audiences; the wall clock when `None`.
     clock: Option<i64>,
 }
@@ -151,7 +172,7 @@ impl Emulator {
         let engine = Engine::new(
             Arc::new(artifact),
             location,
-            crate::ledger::now_ms(),
+            crate::clock::now_ms(),
             load_ms,
         );
         Ok(Emulator {
@@ -160,9 +181,15 @@ impl Emulator {
             rules_json,
             tokens,
             catalog,
-            counts: Mutex::new(Counts::default()),
+            counts: Mutex::new(Tally::new(true)),
             clock: None,
         })
+    }
+
+    /// Counts user agents that look like bots too (`serve --bot-filter off`).
+    pub fn with_bot_filter(self, on: bool) -> Emulator {
+        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = Tally::new(on);
+        self
     }
 
     /// Freezes the emulator's clock at `now_ms` (time-based audiences decide as at that time).
@@ -183,7 +210,7 @@ impl Emulator {
 
     /// Answers `POST /rest/v1/delivery?client&sessionId&imsOrgId` with `body`.
     pub fn delivery(&self, query: &HashMap<String, String>, body: &[u8]) -> Reply {
-        let wall = crate::ledger::now_ms();
+        let wall = crate::clock::now_ms();
         let now = self.clock.unwrap_or(wall);
         if body.len() > MAX_BODY_BYTES {
             return Reply::error(
@@ -253,17 +280,7 @@ impl Emulator {
             .and_then(|a| a.logging.as_deref())
             == Some("client_side");
         self.finish_response(&mut response, &decision.matched, client_side);
-        let visitor_key = request.id.as_ref().and_then(VisitorId::visitor_key);
-        let bot = request
-            .context
-            .as_ref()
-            .and_then(|c| c.user_agent.as_deref())
-            .is_some_and(looks_like_bot);
-        let visit = Visit {
-            session_id: &session_id,
-            visitor: visitor_key.as_deref(),
-        };
-        let acked = self.count(&request, &decision.matched, &visit, bot);
+        let acked = self.count(&request, &decision.matched, &session_id, wall);
         if request.notifications.is_some() {
             response.notifications = Some(acked);
         }
@@ -271,50 +288,87 @@ impl Emulator {
         Reply::json(200, &response)
     }
 
-    /// Counts the request's executed activities and its notifications; the acknowledgements.
-    /// Requests with nothing to count (prefetches) do not take the lock.
+    /// Counts the request's executed activities and its notifications through the counting
+    /// model; returns the acknowledgements. Requests with nothing to count (prefetches) do not
+    /// take the lock.
     fn count(
         &self,
         request: &DeliveryRequest,
         matched: &[Matched],
-        visit: &Visit,
-        bot: bool,
+        session_id: &str,
+        now: i64,
     ) -> Vec<NotificationResponse> {
         let notifications = request.notifications.as_deref().unwrap_or_default();
-        let executed: Vec<&Matched> = matched
+        let executed: Vec<Decision> = matched
             .iter()
-            .filter(|m| !bot && m.mode == Mode::Execute)
+            .filter(|m| m.mode == Mode::Execute)
+            .map(|m| Decision {
+                activity: id_key(&m.activity_id),
+                experience: id_key(&m.experience_id),
+            })
             .collect();
         if executed.is_empty() && notifications.is_empty() {
             return Vec::new();
         }
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let visitor = request.id.as_ref().and_then(visitor_key);
+        let user_agent = request
+            .context
+            .as_ref()
+            .and_then(|c| c.user_agent.as_deref());
+        let mut tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         if !executed.is_empty() {
-            let impression = request
-                .impression_id
-                .clone()
-                .unwrap_or_else(|| crate::ids::uuid().to_string());
-            for m in executed {
-                counts.impression(
-                    &key(&m.activity_id),
-                    &key(&m.experience_id),
-                    &impression,
-                    visit,
-                );
-            }
+            tally.counter.observe(&Hit {
+                kind: HitKind::Execute,
+                at_ms: now,
+                visitor: visitor.as_deref(),
+                session_id,
+                user_agent,
+                impression_id: request.impression_id.as_deref(),
+                decisions: &executed,
+            });
         }
         notifications
             .iter()
             .map(|n| {
-                counts.notifications.received += 1;
-                counts.notifications.accepted += 1;
-                if !bot && !self.count_notification(&mut counts, n, visit) {
-                    counts.notifications.duplicates += 1;
+                let click = n.notification_type.as_deref() == Some("click");
+                let decisions = self.decisions_of(n, click);
+                let outcome = tally.counter.observe(&Hit {
+                    kind: if click {
+                        HitKind::Click
+                    } else {
+                        HitKind::Display
+                    },
+                    at_ms: n.timestamp.unwrap_or(now),
+                    visitor: visitor.as_deref(),
+                    session_id,
+                    user_agent,
+                    impression_id: n.impression_id.as_deref(),
+                    decisions: &decisions,
+                });
+                tally.notifications.received += 1;
+                tally.notifications.accepted += 1;
+                if outcome.all_duplicates() {
+                    tally.notifications.duplicates += 1;
                 }
                 NotificationResponse {
                     id: Some(n.id.clone().unwrap_or_default()),
                     ..Default::default()
                 }
+            })
+            .collect()
+    }
+
+    /// The activities a notification's tokens stand for (click tokens for a click, option
+    /// tokens for a display).
+    fn decisions_of(&self, n: &Notification, click: bool) -> Vec<Decision> {
+        n.tokens
+            .iter()
+            .flatten()
+            .filter_map(|t| self.tokens.get(t))
+            .filter(|info| info.click == click)
+            .map(|info| Decision {
+                activity: id_key(&info.activity),
+                experience: id_key(&info.experience),
             })
             .collect()
     }
@@ -328,37 +382,10 @@ impl Emulator {
     }
 
     fn reject_count(&self, notifications: usize, message: String) -> Reply {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.notifications.received += notifications as u64;
-        counts.notifications.rejected += notifications as u64;
+        let mut tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        tally.notifications.received += notifications as u64;
+        tally.notifications.rejected += notifications as u64;
         Reply::error(400, message)
-    }
-
-    /// Counts one notification; false when it was a duplicate of one already counted.
-    fn count_notification(&self, counts: &mut Counts, n: &Notification, visit: &Visit) -> bool {
-        let id = n.id.as_deref().unwrap_or_default();
-        let impression = n.impression_id.as_deref().unwrap_or(id);
-        let click = n.notification_type.as_deref() == Some("click");
-        let mut counted_any = false;
-        let mut known_any = false;
-        let mut activities_done: Vec<&Value> = Vec::new();
-        for token in n.tokens.iter().flatten() {
-            let Some(info) = self.tokens.get(token) else {
-                continue;
-            };
-            if info.click != click || activities_done.contains(&&info.activity) {
-                continue;
-            }
-            activities_done.push(&info.activity);
-            known_any = true;
-            let (a, e) = (key(&info.activity), key(&info.experience));
-            counted_any |= if click {
-                counts.click(&a, &e, id, visit)
-            } else {
-                counts.impression(&a, &e, impression, visit)
-            };
-        }
-        counted_any || !known_any
     }
 
     /// Adds what Target's edge adds: `state` on prefetched items, A4T payloads when asked.
@@ -384,7 +411,13 @@ impl Emulator {
                         && (kind == "pageLoad" || m.name.as_deref() == name)
                         && (kind != "mbox" || m.index == index)
                 })
-                .map(|m| format!("{}:{}:0|2", key(&m.activity_id), key(&m.experience_id)))
+                .map(|m| {
+                    format!(
+                        "{}:{}:0|2",
+                        id_key(&m.activity_id),
+                        id_key(&m.experience_id)
+                    )
+                })
                 .collect();
             (!tnta.is_empty()).then(|| a4t(tnta.join(",")))
         };
@@ -399,8 +432,8 @@ impl Emulator {
                     if client_side {
                         m.analytics = Some(a4t(format!(
                             "{}:{}:0|32767",
-                            key(&info.activity),
-                            key(&info.experience)
+                            id_key(&info.activity),
+                            id_key(&info.experience)
                         )));
                     }
                 }
@@ -435,30 +468,44 @@ impl Emulator {
         }
     }
 
-    /// The `/report` body.
-    pub fn report(&self) -> Value {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let activities: Vec<Value> = self
+    /// What was counted, per activity and experience of the artifact.
+    pub fn report(&self) -> Report {
+        let tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let activities = self
             .catalog
             .iter()
-            .map(|a| {
-                let experiences: Vec<Value> = a
+            .map(|a| ActivityReport {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                experiences: a
                     .experiences
                     .iter()
                     .map(|(id, name)| {
-                        let (impressions, visits, visitors, clicks) = counts.of(&key(&a.id), &key(id));
-                        json!({"id": id, "name": name, "impressions": impressions, "visits": visits, "visitors": visitors, "clicks": clicks})
+                        let c = tally.counter.counts(&id_key(&a.id), &id_key(id));
+                        ExperienceReport {
+                            id: id.clone(),
+                            name: name.clone(),
+                            impressions: c.impressions,
+                            visits: c.visits,
+                            visitors: c.visitors,
+                            clicks: c.clicks,
+                        }
                     })
-                    .collect();
-                json!({"id": a.id, "name": a.name, "experiences": experiences})
+                    .collect(),
             })
             .collect();
-        json!({"activities": activities, "notifications": counts.notifications})
+        Report {
+            activities,
+            notifications: tally.notifications,
+            bot_filter: tally.counter.bot_filter(),
+            since: tally.since,
+        }
     }
 
-    /// Zeroes every count.
+    /// Zeroes every count (the bot filter stays as it was).
     pub fn reset(&self) {
-        *self.counts.lock().unwrap_or_else(|e| e.into_inner()) = Counts::default();
+        let mut tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        *tally = Tally::new(tally.counter.bot_filter());
     }
 }
 

@@ -1,9 +1,10 @@
-//! Sending pending notifications: batches of up to 50 per visitor and session, retries with
-//! exponential backoff and jitter on connection errors, timeouts and 5xx, none on 4xx.
+//! Sending pending notifications: batches of up to 50 per visitor, session and page-view context,
+//! retries with exponential backoff and jitter on connection errors, timeouts and 5xx; a batch
+//! rejected with a 4xx is split until the bad notifications are found.
 
 use super::{now_ms, Event, JournalError, Ledger};
 use crate::client::{TargetClient, TargetResponse, Visitor};
-use crate::delivery::{DeliveryRequest, VisitorId};
+use crate::delivery::{Context, DeliveryRequest, Property, VisitorId};
 use indexmap::IndexMap;
 use rand::Rng;
 use std::time::Duration;
@@ -53,57 +54,89 @@ pub struct DeliveryReport {
     pub exchanges: Vec<TargetResponse>,
 }
 
-/// Sends the pending entries among `ids` (all pending ones when `ids` is empty).
+/// What the notifications of one request share: visitor, session, page-view context and
+/// property token.
+struct Group {
+    visitor: VisitorId,
+    session_id: String,
+    context: Option<Context>,
+    property_token: Option<String>,
+}
+
+/// Sends the pending entries among `ids` (all pending ones when `ids` is empty). A batch Target
+/// rejects (4xx: one bad token voids the whole request) is split in halves and sent again, so
+/// only the bad notifications end rejected.
 pub async fn deliver(
     ledger: &mut Ledger,
     client: &TargetClient,
     ids: &[String],
     policy: &RetryPolicy,
 ) -> Result<DeliveryReport, JournalError> {
-    let mut groups: IndexMap<(String, String), (VisitorId, Vec<String>)> = IndexMap::new();
+    let mut groups: IndexMap<String, (Group, Vec<String>)> = IndexMap::new();
     for entry in ledger.pending() {
         if !ids.is_empty() && !ids.contains(&entry.id) {
             continue;
         }
-        let key = (
-            serde_json::to_string(&entry.visitor).unwrap_or_default(),
-            entry.session_id.clone(),
-        );
+        let key = serde_json::to_string(&(
+            &entry.visitor,
+            &entry.session_id,
+            &entry.context,
+            &entry.property_token,
+        ))
+        .unwrap_or_default();
         groups
             .entry(key)
-            .or_insert_with(|| (entry.visitor.clone(), Vec::new()))
+            .or_insert_with(|| {
+                (
+                    Group {
+                        visitor: entry.visitor.clone(),
+                        session_id: entry.session_id.clone(),
+                        context: entry.context.clone(),
+                        property_token: entry.property_token.clone(),
+                    },
+                    Vec::new(),
+                )
+            })
             .1
             .push(entry.id.clone());
     }
     let restore = client.visitor();
     let mut report = DeliveryReport::default();
-    for ((_, session_id), (visitor, group_ids)) in groups {
-        for chunk in group_ids.chunks(BATCH_SIZE) {
-            send_batch(
-                ledger,
-                client,
-                &visitor,
-                &session_id,
-                chunk,
-                policy,
-                &mut report,
-            )
-            .await?;
+    for (_, (group, group_ids)) in groups {
+        let mut work: Vec<Vec<String>> = group_ids
+            .chunks(BATCH_SIZE)
+            .rev()
+            .map(<[String]>::to_vec)
+            .collect();
+        while let Some(chunk) = work.pop() {
+            if let Some((rejected, reason)) =
+                send_batch(ledger, client, &group, &chunk, policy, &mut report).await?
+            {
+                if rejected.len() > 1 {
+                    let (a, b) = rejected.split_at(rejected.len() / 2);
+                    work.push(b.to_vec());
+                    work.push(a.to_vec());
+                } else {
+                    report
+                        .rejected
+                        .extend(rejected.into_iter().map(|id| (id, reason.clone())));
+                }
+            }
         }
     }
     client.set_visitor(restore);
     Ok(report)
 }
 
+/// Sends one batch with retries; returns the ids Target rejected (4xx) with its message.
 async fn send_batch(
     ledger: &mut Ledger,
     client: &TargetClient,
-    visitor: &VisitorId,
-    session_id: &str,
+    group: &Group,
     chunk: &[String],
     policy: &RetryPolicy,
     report: &mut DeliveryReport,
-) -> Result<(), JournalError> {
+) -> Result<Option<(Vec<String>, String)>, JournalError> {
     let mut remaining: Vec<String> = chunk.to_vec();
     let mut last_reason = String::new();
     for attempt in 1..=policy.max_attempts.max(1) {
@@ -133,13 +166,18 @@ async fn send_batch(
             .map(|e| e.notification())
             .collect();
         client.set_visitor(Visitor {
-            session_id: session_id.to_string(),
-            tnt_id: visitor.tnt_id.clone(),
+            session_id: group.session_id.clone(),
+            tnt_id: group.visitor.tnt_id.clone(),
             location_hint: client.visitor().location_hint,
             last_call_ms: None,
         });
         let request = DeliveryRequest {
-            id: Some(visitor.clone()).filter(|v| v != &VisitorId::default()),
+            id: Some(group.visitor.clone()).filter(|v| v != &VisitorId::default()),
+            context: group.context.clone(),
+            property: group.property_token.clone().map(|token| Property {
+                token: Some(token),
+                ..Default::default()
+            }),
             notifications: Some(notifications),
             ..Default::default()
         };
@@ -177,30 +215,30 @@ async fn send_batch(
                 let retryable = error.is_retryable();
                 last_reason = error.to_string();
                 let at = now_ms();
+                // A rejected batch is split and sent again: only a lone notification fails for good.
+                let for_good = !retryable && remaining.len() == 1;
                 ledger.record(
                     remaining
                         .iter()
                         .map(|id| Event::Failed {
                             id: id.clone(),
                             reason: last_reason.clone(),
-                            retryable,
+                            retryable: !for_good,
                             at,
                         })
                         .collect(),
                 )?;
                 if !retryable {
-                    report
-                        .rejected
-                        .extend(remaining.drain(..).map(|id| (id, last_reason.clone())));
+                    return Ok(Some((remaining, last_reason)));
                 }
             }
         }
         if remaining.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
     }
     report
         .pending
         .extend(remaining.into_iter().map(|id| (id, last_reason.clone())));
-    Ok(())
+    Ok(None)
 }

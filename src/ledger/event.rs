@@ -1,6 +1,6 @@
 //! The events a journal records.
 
-use crate::delivery::{Location, NotificationType, VisitorId};
+use crate::delivery::{Context, Location, NotificationType, VisitorId};
 use serde::{Deserialize, Serialize};
 
 /// One line of the journal.
@@ -11,7 +11,9 @@ pub enum Event {
     #[serde(rename_all = "camelCase")]
     Queued {
         id: String,
-        impression_id: String,
+        /// None sends the notification without one (as some integrations do): every accepted
+        /// copy then counts.
+        impression_id: Option<String>,
         #[serde(rename = "type")]
         kind: NotificationType,
         timestamp: i64,
@@ -20,6 +22,16 @@ pub enum Event {
         location: Location,
         tokens: Vec<String>,
         at: i64,
+        /// The request context of the page view it is about (user agent, page URL, geo…), sent
+        /// with the notification as an SDK would.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<Box<Context>>,
+        /// The requestId of the response its tokens came from (the page view).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response: Option<String>,
+        /// The at_property token the page view was requested with (sent again, as SDKs do).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        property_token: Option<String>,
     },
     /// A request carrying the notification is about to go out.
     #[serde(rename_all = "camelCase")]
@@ -49,6 +61,12 @@ pub enum Event {
         /// The request's `context.beacon`.
         #[serde(default)]
         beacon: bool,
+        /// The requestId (names the page view).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response: Option<String>,
+        /// The request's impressionId (an execute retried with it counts once).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impression_id: Option<String>,
     },
 }
 

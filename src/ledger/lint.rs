@@ -1,150 +1,347 @@
-//! Why Target will or will not count: findings about the journal, and the counts it expects.
+//! Why Target will or will not count: findings about the journal, each naming the visitor, the
+//! location, the activity and experience and the page view (response) it is about.
+//!
+//! Options are matched to notifications by visitor and response, never by eventToken alone:
+//! Target's eventTokens are the same for every visitor who gets an experience.
 
 use super::event::{Event, ResponseItem};
-use super::{Entry, Ledger, State};
+use super::{Entry, Ledger};
+use crate::clock::iso8601;
+use crate::counting::visitor_key;
 use crate::delivery::{looks_like_bot, Location, Notification, NotificationType};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::rc::Rc;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Notifications stamped this far ahead of now are "in the future".
 const FUTURE_TOLERANCE_MS: i64 = 60_000;
 
-/// One finding, with the notification or option it is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One finding, with what it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Finding {
     /// A stable short code (`prefetched-not-notified`, …).
     pub rule: &'static str,
-    /// The notification id, or the location and token of an option.
-    pub about: String,
+    /// The visitor key (tntId, else MCID, else thirdPartyId…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
+    /// `mbox NAME`, `view NAME`, `pageLoad` or `page`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub experience: Option<String>,
+    /// The requestId of the response (page view) it is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    /// The notification id it is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<String>,
+    /// When (ISO-8601, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     pub message: String,
 }
 
-struct Seen<'a> {
-    item: &'a ResponseItem,
+/// A recorded response as the linter reads it.
+struct Page<'a> {
     mode: &'a str,
-    /// The visitor key, shared by every item of a response.
-    visitor: Option<Rc<str>>,
+    visitor: Option<String>,
     session_id: &'a str,
-    /// Whether a later response replaced this one's decision for the same location.
-    superseded: bool,
+    at: i64,
+    response: Option<&'a str>,
+    items: &'a [ResponseItem],
+    user_agent: Option<&'a str>,
+    beacon: bool,
+    /// The locations a later response of the same visitor decided again, with that time.
+    superseded: HashMap<String, i64>,
+}
+
+impl Page<'_> {
+    fn has_location(&self, label: &str) -> bool {
+        self.items.iter().any(|i| i.location.label() == label)
+    }
 }
 
 fn short(token: &str) -> String {
     token.chars().take(12).collect::<String>() + "…"
 }
 
+fn named(id: &Option<String>, name: &Option<String>) -> Option<String> {
+    match (id, name) {
+        (Some(id), Some(name)) => Some(format!("{name} ({id})")),
+        (Some(id), None) => Some(id.clone()),
+        (None, name) => name.clone(),
+    }
+}
+
+impl Finding {
+    /// The finding on one line: rule, who and what, message.
+    pub fn line(&self) -> String {
+        let f = self;
+        let mut about = Vec::new();
+        for (label, value) in [
+            ("visitor", &f.visitor),
+            ("", &f.location),
+            ("activity", &f.activity),
+            ("experience", &f.experience),
+            ("page view", &f.response),
+            ("notification", &f.notification),
+            ("at", &f.at),
+        ] {
+            if let Some(v) = value {
+                about.push(if label.is_empty() {
+                    v.clone()
+                } else {
+                    format!("{label} {v}")
+                });
+            }
+        }
+        format!("[{}] {} — {}", f.rule, about.join(", "), f.message)
+    }
+
+    fn about_page(rule: &'static str, page: &Page, message: String) -> Finding {
+        Finding {
+            rule,
+            visitor: page.visitor.clone(),
+            response: page.response.map(str::to_string),
+            at: Some(iso8601(page.at)),
+            message,
+            ..Default::default()
+        }
+    }
+
+    fn about_item(mut self, item: &ResponseItem) -> Finding {
+        self.location = Some(item.location.label());
+        self.activity = named(&item.activity, &item.activity_name);
+        self.experience = named(&item.experience, &item.experience_name);
+        self
+    }
+
+    fn about_entry(
+        rule: &'static str,
+        entry: &Entry,
+        item: Option<&ResponseItem>,
+        message: String,
+    ) -> Finding {
+        let finding = Finding {
+            rule,
+            visitor: visitor_key(&entry.visitor),
+            location: Some(entry.location.label()),
+            response: entry.response.clone(),
+            notification: Some(entry.id.clone()),
+            at: Some(iso8601(entry.timestamp)),
+            message,
+            ..Default::default()
+        };
+        match item {
+            Some(item) => Finding {
+                location: Some(entry.location.label()),
+                ..finding.about_item(item)
+            },
+            None => finding,
+        }
+    }
+}
+
 /// Every finding for the journal of `ledger`, at `now_ms`.
 pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let responses = ledger.responses();
-    let mut seen: Vec<Seen> = Vec::new();
+    let pages = pages(ledger);
     let mut session_start: HashMap<&str, i64> = HashMap::new();
-    for event in responses {
-        if let Event::Response {
+    for page in &pages {
+        let start = session_start.entry(page.session_id).or_insert(page.at);
+        *start = (*start).min(page.at);
+    }
+    for page in &pages {
+        if page.beacon {
+            findings.push(Finding::about_page(
+                "beacon",
+                page,
+                format!("the {} used beacon mode: Target answers 204 and no notification id can be checked", page.mode),
+            ));
+        }
+        if let Some(ua) = page.user_agent.filter(|ua| looks_like_bot(ua)) {
+            findings.push(Finding::about_page(
+                "bot-user-agent",
+                page,
+                format!("user agent looks like a bot ({ua:?}): Target counts no visits or impressions for this visitor"),
+            ));
+        }
+    }
+    let entries: Vec<&Entry> = ledger.entries().collect();
+    findings.extend(prefetched_not_notified(&pages, &entries));
+    let by_token = token_items(&pages);
+    for entry in &entries {
+        findings.extend(
+            lint_notification(&entry.notification())
+                .into_iter()
+                .map(|f| Finding {
+                    rule: f.rule,
+                    message: f.message,
+                    ..Finding::about_entry(f.rule, entry, None, String::new())
+                }),
+        );
+        lint_entry(
+            entry,
+            &pages,
+            &by_token,
+            &session_start,
+            now_ms,
+            &mut findings,
+        );
+    }
+    findings.extend(notified_twice(&entries, &by_token));
+    findings
+}
+
+/// The recorded responses, each knowing which of its locations a later response of the same
+/// visitor decided again.
+fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
+    let mut pages: Vec<Page> = Vec::new();
+    let mut of_visitor: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+    for event in ledger.responses() {
+        let Event::Response {
             mode,
             visitor,
             session_id,
             at,
             items,
+            response,
             user_agent,
             beacon,
+            ..
         } = event
-        {
-            let who: Option<Rc<str>> = visitor.visitor_key().map(Rc::from);
-            let locations: HashSet<String> = items.iter().map(|i| i.location.label()).collect();
-            for s in seen.iter_mut().filter(|s| s.visitor == who) {
-                if locations.contains(&s.item.location.label()) {
-                    s.superseded = true;
+        else {
+            continue;
+        };
+        let page = Page {
+            mode,
+            visitor: visitor_key(visitor),
+            session_id,
+            at: *at,
+            response: response.as_deref(),
+            items,
+            user_agent: user_agent.as_deref(),
+            beacon: *beacon,
+            superseded: HashMap::new(),
+        };
+        let labels: HashSet<String> = items.iter().map(|i| i.location.label()).collect();
+        let earlier = of_visitor.entry(page.visitor.clone()).or_default();
+        for &i in earlier.iter() {
+            for label in &labels {
+                if pages[i].has_location(label) {
+                    pages[i].superseded.entry(label.clone()).or_insert(*at);
                 }
             }
-            for item in items {
-                seen.push(Seen {
-                    item,
-                    mode,
-                    visitor: who.clone(),
-                    session_id,
-                    superseded: false,
-                });
-            }
-            let start = session_start.entry(session_id.as_str()).or_insert(*at);
-            *start = (*start).min(*at);
-            if *beacon {
-                findings.push(Finding {
-                    rule: "beacon",
-                    about: format!("{mode} at {at}"),
-                    message: "the request used beacon mode: Target answers 204 and no notification id can be checked".into(),
-                });
-            }
-            if let Some(ua) = user_agent.as_deref().filter(|ua| looks_like_bot(ua)) {
-                findings.push(Finding {
-                    rule: "bot-user-agent",
-                    about: format!("{mode} at {at}"),
-                    message: format!("user agent looks like a bot ({ua:?}): Target counts no visits or impressions for it"),
-                });
+        }
+        earlier.push(pages.len());
+        pages.push(page);
+    }
+    pages
+}
+
+/// The first recorded option or metric for each token (for names and activities).
+fn token_items<'a>(pages: &[Page<'a>]) -> HashMap<&'a str, &'a ResponseItem> {
+    let mut out = HashMap::new();
+    for page in pages {
+        for item in page.items {
+            if let Some(t) = item.token.as_deref() {
+                out.entry(t).or_insert(item);
             }
         }
     }
-    let entries: Vec<&Entry> = ledger.entries().collect();
-    let notified_tokens: HashSet<&str> = entries
+    out
+}
+
+/// Whether `entry` names `page` as its response, or (when it names none) carries `token` for
+/// the page's visitor.
+fn entry_is_for(entry: &Entry, page: &Page, token: &str) -> bool {
+    if visitor_key(&entry.visitor) != page.visitor || !entry.tokens.iter().any(|t| t == token) {
+        return false;
+    }
+    match (&entry.response, page.response) {
+        (Some(named), Some(page)) => named == page,
+        _ => true,
+    }
+}
+
+/// Prefetched options of each visitor's page view that no display notification of that
+/// visitor carried (unless a later response of the visitor replaced the location).
+fn prefetched_not_notified(pages: &[Page], entries: &[&Entry]) -> Vec<Finding> {
+    let displays: Vec<&&Entry> = entries
         .iter()
         .filter(|e| e.kind == NotificationType::Display)
-        .flat_map(|e| e.tokens.iter().map(String::as_str))
         .collect();
-    for s in seen.iter().filter(|s| {
-        s.mode == "prefetch" && s.item.kind == NotificationType::Display && !s.superseded
-    }) {
-        if let Some(token) = s
-            .item
-            .token
-            .as_deref()
-            .filter(|t| !notified_tokens.contains(t))
-        {
-            findings.push(Finding {
-                rule: "prefetched-not-notified",
-                about: format!("{} {}", s.item.location.label(), short(token)),
-                message: format!(
-                    "prefetched, never notified: {} ({}) counts no impression until a display notification carries its eventToken",
-                    s.item.location.label(),
-                    describe(s.item)
-                ),
-            });
-        }
-    }
-    let mut impressions_by_token: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
-    for entry in &entries {
-        findings.extend(
-            lint_notification(&entry.notification())
-                .into_iter()
-                .map(|mut f| {
-                    f.about = entry.id.clone();
-                    f
-                }),
-        );
-        lint_entry(entry, &seen, &session_start, now_ms, &mut findings);
-        if entry.kind == NotificationType::Display {
-            for token in &entry.tokens {
-                impressions_by_token
-                    .entry(token)
-                    .or_default()
-                    .insert(&entry.impression_id);
+    let mut out = Vec::new();
+    for page in pages.iter().filter(|p| p.mode == "prefetch") {
+        for item in page.items.iter().filter(|i| {
+            i.kind == NotificationType::Display
+                && !page.superseded.contains_key(&i.location.label())
+        }) {
+            let Some(token) = item.token.as_deref() else {
+                continue;
+            };
+            if displays.iter().any(|e| entry_is_for(e, page, token)) {
+                continue;
             }
+            out.push(
+                Finding::about_page(
+                    "prefetched-not-notified",
+                    page,
+                    format!(
+                        "prefetched, never notified: {} ({}) for visitor {} counts no impression until a display notification carries its eventToken",
+                        item.location.label(),
+                        describe(item),
+                        page.visitor.as_deref().unwrap_or("?"),
+                    ),
+                )
+                .about_item(item),
+            );
         }
     }
-    for (token, impressions) in impressions_by_token {
-        if impressions.len() > 1 {
-            findings.push(Finding {
-                rule: "token-notified-twice",
-                about: short(token),
-                message: format!(
-                    "the eventToken {} was notified with {} different impressionIds: each counts an impression",
+    out
+}
+
+/// The same visitor notifying the same response's option with different impressionIds (or
+/// more than once without one): each counts an impression.
+fn notified_twice(entries: &[&Entry], by_token: &HashMap<&str, &ResponseItem>) -> Vec<Finding> {
+    type Key<'a> = (Option<String>, Option<&'a str>, &'a str);
+    let mut groups: BTreeMap<Key, (Vec<&Entry>, BTreeSet<Option<&str>>)> = BTreeMap::new();
+    for entry in entries
+        .iter()
+        .filter(|e| e.kind == NotificationType::Display)
+    {
+        for token in &entry.tokens {
+            let group = groups
+                .entry((
+                    visitor_key(&entry.visitor),
+                    entry.response.as_deref(),
+                    token.as_str(),
+                ))
+                .or_default();
+            group.0.push(entry);
+            group.1.insert(entry.impression_id.as_deref());
+        }
+    }
+    let mut out = Vec::new();
+    for ((_, _, token), (list, impressions)) in groups {
+        let without = list.iter().filter(|e| e.impression_id.is_none()).count();
+        let counted = impressions.iter().flatten().count() + without;
+        if counted > 1 {
+            let last = list.last().expect("a group has an entry");
+            out.push(Finding::about_entry(
+                "token-notified-twice",
+                last,
+                by_token.get(token).copied(),
+                format!(
+                    "the eventToken {} of this page view was notified {} times under different impressionIds (or none): each counts an impression",
                     short(token),
-                    impressions.len()
+                    counted
                 ),
-            });
+            ));
         }
     }
-    findings
+    out
 }
 
 fn describe(item: &ResponseItem) -> String {
@@ -163,108 +360,141 @@ fn describe(item: &ResponseItem) -> String {
 
 fn lint_entry(
     entry: &Entry,
-    seen: &[Seen],
+    pages: &[Page],
+    by_token: &HashMap<&str, &ResponseItem>,
     session_start: &HashMap<&str, i64>,
     now_ms: i64,
     out: &mut Vec<Finding>,
 ) {
-    let about = entry.id.clone();
-    let who = entry.visitor.visitor_key();
+    let who = visitor_key(&entry.visitor);
+    let item = entry
+        .tokens
+        .iter()
+        .find_map(|t| by_token.get(t.as_str()).copied());
+    let finding = |rule, message| Finding::about_entry(rule, entry, item, message);
+    let label = entry.location.label();
     if entry.kind == NotificationType::Display
         && entry.location != Location::Page
         && entry.location.state().is_none()
     {
-        out.push(Finding {
-            rule: "display-without-state",
-            about: about.clone(),
-            message: format!(
-                "display notification for {} without the {} state from the prefetch",
-                entry.location.label(),
-                entry.location.label()
-            ),
-        });
+        out.push(finding(
+            "display-without-state",
+            format!("display notification for {label} without the {label} state from the prefetch"),
+        ));
     }
-    if entry.kind == NotificationType::Display {
-        let executed = seen.iter().any(|s| {
-            s.mode == "execute"
-                && s.visitor.as_deref() == who.as_deref()
-                && s.session_id == entry.session_id
-                && s.item.location.label() == entry.location.label()
-        });
-        if executed {
-            out.push(Finding {
-                rule: "execute-also-notified",
-                about: about.clone(),
-                message: format!(
-                    "{} came from execute, which already counted its impression: this display notification counts it twice",
-                    entry.location.label()
-                ),
-            });
+    if entry.impression_id.is_none() && entry.attempts > 1 {
+        out.push(finding(
+            "retry-without-impression-id",
+            format!(
+                "sent {} times without an impressionId: every attempt that reached Target counted again",
+                entry.attempts
+            ),
+        ));
+    }
+    if let Some(ua) = entry
+        .context
+        .as_ref()
+        .and_then(|c| c.user_agent.as_deref())
+        .filter(|ua| looks_like_bot(ua))
+    {
+        if !pages
+            .iter()
+            .any(|p| p.response.is_some() && p.response == entry.response.as_deref())
+        {
+            out.push(finding(
+                "bot-user-agent",
+                format!("the notification's user agent looks like a bot ({ua:?}): Target counts nothing for it"),
+            ));
         }
     }
-    if !seen.is_empty() {
-        for token in &entry.tokens {
-            let matches: Vec<&Seen> = seen
-                .iter()
-                .filter(|s| s.item.token.as_deref() == Some(token.as_str()))
-                .collect();
-            if matches.is_empty() {
-                continue;
+    // The page view the notification is about: the one it names, else the newest of this
+    // visitor whose items carry its tokens.
+    let named = entry
+        .response
+        .as_deref()
+        .and_then(|r| pages.iter().rev().find(|p| p.response == Some(r)));
+    let carries = |p: &&Page| {
+        p.items
+            .iter()
+            .any(|i| i.token.as_ref().is_some_and(|t| entry.tokens.contains(t)))
+    };
+    match named {
+        Some(page) if page.visitor != who => out.push(finding(
+            "token-from-another-visitor",
+            format!(
+                "the tokens came from visitor {}'s response, not this visitor's",
+                page.visitor.as_deref().unwrap_or("?")
+            ),
+        )),
+        Some(_) => {}
+        None => {
+            let matching: Vec<&Page> = pages.iter().filter(carries).collect();
+            if !matching.is_empty() && !matching.iter().any(|p| p.visitor == who) {
+                out.push(finding(
+                    "token-from-another-visitor",
+                    "its eventTokens came only from other visitors' responses".into(),
+                ));
             }
-            if !matches
-                .iter()
-                .any(|s| s.visitor.as_deref() == who.as_deref())
-            {
-                out.push(Finding {
-                    rule: "token-from-another-visitor",
-                    about: about.clone(),
-                    message: format!(
-                        "the eventToken {} came from another visitor's response",
-                        short(token)
-                    ),
-                });
-            } else if matches
-                .iter()
-                .filter(|s| s.visitor.as_deref() == who.as_deref())
-                .all(|s| s.superseded)
-            {
-                out.push(Finding {
-                    rule: "token-from-older-response",
-                    about: about.clone(),
-                    message: format!(
-                        "the eventToken {} is from an older response; a newer prefetch replaced it",
-                        short(token)
-                    ),
-                });
-            }
-            if let Some(s) = matches.iter().find(|s| {
-                s.visitor.as_deref() == who.as_deref() && s.session_id != entry.session_id
-            }) {
-                out.push(Finding {
-                    rule: "session-changed",
-                    about: about.clone(),
-                    message: format!(
-                        "sessionId changed between prefetch ({}) and notification ({}): a new visit",
-                        s.session_id, entry.session_id
-                    ),
-                });
-            }
+        }
+    }
+    let own: Vec<&Page> = match named {
+        Some(page) if page.visitor == who => vec![page],
+        Some(_) => Vec::new(),
+        None => pages
+            .iter()
+            .filter(|p| p.visitor == who && carries(p))
+            .collect(),
+    };
+    if !own.is_empty()
+        && own.iter().all(|p| {
+            p.superseded
+                .get(&label)
+                .is_some_and(|later| *later <= entry.queued_at)
+        })
+    {
+        out.push(finding(
+            "token-from-older-response",
+            format!("the tokens are from an older response: a newer one had replaced {label} before this was queued"),
+        ));
+    }
+    if let Some(page) = own.iter().find(|p| p.session_id != entry.session_id) {
+        out.push(finding(
+            "session-changed",
+            format!(
+                "sessionId changed between the {} ({}) and the notification ({}): a new visit",
+                page.mode, page.session_id, entry.session_id
+            ),
+        ));
+    }
+    if entry.kind == NotificationType::Display {
+        let executed = match named {
+            Some(page) => page.mode == "execute",
+            None => pages.iter().any(|p| {
+                p.mode == "execute"
+                    && p.visitor == who
+                    && p.session_id == entry.session_id
+                    && p.has_location(&label)
+            }),
+        };
+        if executed {
+            out.push(finding(
+                "execute-also-notified",
+                format!("{label} came from execute, which already counted its impression: this display notification counts it twice"),
+            ));
         }
     }
     if entry.timestamp > now_ms + FUTURE_TOLERANCE_MS {
-        out.push(Finding {
-            rule: "timestamp-in-future",
-            about: about.clone(),
-            message: "the notification's timestamp is in the future".into(),
-        });
+        out.push(finding(
+            "timestamp-in-future",
+            "the notification's timestamp is in the future".into(),
+        ));
     }
     if let Some(start) = session_start.get(entry.session_id.as_str()) {
-        if entry.timestamp < *start - super::super::client::SESSION_IDLE_MS {
-            out.push(Finding {
-                rule: "timestamp-before-session",
-                about,
-                message: "the notification's timestamp is older than its session".into(),
-            });
+        if entry.timestamp < *start - crate::counting::VISIT_IDLE_MS {
+            out.push(finding(
+                "timestamp-before-session",
+                "the notification's timestamp is older than its session".into(),
+            ));
         }
     }
 }
@@ -272,85 +502,15 @@ fn lint_entry(
 /// Findings about one wire notification on its own.
 pub fn lint_notification(n: &Notification) -> Vec<Finding> {
     let mut out = Vec::new();
-    let about = n.id.clone().unwrap_or_else(|| "(no id)".into());
     if n.mbox.is_some() && n.view.is_some() {
         out.push(Finding {
             rule: "mbox-and-view",
-            about,
+            notification: n.id.clone(),
             message:
                 "a notification names both a mbox and a view: Target rejects the whole request"
                     .into(),
+            ..Default::default()
         });
     }
     out
-}
-
-/// Expected counts for one experience.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ExpectedCounts {
-    pub activity: String,
-    pub activity_name: Option<String>,
-    pub experience: String,
-    pub experience_name: Option<String>,
-    pub impressions: u64,
-    pub clicks: u64,
-}
-
-/// What Target should have counted from this journal: an impression per activity of each
-/// acknowledged display notification and of each execute answer, a click per acknowledged click.
-pub fn expected_counts(ledger: &Ledger) -> Vec<ExpectedCounts> {
-    let mut by_token: HashMap<&str, &ResponseItem> = HashMap::new();
-    let mut counts: BTreeMap<(String, String), ExpectedCounts> = BTreeMap::new();
-    let mut bump = |item: &ResponseItem, impressions: u64, clicks: u64| {
-        let (Some(activity), Some(experience)) = (&item.activity, &item.experience) else {
-            return;
-        };
-        let c = counts
-            .entry((activity.clone(), experience.clone()))
-            .or_insert_with(|| ExpectedCounts {
-                activity: activity.clone(),
-                experience: experience.clone(),
-                ..Default::default()
-            });
-        c.activity_name = c
-            .activity_name
-            .clone()
-            .or_else(|| item.activity_name.clone());
-        c.experience_name = c
-            .experience_name
-            .clone()
-            .or_else(|| item.experience_name.clone());
-        c.impressions += impressions;
-        c.clicks += clicks;
-    };
-    for event in ledger.responses() {
-        if let Event::Response { mode, items, .. } = event {
-            for item in items {
-                if let Some(t) = &item.token {
-                    by_token.insert(t, item);
-                }
-                if mode == "execute" && item.kind == NotificationType::Display {
-                    bump(item, 1, 0);
-                }
-            }
-        }
-    }
-    for entry in ledger
-        .entries()
-        .filter(|e| matches!(e.state, State::Acked { .. }))
-    {
-        let mut activities = HashSet::new();
-        for token in &entry.tokens {
-            if let Some(item) = by_token.get(token.as_str()) {
-                if !activities.insert(item.activity.clone()) {
-                    continue;
-                }
-                match entry.kind {
-                    NotificationType::Display => bump(item, 1, 0),
-                    NotificationType::Click => bump(item, 0, 1),
-                }
-            }
-        }
-    }
-    counts.into_values().collect()
 }

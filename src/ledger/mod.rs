@@ -1,23 +1,30 @@
 //! The notification ledger: every notification is journaled (fsync'd) before it is sent, keeps
 //! its ids across retries, and is never sent again once acknowledged.
 
+pub mod compare;
 pub mod deliver;
 pub mod event;
+pub mod expected;
 pub mod journal;
 pub mod lint;
 pub mod record;
+pub mod store;
 
 pub use event::{Event, ResponseItem};
 pub use journal::{Journal, JournalError, Recovery};
 
-use crate::delivery::{build_notification, Location, Notification, NotificationType, VisitorId};
+use crate::delivery::{
+    build_notification, Context, Location, Notification, NotificationType, VisitorId,
+};
+use expected::Expected;
 use indexmap::IndexMap;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 
-/// How many recorded prefetch/execute answers the linter looks at (the newest).
-pub const MAX_RESPONSES_IN_MEMORY: usize = 64;
+/// How many recorded prefetch/execute answers the linter looks at (the newest); the expected
+/// counts always cover the whole journal.
+pub const LINT_WINDOW: usize = 10_000;
 
 /// Where a notification stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,7 +45,7 @@ pub enum State {
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     pub id: String,
-    pub impression_id: String,
+    pub impression_id: Option<String>,
     #[serde(rename = "type")]
     pub kind: NotificationType,
     pub timestamp: i64,
@@ -48,8 +55,20 @@ pub struct Entry {
     pub tokens: Vec<String>,
     pub queued_at: i64,
     pub attempts: u32,
+    /// The page view's request context, sent with the notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// The requestId of the response its tokens came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    /// The at_property token to send it with (a secret: never printed).
+    #[serde(skip)]
+    pub property_token: Option<String>,
     #[serde(flatten)]
     pub state: State,
+    /// What the counting model made of it once acknowledged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
 }
 
 impl Entry {
@@ -66,7 +85,7 @@ impl Entry {
     pub fn notification(&self) -> Notification {
         build_notification(
             &self.id,
-            &self.impression_id,
+            self.impression_id.as_deref(),
             self.kind,
             self.timestamp,
             &self.location,
@@ -76,29 +95,82 @@ impl Entry {
 
     /// What makes two queue requests the same notification.
     fn key(&self) -> String {
-        dedupe_key(&self.visitor, self.kind, &self.location, &self.tokens)
+        dedupe_key(
+            &self.visitor,
+            self.kind,
+            &self.location,
+            &self.tokens,
+            self.response.as_deref(),
+        )
     }
 }
 
+/// The same visitor, type, location and tokens of the same page view (response) are the same
+/// notification; another page view of the same content is another impression.
 fn dedupe_key(
     visitor: &VisitorId,
     kind: NotificationType,
     location: &Location,
     tokens: &[String],
+    response: Option<&str>,
 ) -> String {
     let mut sorted = tokens.to_vec();
     sorted.sort();
-    serde_json::json!([visitor.visitor_key(), kind, location, sorted]).to_string()
+    serde_json::json!([visitor.visitor_key(), kind, location, sorted, response]).to_string()
 }
 
 /// A notification to queue.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewNotification {
     pub kind: NotificationType,
     pub visitor: VisitorId,
     pub session_id: String,
     pub location: Location,
     pub tokens: Vec<String>,
+    /// The page view's request context (user agent, page URL, geo…).
+    pub context: Option<Context>,
+    /// The requestId of the response the tokens came from.
+    pub response: Option<String>,
+    /// The at_property token of the page view.
+    pub property_token: Option<String>,
+    /// Which impressionId it is sent with.
+    pub impression: ImpressionId,
+}
+
+impl NewNotification {
+    /// A notification with a new impressionId and no page-view details (no context, response
+    /// or property token).
+    pub fn new(
+        kind: NotificationType,
+        visitor: VisitorId,
+        session_id: String,
+        location: Location,
+        tokens: Vec<String>,
+    ) -> NewNotification {
+        NewNotification {
+            kind,
+            visitor,
+            session_id,
+            location,
+            tokens,
+            context: None,
+            response: None,
+            property_token: None,
+            impression: ImpressionId::New,
+        }
+    }
+}
+
+/// The impressionId a new notification gets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ImpressionId {
+    /// A new one (a retry reuses it: counted once).
+    #[default]
+    New,
+    /// This one (to reproduce an integration that reuses one).
+    Given(String),
+    /// None, as integrations that omit it send: every accepted copy counts.
+    Omitted,
 }
 
 /// What queuing did.
@@ -127,56 +199,71 @@ pub struct Ledger {
     entries: IndexMap<String, Entry>,
     /// The newest entry for each dedupe key.
     by_key: HashMap<String, String>,
-    responses: Vec<Event>,
+    /// The newest answers, for the linter.
+    responses: VecDeque<Event>,
+    expected: Expected,
+    /// The expected counts from a server's start (or reset) on, when asked for.
+    window: Option<Expected>,
     recovery_torn_bytes: Option<usize>,
+    unknown_lines: usize,
 }
 
-/// The journal file of a target under `data_dir`.
-pub fn journal_path(data_dir: &Path, client_code: Option<&str>, server: &str) -> PathBuf {
-    let name = format!("{}@{}", client_code.unwrap_or("-"), server);
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    data_dir.join("ledger").join(format!("{safe}.jsonl"))
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    crate::decisioning::engine::now_ms()
-}
+pub use crate::clock::now_ms;
 
 impl Ledger {
-    /// Opens the journal at `path` and replays it.
+    /// Opens (creating) the journal at `path` and replays it.
     pub fn open(path: &Path) -> Result<Ledger, JournalError> {
         let (journal, recovery) = Journal::open(path)?;
+        Ok(Ledger::replay(journal, recovery))
+    }
+
+    /// Opens an existing journal without writing anything (for the read-only commands).
+    pub fn open_read_only(path: &Path) -> Result<Ledger, JournalError> {
+        let (journal, recovery) = Journal::open_read_only(path)?;
+        Ok(Ledger::replay(journal, recovery))
+    }
+
+    fn replay(journal: Journal, recovery: Recovery) -> Ledger {
         let mut ledger = Ledger {
             journal,
             entries: IndexMap::new(),
             by_key: HashMap::new(),
-            responses: Vec::new(),
+            responses: VecDeque::new(),
+            expected: Expected::default(),
+            window: None,
             recovery_torn_bytes: recovery.torn_bytes,
+            unknown_lines: recovery.unknown_lines,
         };
         for event in recovery.events {
             ledger.apply(event);
         }
-        Ok(ledger)
+        ledger
     }
 
-    /// Bytes of a torn last line that opening cut off (a crash mid-write), if any.
+    /// Bytes of an incomplete last line when the journal was read (a crash mid-write, or
+    /// another process writing), if any.
     pub fn torn_bytes(&self) -> Option<usize> {
         self.recovery_torn_bytes
+    }
+
+    /// Lines of an event kind this version does not know (skipped).
+    pub fn unknown_lines(&self) -> usize {
+        self.unknown_lines
     }
 
     /// The journal file.
     pub fn path(&self) -> &Path {
         self.journal.path()
+    }
+
+    /// Reads what other processes appended since the last read.
+    pub fn refresh(&mut self) -> Result<(), JournalError> {
+        let recovery = self.journal.read_new()?;
+        self.unknown_lines += recovery.unknown_lines;
+        for event in recovery.events {
+            self.apply(event);
+        }
+        Ok(())
     }
 
     fn apply(&mut self, event: Event) {
@@ -191,6 +278,9 @@ impl Ledger {
                 location,
                 tokens,
                 at,
+                context,
+                response,
+                property_token,
             } => {
                 let entry = Entry {
                     id: id.clone(),
@@ -203,7 +293,11 @@ impl Ledger {
                     tokens,
                     queued_at: at,
                     attempts: 0,
+                    context: context.map(|c| *c),
+                    response,
+                    property_token,
                     state: State::Queued,
+                    verdict: None,
                 };
                 self.by_key.insert(entry.key(), id.clone());
                 self.entries.insert(id, entry);
@@ -218,7 +312,13 @@ impl Ledger {
             }
             Event::Acked { id, at } => {
                 if let Some(e) = self.entries.get_mut(&id) {
-                    e.state = State::Acked { at };
+                    if !matches!(e.state, State::Acked { .. }) {
+                        e.state = State::Acked { at };
+                        e.verdict = Some(self.expected.acked(e, at));
+                        if let Some(window) = self.window.as_mut() {
+                            window.acked(e, at);
+                        }
+                    }
                 }
             }
             Event::Failed {
@@ -234,22 +334,43 @@ impl Ledger {
                 }
             }
             response @ Event::Response { .. } => {
-                // The linter reads recent answers; a long journal keeps the newest in memory.
-                if self.responses.len() >= MAX_RESPONSES_IN_MEMORY {
-                    self.responses.remove(0);
+                self.expected.response(&response);
+                if let Some(window) = self.window.as_mut() {
+                    window.response(&response);
                 }
-                self.responses.push(response)
+                if self.responses.len() >= LINT_WINDOW {
+                    self.responses.pop_front();
+                }
+                self.responses.push_back(response)
             }
         }
     }
 
-    /// Journals and applies events (fsync'd before this returns).
+    /// Journals and applies events (fsync'd before this returns), after what other processes
+    /// appended.
     pub fn record(&mut self, events: Vec<Event>) -> Result<(), JournalError> {
-        self.journal.append(&events)?;
+        self.write(|_| (events, ()))
+    }
+
+    /// Under the journal's lock: applies what others appended, asks `make` for the events to
+    /// add, journals them (fsync'd) and applies them.
+    fn write<T>(
+        &mut self,
+        make: impl FnOnce(&Ledger) -> (Vec<Event>, T),
+    ) -> Result<T, JournalError> {
+        let recovery = self.journal.lock()?;
+        self.unknown_lines += recovery.unknown_lines;
+        for event in recovery.events {
+            self.apply(event);
+        }
+        let (events, out) = make(self);
+        let written = self.journal.append(&events);
+        self.journal.unlock();
+        written?;
         for event in events {
             self.apply(event);
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Queues a notification. The same visitor, type, location and tokens as an entry already
@@ -259,17 +380,28 @@ impl Ledger {
         Ok(queued.remove(0))
     }
 
-    /// Queues several notifications with one journal write (one fsync).
+    /// Queues several notifications with one journal write (one fsync). Another process's
+    /// entries for the same notifications are reused, not doubled.
     pub fn queue_all(
         &mut self,
         list: Vec<NewNotification>,
         again: bool,
     ) -> Result<Vec<Queued>, JournalError> {
+        self.write(|ledger| ledger.plan_queue(list, again))
+    }
+
+    fn plan_queue(&self, list: Vec<NewNotification>, again: bool) -> (Vec<Event>, Vec<Queued>) {
         let mut outcomes = Vec::with_capacity(list.len());
         let mut events = Vec::new();
         let mut new_keys: HashMap<String, String> = HashMap::new();
         for n in list {
-            let key = dedupe_key(&n.visitor, n.kind, &n.location, &n.tokens);
+            let key = dedupe_key(
+                &n.visitor,
+                n.kind,
+                &n.location,
+                &n.tokens,
+                n.response.as_deref(),
+            );
             if !again {
                 if let Some(id) = new_keys.get(&key) {
                     outcomes.push(Queued::Pending(id.clone()));
@@ -288,7 +420,11 @@ impl Ledger {
             new_keys.insert(key, id.clone());
             events.push(Event::Queued {
                 id: id.clone(),
-                impression_id: crate::ids::uuid().to_string(),
+                impression_id: match n.impression {
+                    ImpressionId::New => Some(crate::ids::uuid().to_string()),
+                    ImpressionId::Given(given) => Some(given),
+                    ImpressionId::Omitted => None,
+                },
                 kind: n.kind,
                 timestamp: at,
                 visitor: n.visitor,
@@ -296,11 +432,13 @@ impl Ledger {
                 location: n.location,
                 tokens: n.tokens,
                 at,
+                context: n.context.map(Box::new),
+                response: n.response,
+                property_token: n.property_token,
             });
             outcomes.push(Queued::New(id));
         }
-        self.record(events)?;
-        Ok(outcomes)
+        (events, outcomes)
     }
 
     /// Every entry, oldest first.
@@ -318,9 +456,38 @@ impl Ledger {
         self.entries.values().filter(|e| e.is_pending()).collect()
     }
 
-    /// The recorded prefetch/execute responses.
-    pub fn responses(&self) -> &[Event] {
-        &self.responses
+    /// The newest recorded prefetch/execute responses (up to [`LINT_WINDOW`]), oldest first.
+    pub fn responses(&self) -> impl Iterator<Item = &Event> {
+        self.responses.iter()
+    }
+
+    /// What Target should have counted, from the whole journal.
+    pub fn expected(&self) -> Vec<expected::ExpectedCounts> {
+        self.expected.counts()
+    }
+
+    /// What Target should have counted from `since` (ms) on: what a server whose counts began
+    /// then should show. Reads the journal again when `since` changes.
+    pub fn expected_since(
+        &mut self,
+        since: i64,
+    ) -> Result<Vec<expected::ExpectedCounts>, JournalError> {
+        if self.window.as_ref().map(Expected::start) != Some(since) {
+            // Exactly what this ledger has read: what comes later is fed to both as usual.
+            let events = self.journal.reread(self.journal.offset())?;
+            let (journal, _) = Journal::open_read_only(self.path())?;
+            let mut replay = Ledger::replay(journal, Recovery::default());
+            replay.window = Some(Expected::since(since));
+            for event in events {
+                replay.apply(event);
+            }
+            self.window = replay.window;
+        }
+        Ok(self
+            .window
+            .as_ref()
+            .map(Expected::counts)
+            .unwrap_or_default())
     }
 }
 

@@ -91,5 +91,10 @@ pub fn response_event(
         items,
         user_agent: context.and_then(|c| c.user_agent.clone()),
         beacon: context.and_then(|c| c.beacon).unwrap_or(false),
+        response: request
+            .request_id
+            .clone()
+            .or_else(|| response.request_id.clone()),
+        impression_id: request.impression_id.clone(),
     }
 }

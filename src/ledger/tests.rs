@@ -1,4 +1,4 @@
-use super::lint::{expected_counts, lint, lint_notification};
+use super::lint::{lint, lint_notification};
 use super::*;
 use crate::delivery::{
     DeliveryRequest, DeliveryResponse, Mode, Notification, NotificationMbox, NotificationView,
@@ -13,16 +13,16 @@ fn visitor(tnt: &str) -> VisitorId {
 }
 
 fn display(tnt: &str, mbox: &str, token: &str) -> NewNotification {
-    NewNotification {
-        kind: NotificationType::Display,
-        visitor: visitor(tnt),
-        session_id: "s1".into(),
-        location: Location::Mbox {
+    NewNotification::new(
+        NotificationType::Display,
+        visitor(tnt),
+        "s1".into(),
+        Location::Mbox {
             name: mbox.into(),
             state: Some("state".into()),
         },
-        tokens: vec![token.into()],
-    }
+        vec![token.into()],
+    )
 }
 
 fn open_temp() -> (tempfile::TempDir, Ledger) {
@@ -186,7 +186,7 @@ fn a_torn_last_line_at_any_offset_loses_nothing_and_resends_nothing_acked() {
         + 1;
     for cut in last_line_start..full.len() {
         std::fs::write(&path, &full[..cut]).unwrap();
-        let ledger = Ledger::open(&path).unwrap();
+        let mut ledger = Ledger::open(&path).unwrap();
         let torn = cut - last_line_start;
         assert_eq!(
             ledger.torn_bytes(),
@@ -203,12 +203,17 @@ fn a_torn_last_line_at_any_offset_loses_nothing_and_resends_nothing_acked() {
         );
         // The last line was the ack of `last`: without it, `last` is pending again (same ids).
         assert!(ledger.entry(&last).unwrap().is_pending(), "cut at {cut}");
-        drop(ledger);
-        let reopened = std::fs::read(&path).unwrap();
         assert_eq!(
-            reopened,
+            std::fs::read(&path).unwrap(),
+            full[..cut],
+            "cut at {cut}: reading changes nothing (the line may be another process's write in progress)"
+        );
+        // A writer holds the lock, so no one else is writing: it cuts the torn line off.
+        ledger.record(Vec::new()).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
             full[..last_line_start],
-            "cut at {cut}: the torn bytes are removed"
+            "cut at {cut}: the next writer removes the torn bytes"
         );
     }
     std::fs::write(&path, &full).unwrap();
@@ -362,7 +367,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     assert!(rules(&findings).contains(&"beacon"));
     assert!(rules(&findings).contains(&"token-notified-twice"));
     assert!(rules(&lint(&ledger, now_ms() - 10 * 60_000)).contains(&"timestamp-in-future"));
-    let session_start = match &ledger.responses()[0] {
+    let session_start = match ledger.responses().next().unwrap() {
         Event::Response { at, .. } => *at,
         _ => unreachable!(),
     };
@@ -370,7 +375,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     ledger
         .record(vec![Event::Queued {
             id,
-            impression_id: "imp".into(),
+            impression_id: Some("imp".into()),
             kind: NotificationType::Click,
             timestamp: session_start - 2 * crate::client::SESSION_IDLE_MS,
             visitor: visitor("t1"),
@@ -378,6 +383,9 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
             location: Location::Page,
             tokens: vec!["click-tok".into()],
             at: now_ms(),
+            context: None,
+            response: None,
+            property_token: None,
         }])
         .unwrap();
     assert!(rules(&lint(&ledger, now_ms())).contains(&"timestamp-before-session"));
@@ -413,7 +421,7 @@ fn expected_counts_follow_acks_and_executes() {
         .id()
         .to_string();
     assert!(
-        expected_counts(&ledger).is_empty(),
+        ledger.expected().is_empty(),
         "nothing is counted before the ack"
     );
     ledger.record(vec![Event::Acked { id, at: 1 }]).unwrap();
@@ -426,7 +434,7 @@ fn expected_counts_follow_acks_and_executes() {
             at: 2,
         }])
         .unwrap();
-    let counts = expected_counts(&ledger);
+    let counts = ledger.expected();
     assert_eq!(counts.len(), 1);
     assert_eq!(
         (
@@ -455,4 +463,159 @@ fn retry_delays_grow_and_stay_capped() {
         policy.delay(8) > policy.delay(2),
         "the wait grows with the attempt"
     );
+}
+
+/// Records a page view with its requestId; the same eventToken for every visitor, as Target's.
+fn page_view(ledger: &mut Ledger, mode: Mode, tnt: &str, session: &str, request_id: &str) {
+    let request: DeliveryRequest = serde_json::from_value(json!({"requestId": request_id, "id": {"tntId": tnt}, "context": {"channel": "web", "userAgent": BROWSER}})).unwrap();
+    let response = prefetch_response(tnt, &[("m", "tok")]);
+    ledger
+        .record(vec![record::response_event(
+            mode, &request, session, &response,
+        )])
+        .unwrap();
+}
+
+fn notified(tnt: &str, session: &str, response: &str) -> NewNotification {
+    NewNotification {
+        response: Some(response.into()),
+        session_id: session.into(),
+        ..display(tnt, "m", "tok")
+    }
+}
+
+fn findings_of<'a>(findings: &'a [lint::Finding], rule: &str) -> Vec<&'a lint::Finding> {
+    findings.iter().filter(|f| f.rule == rule).collect()
+}
+
+#[test]
+fn lint_matches_options_by_visitor_and_page_view_not_by_token() {
+    let (_dir, mut ledger) = open_temp();
+    page_view(&mut ledger, Mode::Prefetch, "t1", "s1", "r1");
+    page_view(&mut ledger, Mode::Prefetch, "t2", "s2", "r2");
+    ledger.queue(notified("t1", "s1", "r1"), false).unwrap();
+    let findings = lint(&ledger, now_ms());
+    // Only t2 never notified, although t1's notification carries the very same token.
+    let unnotified = findings_of(&findings, "prefetched-not-notified");
+    assert_eq!(unnotified.len(), 1, "{findings:#?}");
+    assert_eq!(unnotified[0].visitor.as_deref(), Some("t2"));
+    assert_eq!(unnotified[0].response.as_deref(), Some("r2"));
+    assert_eq!(unnotified[0].location.as_deref(), Some("mbox m"));
+    assert_eq!(unnotified[0].activity.as_deref(), Some("Spring hero (7)"));
+    assert!(unnotified[0]
+        .at
+        .as_deref()
+        .is_some_and(|t| t.ends_with('Z')));
+    // t2 notifies the same token once: still nobody notified twice.
+    ledger.queue(notified("t2", "s2", "r2"), false).unwrap();
+    let findings = lint(&ledger, now_ms());
+    assert!(findings_of(&findings, "prefetched-not-notified").is_empty());
+    assert!(findings_of(&findings, "token-notified-twice").is_empty());
+    assert!(findings_of(&findings, "token-from-another-visitor").is_empty());
+    assert!(findings_of(&findings, "session-changed").is_empty());
+    // A new impression of t1's page view: t1 notified twice, t2 did not.
+    ledger.queue(notified("t1", "s1", "r1"), true).unwrap();
+    let twice = lint(&ledger, now_ms());
+    let twice = findings_of(&twice, "token-notified-twice");
+    assert_eq!(twice.len(), 1);
+    assert_eq!(twice[0].visitor.as_deref(), Some("t1"));
+}
+
+#[test]
+fn lint_another_visitors_tokens_an_older_page_view_and_a_changed_session() {
+    let (_dir, mut ledger) = open_temp();
+    page_view(&mut ledger, Mode::Prefetch, "t1", "s1", "r1");
+    page_view(&mut ledger, Mode::Prefetch, "t2", "s2", "r2");
+    // Another visitor prefetching later does not make t1's page view older.
+    ledger.queue(notified("t1", "s1", "r1"), false).unwrap();
+    assert!(findings_of(&lint(&ledger, now_ms()), "token-from-older-response").is_empty());
+    // t2 sends t1's page view: another visitor's tokens.
+    ledger.queue(notified("t2", "s2", "r1"), false).unwrap();
+    let findings = lint(&ledger, now_ms());
+    let other = findings_of(&findings, "token-from-another-visitor");
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].visitor.as_deref(), Some("t2"));
+    // t1 prefetches again; then notifies the first page view: older.
+    page_view(&mut ledger, Mode::Prefetch, "t1", "s1", "r3");
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    ledger.queue(notified("t1", "s1", "r1"), true).unwrap();
+    let findings = lint(&ledger, now_ms());
+    let older = findings_of(&findings, "token-from-older-response");
+    assert_eq!(older.len(), 1, "{findings:#?}");
+    assert_eq!(older[0].visitor.as_deref(), Some("t1"));
+    // t1 notifies its newest page view in another session: a new visit; t2 stays quiet.
+    ledger.queue(notified("t1", "s9", "r3"), false).unwrap();
+    let findings = lint(&ledger, now_ms());
+    let changed = findings_of(&findings, "session-changed");
+    assert_eq!(changed.len(), 1, "{findings:#?}");
+    assert_eq!(changed[0].visitor.as_deref(), Some("t1"));
+}
+
+#[test]
+fn lint_execute_bot_beacon_and_retries_name_only_their_visitor() {
+    let (_dir, mut ledger) = open_temp();
+    page_view(&mut ledger, Mode::Execute, "t1", "s1", "r1");
+    page_view(&mut ledger, Mode::Prefetch, "t2", "s1", "r2");
+    // t2 notifies its prefetch in the same session and location as t1's execute: fine.
+    ledger.queue(notified("t2", "s1", "r2"), false).unwrap();
+    assert!(findings_of(&lint(&ledger, now_ms()), "execute-also-notified").is_empty());
+    ledger.queue(notified("t1", "s1", "r1"), false).unwrap();
+    let findings = lint(&ledger, now_ms());
+    let executed = findings_of(&findings, "execute-also-notified");
+    assert_eq!(executed.len(), 1);
+    assert_eq!(executed[0].visitor.as_deref(), Some("t1"));
+    // A bot's and a beacon's page views are named; the browser visitor's are not.
+    record_response(
+        &mut ledger,
+        Mode::Prefetch,
+        "bot",
+        "s3",
+        "Googlebot/2.1",
+        &prefetch_response("bot", &[("m", "tok")]),
+    );
+    let findings = lint(&ledger, now_ms());
+    let bots = findings_of(&findings, "bot-user-agent");
+    assert_eq!(bots.len(), 1);
+    assert_eq!(bots[0].visitor.as_deref(), Some("bot"));
+    // Sent twice without an impressionId: a retry that may have counted again.
+    let mut bare = notified("t2", "s1", "r2");
+    bare.impression = ImpressionId::Omitted;
+    let id = ledger.queue(bare, true).unwrap().id().to_string();
+    for attempt in 1..=2 {
+        ledger
+            .record(vec![Event::Sent {
+                id: id.clone(),
+                attempt,
+                at: now_ms(),
+            }])
+            .unwrap();
+    }
+    let findings = lint(&ledger, now_ms());
+    let retried = findings_of(&findings, "retry-without-impression-id");
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].notification.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        ledger.entry(&id).unwrap().notification().impression_id,
+        None
+    );
+}
+
+#[test]
+fn two_handles_on_one_journal_queue_one_notification() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let mut a = Ledger::open(&path).unwrap();
+    let mut b = Ledger::open(&path).unwrap();
+    let first = a.queue(notified("t1", "s1", "r1"), false).unwrap();
+    // b has not read a's line yet: queuing reads it under the lock first.
+    let second = b.queue(notified("t1", "s1", "r1"), false).unwrap();
+    assert_eq!(second, Queued::Pending(first.id().to_string()));
+    assert_eq!(b.entries().count(), 1);
+    a.record(vec![Event::Acked {
+        id: first.id().into(),
+        at: 5,
+    }])
+    .unwrap();
+    b.refresh().unwrap();
+    assert!(!b.entry(first.id()).unwrap().is_pending());
 }

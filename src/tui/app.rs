@@ -8,8 +8,9 @@ use super::secrets::mask_in_place;
 use super::text::TabText;
 use crate::client::{TargetResponse, Visitor};
 use crate::delivery::*;
-use crate::ledger::lint::{ExpectedCounts, Finding};
-use crate::ledger::Entry;
+use crate::ledger::compare::Comparison;
+use crate::ledger::lint::Finding;
+use crate::ledger::{Entry, ImpressionId, NewNotification};
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -69,7 +70,8 @@ pub enum Action {
     Tick,
     /// A prefetch/execute answered (or failed with a one-line message).
     Answered(Result<Box<TargetResponse>, String>),
-    /// Notifications were queued in the ledger: (row key, notification id, already acknowledged).
+    /// Notifications were queued in the ledger: (badge key, notification id, already
+    /// acknowledged).
     Queued(Vec<(String, String, bool)>),
     /// A send finished.
     Delivered {
@@ -77,14 +79,13 @@ pub enum Action {
         failed: Vec<(String, String)>,
         exchange: Option<Box<TargetResponse>>,
     },
-    /// The ledger's entries, findings and expected counts.
+    /// The ledger's entries and findings, and its expected counts beside what the server
+    /// counted.
     Ledger {
         entries: Vec<Entry>,
         findings: Vec<Finding>,
-        expected: Vec<ExpectedCounts>,
+        comparison: Comparison,
     },
-    /// The emulator's `/report`.
-    Report(Value),
     /// The request came back from `$EDITOR`.
     Edited(String),
     /// The visitor the client now speaks for.
@@ -97,7 +98,9 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Call(Box<DeliveryRequest>, Mode),
-    Queue(Vec<(String, Notifiable)>, bool),
+    /// Queue these notifications (each with its badge key); `bool`: a new impression even
+    /// when already acknowledged.
+    Queue(Vec<(String, NewNotification)>, bool),
     Send,
     Cancel,
     NewVisitor,
@@ -121,8 +124,11 @@ pub struct App {
     pub rows: Vec<Row>,
     pub selected: usize,
     pub marked: BTreeSet<String>,
+    /// The badges of the rows on screen, by row key (the current response's).
     pub badges: HashMap<String, Badge>,
-    /// Notification ids waiting for `s`, with their row keys.
+    /// Every badge of the session, by badge key (response and row: see [`App::badge_key`]).
+    notified: HashMap<String, Badge>,
+    /// Notification ids waiting for `s`, with their badge keys.
     pub queued: Vec<(String, String)>,
     pub tab: usize,
     /// The tab's top line (a line of its text; folded blocks show as their first line).
@@ -139,8 +145,7 @@ pub struct App {
     pub log: Vec<String>,
     pub ledger: Vec<Entry>,
     pub findings: Vec<Finding>,
-    pub expected: Vec<ExpectedCounts>,
-    pub report: Option<Value>,
+    pub comparison: Comparison,
     pub reveal: bool,
     pub spinner: usize,
     pub quit: bool,
@@ -167,6 +172,7 @@ impl App {
             selected: 0,
             marked: BTreeSet::new(),
             badges: HashMap::new(),
+            notified: HashMap::new(),
             queued: Vec::new(),
             tab: 0,
             scroll: 0,
@@ -181,8 +187,7 @@ impl App {
             log: Vec::new(),
             ledger: Vec::new(),
             findings: Vec::new(),
-            expected: Vec::new(),
-            report: None,
+            comparison: Comparison::default(),
             reveal: false,
             spinner: 0,
             quit: false,
@@ -429,20 +434,27 @@ impl App {
                 crate::ledger::State::Failed { reason, .. } => format!("failed: {reason}"),
             };
             ledger.push_str(&format!(
-                "{} {:<7} {:<20} id {} impression {} tokens {} · {}\n",
+                "{} {:<7} {:<20} {} visitor {} id {} impression {} tokens {} attempts {} · {}{}\n",
                 if e.is_pending() { "…" } else { "✓" },
                 e.kind.as_str(),
                 e.location.label(),
+                crate::clock::iso8601(e.timestamp),
+                crate::counting::visitor_key(&e.visitor).unwrap_or_else(|| "?".into()),
                 e.id,
-                e.impression_id,
-                e.tokens.len(),
-                state
+                e.impression_id.as_deref().unwrap_or("(none)"),
+                e.tokens.join(","),
+                e.attempts,
+                state,
+                e.verdict
+                    .as_deref()
+                    .map(|v| format!(" · {v}"))
+                    .unwrap_or_default()
             ));
         }
         if !self.findings.is_empty() {
             ledger.push_str("\nfindings\n");
             for f in &self.findings {
-                ledger.push_str(&format!("  [{}] {}\n", f.rule, f.message));
+                ledger.push_str(&format!("  {}\n", f.line()));
             }
         }
         if ledger.is_empty() {
@@ -451,63 +463,39 @@ impl App {
         ledger
     }
 
-    /// The Report tab's counts as text (the chart is drawn from `report_bars`).
+    /// The Report tab: expected beside counted, per experience, and the findings that may
+    /// explain a difference.
     fn report_text(&self) -> String {
-        let mut out = String::new();
-        for (label, impressions, clicks) in self.report_bars() {
-            out.push_str(&format!(
-                "{label:<48} impressions {impressions:>5}  clicks {clicks:>5}\n"
-            ));
-        }
-        if out.is_empty() {
-            out = "(nothing counted yet)".into();
+        let mut out = self.comparison.text(&self.findings);
+        if self.comparison.rows.is_empty() {
+            out.push_str(
+                "(d marks an option displayed, s sends: what it should count shows here)\n",
+            );
         }
         out
     }
 
-    /// (label, impressions, clicks) per experience: the emulator's `/report` when local,
-    /// else the ledger's expected counts.
-    pub fn report_bars(&self) -> Vec<(String, u64, u64)> {
-        match (&self.report, self.local) {
-            (Some(report), true) => report["activities"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|a| {
-                    let name = a["name"].as_str().unwrap_or("?").to_string();
-                    a["experiences"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(move |e| {
-                            (
-                                format!("{} · {}", name, e["name"].as_str().unwrap_or("?")),
-                                e["impressions"].as_u64().unwrap_or(0),
-                                e["clicks"].as_u64().unwrap_or(0),
-                            )
-                        })
-                })
-                .collect(),
-            _ => self
-                .expected
-                .iter()
-                .map(|c| {
-                    (
-                        format!(
-                            "{} · {}",
-                            c.activity_name
-                                .clone()
-                                .unwrap_or_else(|| c.activity.clone()),
-                            c.experience_name
-                                .clone()
-                                .unwrap_or_else(|| c.experience.clone())
-                        ),
-                        c.impressions,
-                        c.clicks,
-                    )
-                })
-                .collect(),
+    /// The key of a row's badge: the response it is in (its requestId) and the row, so a new
+    /// visitor's or a new response's rows start unmarked.
+    pub fn badge_key(&self, row: &Row) -> String {
+        format!(
+            "{}\u{1f}{}",
+            self.response_id().unwrap_or_default(),
+            row.key()
+        )
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        self.last.as_ref()?.request.request_id.as_deref()
+    }
+
+    /// Sets a badge; it shows when its response is the one on screen.
+    fn set_badge(&mut self, key: String, badge: Badge) {
+        let prefix = format!("{}\u{1f}", self.response_id().unwrap_or_default());
+        if let Some(row_key) = key.strip_prefix(&prefix) {
+            self.badges.insert(row_key.to_string(), badge.clone());
         }
+        self.notified.insert(key, badge);
     }
 
     fn apply_response(&mut self, response: Box<TargetResponse>) {
@@ -536,8 +524,38 @@ impl App {
             self.visitor.tnt_id = Some(id);
         }
         self.last = Some(response);
+        let prefix = format!("{}\u{1f}", self.response_id().unwrap_or_default());
+        self.badges = self
+            .notified
+            .iter()
+            .filter_map(|(k, b)| Some((k.strip_prefix(&prefix)?.to_string(), b.clone())))
+            .collect();
         self.set_status(status);
         self.refresh(&[Tab::Request, Tab::Response, Tab::Cookies]);
+    }
+
+    /// What a notification about `row` carries, as an SDK sends it: the visitor and session
+    /// of the response, its request's context and property token, and its requestId.
+    fn new_notification(&self, row: &Row, kind: NotificationType) -> Option<NewNotification> {
+        let n = self.notifiable(row, kind)?;
+        let last = self.last.as_ref()?;
+        let request = &last.request;
+        Some(NewNotification {
+            kind: n.kind,
+            visitor: last
+                .response
+                .id
+                .clone()
+                .or_else(|| request.id.clone())
+                .unwrap_or_default(),
+            session_id: last.session_id.clone(),
+            location: n.location,
+            tokens: n.tokens,
+            context: request.context.clone(),
+            response: request.request_id.clone(),
+            property_token: request.property.as_ref().and_then(|p| p.token.clone()),
+            impression: ImpressionId::New,
+        })
     }
 
     fn notifiable(&self, row: &Row, kind: NotificationType) -> Option<Notifiable> {
@@ -592,9 +610,9 @@ impl App {
             self.set_status("execute already counted these impressions: a display notification would count them twice (prefetch with p)");
             return Vec::new();
         }
-        let list: Vec<(String, Notifiable)> = rows
+        let list: Vec<(String, NewNotification)> = rows
             .iter()
-            .filter_map(|r| Some((r.key(), self.notifiable(r, kind)?)))
+            .filter_map(|r| Some((self.badge_key(r), self.new_notification(r, kind)?)))
             .collect();
         if list.is_empty() {
             self.set_status(match kind {
@@ -653,6 +671,10 @@ impl App {
                             ..Default::default()
                         });
                     }
+                    // Execute counts at once; its impressionId makes a resend count once.
+                    request
+                        .impression_id
+                        .get_or_insert_with(|| crate::ids::uuid().to_string());
                 }
                 self.in_flight = Some((mode.as_str().to_string(), Instant::now()));
                 vec![Effect::Call(Box::new(request), mode)]
@@ -688,13 +710,20 @@ impl App {
                     self.set_status("nothing queued: d or c queue a notification first");
                     return Vec::new();
                 }
-                for (key, _) in &self.queued {
-                    self.badges.insert(key.clone(), Badge::Sent);
+                for (key, _) in self.queued.clone() {
+                    self.set_badge(key, Badge::Sent);
                 }
                 self.in_flight = Some((format!("sending {}", self.queued.len()), Instant::now()));
                 vec![Effect::Send]
             }
-            Command::NewVisitor => vec![Effect::NewVisitor],
+            Command::NewVisitor => {
+                // A new visitor has none of the old one's ids (--tnt-id, --mcid… included).
+                self.spec.visitor = VisitorId::default();
+                if let Some(request) = self.custom_request.as_mut() {
+                    request.id = None;
+                }
+                vec![Effect::NewVisitor]
+            }
             Command::NewSession => {
                 if let Some(term) = self.search.clone() {
                     self.find_next(&term, true);
@@ -994,14 +1023,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             let mut fresh = 0;
             for (key, id, already) in items {
                 if already {
-                    app.badges.insert(key, Badge::Acked);
+                    app.set_badge(key, Badge::Acked);
                     continue;
                 }
                 if !app.queued.iter().any(|(_, i)| *i == id) {
                     app.queued.push((key.clone(), id));
                     fresh += 1;
                 }
-                app.badges.insert(key, Badge::Queued);
+                app.set_badge(key, Badge::Queued);
             }
             let text = format!("{fresh} queued ({} waiting): s sends", app.queued.len());
             app.set_status(text);
@@ -1016,10 +1045,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             let mut remaining = Vec::new();
             for (key, id) in std::mem::take(&mut app.queued) {
                 if acked.contains(&id) {
-                    app.badges.insert(key, Badge::Acked);
+                    app.set_badge(key, Badge::Acked);
                 } else if let Some((_, reason)) = failed.iter().find(|(f, _)| *f == id) {
-                    app.badges
-                        .insert(key.clone(), Badge::Failed(reason.clone()));
+                    app.set_badge(key.clone(), Badge::Failed(reason.clone()));
                     remaining.push((key, id));
                 } else {
                     remaining.push((key, id));
@@ -1047,17 +1075,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Ledger {
             entries,
             findings,
-            expected,
+            comparison,
         } => {
             app.ledger = entries;
             app.findings = findings;
-            app.expected = expected;
+            app.comparison = comparison;
             app.refresh(&[Tab::Ledger, Tab::Report]);
-            Vec::new()
-        }
-        Action::Report(report) => {
-            app.report = Some(report);
-            app.refresh(&[Tab::Report]);
             Vec::new()
         }
         Action::Edited(text) => {

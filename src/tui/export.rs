@@ -1,7 +1,7 @@
 //! Exporting the session: HAR 1.2 (every request and response, with timings) and a JSON
 //! session file; secrets masked unless revealed.
 
-use super::secrets::mask_in_place;
+use super::secrets::{mask_in_place, mask_sdk_result};
 use crate::client::TargetResponse;
 use crate::ledger::Entry;
 use serde_json::{json, Value};
@@ -66,12 +66,55 @@ pub fn session(exchanges: &[TargetResponse], ledger: &[Entry], reveal: bool) -> 
         .map(|e| {
             let mut result = e.sdk_result();
             if !reveal {
-                if let Some(request) = result.get_mut("request") {
-                    mask_in_place(request);
-                }
+                mask_sdk_result(&mut result);
             }
             result
         })
         .collect();
     json!({"mboxscope": env!("CARGO_PKG_VERSION"), "calls": calls, "notifications": ledger})
+}
+
+/// Writes an export readable by its owner only (mode 0600; it may hold tokens in clear),
+/// creating it exclusively: an existing file or a planted symlink is an error, never followed.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// The status line after an export: where it went, and whether it holds secrets.
+pub fn exported_message(stem: &std::path::Path, reveal: bool) -> String {
+    let secrets = if reveal {
+        "private (0600): they hold the tokens in clear"
+    } else {
+        "private (0600), tokens masked"
+    };
+    format!("exported {}.har and .json, {secrets}", stem.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_export_is_private_and_never_follows_a_planted_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.har");
+        write_private(&path, b"{}").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap();
+        let planted = dir.path().join("planted.json");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        assert!(write_private(&planted, b"secret").is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    }
 }

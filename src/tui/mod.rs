@@ -22,6 +22,9 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Mutex};
 use view::Theme;
 
+/// The largest snapshot side: a screen's buffer grows with width × height.
+pub const MAX_SNAPSHOT_SIDE: i64 = 1000;
+
 /// Flags of the TUI (the default command).
 #[derive(Debug, Clone, Args, Default)]
 pub struct TuiArgs {
@@ -30,11 +33,11 @@ pub struct TuiArgs {
     /// Render the screen after the start-up prefetch as plain text, and exit.
     #[arg(long)]
     pub snapshot: bool,
-    /// Snapshot width.
-    #[arg(long, default_value_t = 120)]
+    /// Snapshot width (20 to 1000 columns).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u16).range(20..=MAX_SNAPSHOT_SIDE))]
     pub width: u16,
-    /// Snapshot height.
-    #[arg(long, default_value_t = 40)]
+    /// Snapshot height (5 to 1000 rows).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(5..=MAX_SNAPSHOT_SIDE))]
     pub height: u16,
     /// Leave the mouse to the terminal (text selection).
     #[arg(long)]
@@ -109,8 +112,21 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
     let client = target.client(&profile)?;
     if !local {
         label = client.settings().server.describe();
+        // A server given as a URL may be a `mboxscope serve`: its `/report` is asked for.
+        if let crate::client::Server::Url(url) = &client.settings().server {
+            report_base = Some(url.clone());
+        }
     }
-    let ledger = target.ledger(&client)?;
+    let ledger = if local {
+        // The built-in emulator's port changes every run; its journal keeps one name.
+        crate::cli::common::open_ledger(&crate::ledger::store::journal_path(
+            &target.data_dir()?,
+            client.settings().client_code.as_deref(),
+            crate::ledger::store::BUILT_IN,
+        ))?
+    } else {
+        target.ledger(&client)?
+    };
     let mut spec: RequestSpec = target.request_spec(&profile, Mode::Prefetch)?;
     args.locations.apply(&mut spec)?;
     let base = client.base_url();
@@ -217,5 +233,16 @@ pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), Failure> {
     } = session;
     runtime::run_loop(app, runtime, rx, theme, !args.no_mouse, first)
         .await
-        .map_err(|e| Failure::usage(format!("terminal: {e}")))
+        .map_err(|e| {
+            match e
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<runtime::Stopped>())
+            {
+                Some(stopped) => Failure {
+                    code: 128 + stopped.number,
+                    message: stopped.to_string(),
+                },
+                None => Failure::usage(format!("terminal: {e}")),
+            }
+        })
 }

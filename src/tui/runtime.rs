@@ -5,9 +5,10 @@ use super::app::{update, Action, App, Effect};
 use super::export;
 use super::view::{draw, Theme};
 use crate::client::{TargetClient, TargetResponse};
+use crate::ledger::compare::{compare, fetch_report};
 use crate::ledger::deliver::{deliver, RetryPolicy};
-use crate::ledger::lint::{expected_counts, lint};
-use crate::ledger::{record, Ledger, NewNotification, Queued};
+use crate::ledger::lint::lint;
+use crate::ledger::{record, Ledger, Queued};
 use base64::Engine as _;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
@@ -24,6 +25,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 
@@ -39,33 +41,36 @@ pub struct Runtime {
     pub task: Option<JoinHandle<()>>,
 }
 
-/// Sends the ledger's state and the emulator's report back to the app.
+/// Sends the ledger's state back to the app, with its expected counts beside what the server
+/// counted (its `/report`, when it is a `mboxscope serve` or the built-in emulator).
 pub async fn refresh(
     ledger: &Arc<Mutex<Ledger>>,
     report_base: Option<&str>,
     tx: &mpsc::UnboundedSender<Action>,
 ) {
-    {
-        let ledger = ledger.lock().await;
-        let _ = tx.send(Action::Ledger {
-            entries: ledger.entries().cloned().collect(),
-            findings: lint(&ledger, crate::ledger::now_ms()),
-            expected: expected_counts(&ledger),
-        });
+    let counted = match report_base {
+        Some(base) => fetch_report(base).await,
+        None => Err(
+            "Target reports its counts only in its UI and Analytics: expected counts only"
+                .to_string(),
+        ),
+    };
+    let mut ledger = ledger.lock().await;
+    if let Err(e) = ledger.refresh() {
+        let _ = tx.send(Action::Status(format!("ledger: {e}")));
     }
-    if let Some(base) = report_base {
-        let url = format!("{base}/report");
-        if let Ok(reply) = reqwest::Client::new()
-            .get(&url)
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-        {
-            if let Ok(report) = reply.json::<serde_json::Value>().await {
-                let _ = tx.send(Action::Report(report));
-            }
-        }
-    }
+    let comparison = match &counted {
+        Ok(report) => match ledger.expected_since(report.since) {
+            Ok(expected) => compare(&expected, Ok(report)),
+            Err(e) => compare(&ledger.expected(), Err(e.to_string())),
+        },
+        Err(why) => compare(&ledger.expected(), Err(why.clone())),
+    };
+    let _ = tx.send(Action::Ledger {
+        entries: ledger.entries().cloned().collect(),
+        findings: lint(&ledger, crate::ledger::now_ms()),
+        comparison,
+    });
 }
 
 impl Runtime {
@@ -105,26 +110,7 @@ impl Runtime {
                 }));
             }
             Effect::Queue(list, again) => {
-                let visitor = client.visitor();
-                let id = app
-                    .last
-                    .as_ref()
-                    .and_then(|l| l.response.id.clone())
-                    .unwrap_or_else(|| crate::delivery::VisitorId {
-                        tnt_id: visitor.tnt_id.clone(),
-                        ..Default::default()
-                    });
-                let keys: Vec<String> = list.iter().map(|(k, _)| k.clone()).collect();
-                let news = list
-                    .into_iter()
-                    .map(|(_, n)| NewNotification {
-                        kind: n.kind,
-                        visitor: id.clone(),
-                        session_id: visitor.session_id.clone(),
-                        location: n.location,
-                        tokens: n.tokens,
-                    })
-                    .collect();
+                let (keys, news): (Vec<String>, Vec<_>) = list.into_iter().unzip();
                 let outcome = ledger.lock().await.queue_all(news, again);
                 match outcome {
                     Ok(queued) => {
@@ -233,7 +219,7 @@ impl Runtime {
                 let entries: Vec<_> = ledger.lock().await.entries().cloned().collect();
                 let _ = tx.send(Action::Status(
                     match write_exports(&self.data_dir, &exchanges, &entries, app.reveal) {
-                        Ok(path) => format!("exported {}.har and .json", path.display()),
+                        Ok(path) => export::exported_message(&path, app.reveal),
                         Err(e) => format!("export failed: {e}"),
                     },
                 ));
@@ -255,37 +241,47 @@ pub fn write_exports(
     let stem = dir.join(format!("session-{}", crate::ledger::now_ms()));
     let har = serde_json::to_vec_pretty(&export::har(exchanges, reveal))
         .map_err(std::io::Error::other)?;
-    std::fs::write(stem.with_extension("har"), har)?;
+    export::write_private(&stem.with_extension("har"), &har)?;
     let session = serde_json::to_vec_pretty(&export::session(exchanges, entries, reveal))
         .map_err(std::io::Error::other)?;
-    std::fs::write(stem.with_extension("json"), session)?;
+    export::write_private(&stem.with_extension("json"), &session)?;
     Ok(stem)
 }
 
 /// Leaves the TUI, runs `$EDITOR` on the text, comes back with what was saved.
 fn edit_in_editor(text: &str) -> std::io::Result<String> {
-    let path = std::env::temp_dir().join(format!("mboxscope-request-{}.json", std::process::id()));
-    std::fs::write(&path, text)?;
-    suspend();
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".into());
+    suspend();
+    let edited = edit_with(&editor, text);
+    resume(true);
+    edited
+}
+
+/// Runs the shell command `editor` on a private copy of `text` (the request, tokens in clear):
+/// a temporary file created exclusively with mode 0600 under a random name, removed on every
+/// path, the editor's failure included.
+pub fn edit_with(editor: &str, text: &str) -> std::io::Result<String> {
+    let mut file = tempfile::Builder::new()
+        .prefix("mboxscope-request-")
+        .suffix(".json")
+        .tempfile()?;
+    file.write_all(text.as_bytes())?;
+    file.flush()?;
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))
         .arg("sh")
-        .arg(&path)
-        .status();
-    resume(true);
-    let status = status?;
+        .arg(file.path())
+        .status()?;
     if !status.success() {
         return Err(std::io::Error::other(format!(
             "{editor} exited with {status}"
         )));
     }
-    let edited = std::fs::read_to_string(&path)?;
-    let _ = std::fs::remove_file(&path);
-    Ok(edited)
+    // Read by path: editors that save by renaming leave a new file there.
+    std::fs::read_to_string(file.path())
 }
 
 /// Puts the terminal back as it was.
@@ -313,6 +309,45 @@ pub fn resume(mouse: bool) {
     }
 }
 
+/// The signal that ended the TUI (after the terminal was restored); the process exits
+/// 128 + its number, as a shell reports a death by signal.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by {name}")]
+pub struct Stopped {
+    pub name: &'static str,
+    pub number: i32,
+}
+
+/// SIGTERM, SIGHUP, SIGINT and SIGQUIT: caught, so the loop ends and the guard restores the
+/// terminal instead of the process dying in the alternate screen.
+struct StopSignals([(Signal, &'static str, i32); 4]);
+
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        let catch = |kind: SignalKind, name: &'static str, number: i32| {
+            signal(kind).map(|stream| (stream, name, number))
+        };
+        Ok(StopSignals([
+            catch(SignalKind::terminate(), "SIGTERM", 15)?,
+            catch(SignalKind::hangup(), "SIGHUP", 1)?,
+            catch(SignalKind::interrupt(), "SIGINT", 2)?,
+            catch(SignalKind::quit(), "SIGQUIT", 3)?,
+        ]))
+    }
+
+    async fn next(&mut self) -> Stopped {
+        let [(term, ..), (hup, ..), (int, ..), (quit, ..)] = &mut self.0;
+        let at = tokio::select! {
+            _ = term.recv() => 0,
+            _ = hup.recv() => 1,
+            _ = int.recv() => 2,
+            _ = quit.recv() => 3,
+        };
+        let (_, name, number) = self.0[at];
+        Stopped { name, number }
+    }
+}
+
 /// Restores the terminal when dropped (every exit path, panics included).
 struct TerminalGuard;
 
@@ -331,6 +366,7 @@ pub async fn run_loop(
     mouse: bool,
     first: Vec<Effect>,
 ) -> std::io::Result<()> {
+    let mut stop = StopSignals::install()?;
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         suspend();
@@ -349,6 +385,7 @@ pub async fn run_loop(
     loop {
         let action = tokio::select! {
             biased;
+            stopped = stop.next() => return Err(std::io::Error::other(stopped)),
             Some(action) = rx.recv() => action,
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => Action::Key(key),

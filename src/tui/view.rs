@@ -7,7 +7,7 @@ use crate::delivery::{Location, Mode};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
 
@@ -41,16 +41,41 @@ impl Theme {
     }
 }
 
+/// An id (tntId, sessionId, token) shortened to its first six and last two characters; counts
+/// characters, not bytes, since a server may send any text.
 fn short(id: Option<&str>) -> String {
-    match id {
-        Some(s) if s.chars().count() > 10 => format!("{}…{}", &s[..6], &s[s.len() - 2..]),
-        Some(s) => s.to_string(),
-        None => "-".into(),
+    let Some(s) = id else { return "-".into() };
+    let count = s.chars().count();
+    if count <= 10 {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(6).collect();
+    let tail: String = s.chars().skip(count - 2).collect();
+    format!("{head}…{tail}")
+}
+
+/// Draws the whole screen; no cell keeps a control character a server sent.
+pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
+    draw_screen(frame, app, theme);
+    scrub_controls(frame.buffer_mut());
+}
+
+/// The backend writes cells to the terminal as they are: a control character in one (from a
+/// server's content, names or ids) would run as an escape sequence. Tabs become spaces, every
+/// other control character U+FFFD.
+fn scrub_controls(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        if !crate::safe_text::is_safe(cell.symbol()) {
+            cell.set_symbol(if cell.symbol() == "\t" {
+                " "
+            } else {
+                "\u{fffd}"
+            });
+        }
     }
 }
 
-/// Draws the whole screen.
-pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
+fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
@@ -85,7 +110,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
         Input::QaUrl(text) => prompt(
             frame,
             "QA link (at_preview_token=…), Enter to apply, Esc to cancel",
-            text,
+            &super::secrets::mask_qa_link(text),
             area,
         ),
         Input::TraceToken(text) => prompt(
@@ -382,7 +407,7 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     }
     if let Some(Badge::Failed(reason)) = app.badges.get(&row.key()) {
         lines.push(Line::from(Span::styled(
-            format!("failed: {reason}"),
+            format!("failed: {}", crate::safe_text::one_line(reason)),
             theme.fg(Color::Red),
         )));
     }
@@ -491,10 +516,6 @@ fn json_line(line: &str, theme: Theme, search: Option<&str>) -> Line<'static> {
 }
 
 fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    if app.tab == 7 && !app.report_bars().is_empty() {
-        report_chart(frame, app, theme, area);
-        return;
-    }
     let lines = app.tab_text(app.tab);
     let folds = &app.folds[app.tab];
     let mut at = folds.visible(app.scroll.min(lines.len().saturating_sub(1)));
@@ -517,42 +538,11 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     frame.render_widget(Paragraph::new(visible), area);
 }
 
-fn report_chart(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let bars_data = app.report_bars();
-    let source = if app.local {
-        "emulator /report"
-    } else {
-        "expected by the ledger"
-    };
-    let bars: Vec<Bar> = bars_data
-        .iter()
-        .flat_map(|(label, impressions, clicks)| {
-            [
-                Bar::default()
-                    .value(*impressions)
-                    .label(Line::from(format!("{label} · impressions")))
-                    .style(theme.fg(Color::Cyan)),
-                Bar::default()
-                    .value(*clicks)
-                    .label(Line::from(format!("{label} · clicks")))
-                    .style(theme.fg(Color::Magenta)),
-            ]
-        })
-        .collect();
-    let chart = BarChart::default()
-        .block(Block::default().title(format!(" counts ({source}) ")))
-        .direction(Direction::Horizontal)
-        .bar_width(1)
-        .bar_gap(0)
-        .data(BarGroup::default().bars(&bars));
-    frame.render_widget(chart, area);
-}
-
 fn footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let hints = format!(
         " p prefetch  x execute  d display  c click  s send ({} queued)  ? help  q quit │ {}",
         app.queued.len(),
-        app.status
+        crate::safe_text::one_line(&app.status)
     );
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(hints, theme.fg(Color::Gray)))),
@@ -619,4 +609,34 @@ fn prompt(frame: &mut Frame, title: &str, text: &str, area: Rect) {
         ),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::widgets::Widget;
+
+    #[test]
+    fn short_counts_characters_not_bytes() {
+        assert_eq!(short(Some("ééééééééééééé")), "éééééé…éé");
+        assert_eq!(short(Some("日本語のトークンです長い")), "日本語のトー…長い");
+        assert_eq!(short(Some("ascii-only-id-42")), "ascii-…42");
+        assert_eq!(short(Some("shortid")), "shortid");
+        assert_eq!(short(None), "-");
+    }
+
+    #[test]
+    fn no_cell_keeps_a_control_character() {
+        let area = Rect::new(0, 0, 12, 1);
+        let mut buffer = ratatui::buffer::Buffer::empty(area);
+        Paragraph::new("a\x1b]2;x\x07\tb").render(area, &mut buffer);
+        let raw = |b: &ratatui::buffer::Buffer| {
+            b.content
+                .iter()
+                .any(|c| !crate::safe_text::is_safe(c.symbol()))
+        };
+        assert!(raw(&buffer), "ratatui keeps control characters in cells");
+        scrub_controls(&mut buffer);
+        assert!(!raw(&buffer));
+    }
 }

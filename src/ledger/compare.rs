@@ -1,0 +1,223 @@
+//! Expected against counted: the ledger's expected counts beside what a `mboxscope serve` (or
+//! the built-in emulator) says it counted, per experience.
+
+use super::expected::ExpectedCounts;
+use super::lint::Finding;
+use crate::counting::report::id_key;
+use crate::counting::{Counts, NotificationCounts, Report};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One experience's expected and counted numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub activity: String,
+    pub activity_name: Option<String>,
+    pub experience: String,
+    pub experience_name: Option<String>,
+    pub expected: CountsJson,
+    /// None when the target cannot say what it counted.
+    pub counted: Option<CountsJson>,
+}
+
+/// Counts as JSON.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CountsJson {
+    pub impressions: u64,
+    pub visits: u64,
+    pub visitors: u64,
+    pub clicks: u64,
+}
+
+impl From<Counts> for CountsJson {
+    fn from(c: Counts) -> Self {
+        CountsJson {
+            impressions: c.impressions,
+            visits: c.visits,
+            visitors: c.visitors,
+            clicks: c.clicks,
+        }
+    }
+}
+
+impl Row {
+    /// Whether what was counted differs from what was expected.
+    pub fn mismatch(&self) -> bool {
+        self.counted.is_some_and(|c| c != self.expected)
+    }
+
+    /// `Activity name · Experience name` (ids when there are no names).
+    pub fn label(&self) -> String {
+        format!(
+            "{} · {}",
+            self.activity_name.as_deref().unwrap_or(&self.activity),
+            self.experience_name.as_deref().unwrap_or(&self.experience)
+        )
+    }
+}
+
+/// The whole self.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Comparison {
+    pub rows: Vec<Row>,
+    /// The server's notification counters, when it reports them.
+    pub notifications: Option<NotificationCounts>,
+    /// Why there is nothing counted to compare with, when there is not.
+    pub no_counts_because: Option<String>,
+}
+
+/// Puts expected counts beside a report (every experience either side counted).
+pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) -> Comparison {
+    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    for e in expected {
+        rows.insert(
+            (e.activity.clone(), e.experience.clone()),
+            Row {
+                activity: e.activity.clone(),
+                activity_name: e.activity_name.clone(),
+                experience: e.experience.clone(),
+                experience_name: e.experience_name.clone(),
+                expected: CountsJson {
+                    impressions: e.impressions,
+                    visits: e.visits,
+                    visitors: e.visitors,
+                    clicks: e.clicks,
+                },
+                counted: None,
+            },
+        );
+    }
+    let report = match counted {
+        Ok(report) => report,
+        Err(why) => {
+            return Comparison {
+                rows: rows.into_values().collect(),
+                notifications: None,
+                no_counts_because: Some(why),
+            }
+        }
+    };
+    for (a, e) in report.rows() {
+        let key = (id_key(&a.id), id_key(&e.id));
+        let counted = CountsJson::from(e.counts());
+        if counted == CountsJson::default() && !rows.contains_key(&key) {
+            continue;
+        }
+        let row = rows.entry(key.clone()).or_insert_with(|| Row {
+            activity: key.0.clone(),
+            activity_name: None,
+            experience: key.1.clone(),
+            experience_name: None,
+            expected: CountsJson::default(),
+            counted: None,
+        });
+        row.activity_name = row
+            .activity_name
+            .take()
+            .or_else(|| a.name.as_str().map(str::to_string));
+        row.experience_name = row
+            .experience_name
+            .take()
+            .or_else(|| e.name.as_str().map(str::to_string));
+        row.counted = Some(counted);
+    }
+    for row in rows.values_mut() {
+        row.counted.get_or_insert_with(CountsJson::default);
+    }
+    Comparison {
+        rows: rows.into_values().collect(),
+        notifications: Some(report.notifications),
+        no_counts_because: None,
+    }
+}
+
+/// `GET {base}/report` of a `mboxscope serve`; an error says why there is none (real Target
+/// has no such endpoint).
+pub async fn fetch_report(base: &str) -> Result<Report, String> {
+    let not_serve = |why: String| {
+        format!("{base} is not a mboxscope serve ({why}): Target itself reports counts only in its UI and Analytics, so only the expected counts are shown")
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let reply = client
+        .get(format!("{}/report", base.trim_end_matches('/')))
+        .send()
+        .await
+        .map_err(|e| not_serve(format!("no answer: {e}")))?;
+    if !reply.status().is_success() {
+        return Err(not_serve(format!(
+            "GET /report: HTTP {}",
+            reply.status().as_u16()
+        )));
+    }
+    let bytes = reply.bytes().await.map_err(|e| not_serve(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| not_serve(format!("GET /report: {e}")))
+}
+
+fn counts_text(c: &CountsJson) -> String {
+    format!(
+        "{:>5} {:>5} {:>5} {:>5}",
+        c.impressions, c.visits, c.visitors, c.clicks
+    )
+}
+
+impl Comparison {
+    /// Rows whose counts differ.
+    pub fn mismatches(&self) -> usize {
+        self.rows.iter().filter(|r| r.mismatch()).count()
+    }
+
+    /// The expected-vs-counted table, with the findings that may explain each mismatch.
+    pub fn text(&self, findings: &[Finding]) -> String {
+        let mut out = String::new();
+        let counted = self.no_counts_because.is_none();
+        out.push_str(if counted {
+            "expected vs counted (impressions visits visitors clicks)\n"
+        } else {
+            "expected counts (impressions visits visitors clicks)\n"
+        });
+        for row in &self.rows {
+            let mark = if row.mismatch() { "≠" } else { " " };
+            out.push_str(&format!(
+                "{mark} {:<46} expected {}",
+                row.label(),
+                counts_text(&row.expected)
+            ));
+            if let Some(c) = &row.counted {
+                out.push_str(&format!("   counted {}", counts_text(c)));
+            }
+            out.push('\n');
+            if row.mismatch() {
+                for f in findings.iter().filter(|f| {
+                    f.activity.as_deref().is_some_and(|a| {
+                        a == row.activity || a.ends_with(&format!("({})", row.activity))
+                    })
+                }) {
+                    out.push_str(&format!("    explained by? {}\n", f.line()));
+                }
+            }
+        }
+        if self.rows.is_empty() {
+            out.push_str("  (nothing counted yet)\n");
+        }
+        if let Some(n) = &self.notifications {
+            out.push_str(&format!(
+                "server notifications: received {} accepted {} rejected {} duplicates {}\n",
+                n.received, n.accepted, n.rejected, n.duplicates
+            ));
+            out.push_str(&format!(
+                "{} of {} experiences differ\n",
+                self.mismatches(),
+                self.rows.len()
+            ));
+        }
+        if let Some(why) = &self.no_counts_because {
+            out.push_str(&format!("counted: not available: {why}\n"));
+        }
+        out
+    }
+}

@@ -1,0 +1,154 @@
+//! Hardening (issue #11) end to end: the real binary in tmux. A signal restores the terminal;
+//! `e` leaves no copy of the request (tokens in clear) behind, whatever the editor does.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux session running `command` in `sh`; killed on drop.
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(label: &str, command: &str) -> Tmux {
+        let name = format!("mboxscope-{label}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40"])
+            .args(["sh", "-c", command])
+            .status()
+            .expect("tmux runs");
+        assert!(status.success());
+        Tmux { name }
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// tmux's view of the pane's modes: alternate screen, mouse reporting, cursor.
+    fn modes(&self) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "display",
+                "-p",
+                "-t",
+                &self.name,
+                "alternate=#{alternate_on} mouse=#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}#{mouse_sgr_flag} cursor=#{cursor_flag}",
+            ])
+            .output()
+            .expect("tmux display");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn keys(&self, keys: &str) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, keys])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn wait_for(&self, what: impl Fn(&str) -> bool, label: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.capture();
+            if what(&screen) {
+                return screen;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                panic!("waited for {label}; the screen is:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+/// The shell command that runs the TUI on the local emulator with a private data dir (`env`
+/// first), writes its pid to `pid`, and says how it ended.
+fn tui_command(dir: &Path, env: &str) -> String {
+    format!(
+        "sh -c 'echo $$ > \"{pid}\"; exec env {env} MBOXSCOPE_DATA_DIR=\"{data}\" MBOXSCOPE_CONFIG=\"{data}/config.toml\" \"{bin}\"'; echo EXIT=$?; sleep 30",
+        pid = dir.join("pid").display(),
+        data = dir.display(),
+        bin = bin().display(),
+    )
+}
+
+#[test]
+fn every_stop_signal_restores_the_terminal() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129), ("INT", 130), ("QUIT", 131)] {
+        let dir = tempfile::tempdir().unwrap();
+        let tmux = Tmux::start(&format!("sig{signal}"), &tui_command(dir.path(), ""));
+        tmux.wait_for(|s| s.contains("200 prefetch"), "the start-up prefetch");
+        let in_tui = tmux.modes();
+        assert!(
+            in_tui.starts_with("alternate=1 mouse=") && !in_tui.contains("mouse=0000"),
+            "in the TUI: {in_tui}"
+        );
+        let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), pid.trim()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exited = format!("EXIT={code}");
+        let screen = tmux.wait_for(|s| s.contains(&exited), "the TUI to end");
+        assert!(
+            screen.contains(&format!("stopped by SIG{signal}")),
+            "{screen}"
+        );
+        assert_eq!(
+            tmux.modes(),
+            "alternate=0 mouse=0000 cursor=1",
+            "after SIG{signal}"
+        );
+    }
+}
+
+#[test]
+fn a_failing_editor_leaves_no_request_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let log = dir.path().join("editor.log");
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nstat -c '%a' \"$1\" > '{}'\nexit 1\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let env = format!(
+        "-u VISUAL TMPDIR=\"{}\" EDITOR=\"sh {}\"",
+        tmp.display(),
+        editor.display()
+    );
+    let tmux = Tmux::start("edit", &tui_command(dir.path(), &env));
+    tmux.wait_for(|s| s.contains("200 prefetch"), "the start-up prefetch");
+    tmux.keys("e");
+    tmux.wait_for(|s| s.contains("│ editor: sh "), "the editor's failure");
+    let mode = std::fs::read_to_string(&log).expect("the editor ran");
+    assert_eq!(mode.trim(), "600", "the request file is private");
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    tmux.keys("q");
+    tmux.wait_for(|s| s.contains("EXIT=0"), "the TUI to end");
+}
