@@ -339,7 +339,11 @@ fn idle_and_slow_sockets_are_closed_and_capped_while_real_requests_get_through()
         "1000",
         "--max-connections",
         &cap.to_string(),
+        "--threads",
+        "1",
     ]);
+    // Once a request is answered, the acceptor and the worker have their event loops open.
+    assert_eq!(delivery(&e, &json!({"context": context()})).0, 200);
     let pid = e.child.id();
     let baseline = open_fds(pid);
     let host = e.url.trim_start_matches("http://").to_string();
