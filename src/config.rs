@@ -130,39 +130,75 @@ impl ConfigFile {
         }
     }
 
-    /// Writes the file, readable by its owner only (it holds tokens).
+    /// Writes the file, readable by its owner only (it holds tokens): a new file in the
+    /// directory of the file `path` names (through symlinks, which stay), renamed over it.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         let io = |source| ConfigError::Io {
             path: path.display().to_string(),
             source,
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
+        let real = follow_symlinks(path).map_err(io)?;
+        let dir = match real.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
         let text = toml::to_string_pretty(self).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        let tmp = path.with_extension("toml.tmp");
+        // A unique name, created 0600: concurrent writers never share a temporary file.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".config.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io)?;
         {
             use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&tmp).map_err(io)?;
-            file.write_all(text.as_bytes()).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            tmp.write_all(text.as_bytes()).map_err(io)?;
+            tmp.as_file().sync_all().map_err(io)?;
         }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
         }
-        std::fs::rename(&tmp, path).map_err(io)
+        tmp.persist(&real).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+
+    /// Reads, changes and writes the file with no other `update` in between (an advisory lock
+    /// on `<file>.lock` beside the real file), so concurrent saves all land.
+    pub fn update(
+        path: &Path,
+        change: impl FnOnce(&mut ConfigFile),
+    ) -> Result<ConfigFile, ConfigError> {
+        let io = |source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let real = follow_symlinks(path).map_err(io)?;
+        if let Some(dir) = real.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut lock_path = real.clone().into_os_string();
+        lock_path.push(".lock");
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let lock = options.open(&lock_path).map_err(io)?;
+        lock.lock().map_err(io)?;
+        let mut file = ConfigFile::load(&real)?;
+        change(&mut file);
+        file.save(&real)?;
+        drop(lock);
+        Ok(file)
     }
 
     /// A named profile.
@@ -172,6 +208,24 @@ impl ConfigFile {
             .cloned()
             .ok_or_else(|| ConfigError::UnknownProfile(name.to_string()))
     }
+}
+
+/// The file `path` names, through any symlinks (relative ones from their own directory).
+fn follow_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) => dir.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 /// The effective settings: the profile (if named) under the environment under the flags.

@@ -81,21 +81,22 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let write_err = |e: std::io::Error| Failure::usage(format!("writing the output: {e}"));
     if args.jsonl {
-        let mut line = String::new();
+        // Bytes, not text: a line that is not UTF-8 is one bad request, not the end of the stream.
+        let mut line = Vec::new();
         let mut input = input;
         loop {
             line.clear();
             if input
-                .read_line(&mut line)
+                .read_until(b'\n', &mut line)
                 .map_err(|e| Failure::usage(format!("reading requests: {e}")))?
                 == 0
             {
                 break;
             }
-            if line.trim().is_empty() {
+            if line.trim_ascii().is_empty() {
                 continue;
             }
-            let written = match serde_json::from_str::<DeliveryRequest>(&line) {
+            let written = match serde_json::from_slice::<DeliveryRequest>(&line) {
                 Ok(request) => {
                     let result =
                         decide_one(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));

@@ -27,33 +27,11 @@ pub fn mask(secret: &str) -> String {
 /// Runs a profile subcommand.
 pub fn run(target: &TargetArgs, command: &ProfileCommand) -> Result<(), Failure> {
     let path = target.config_path()?;
-    let mut file = ConfigFile::load(&path).map_err(Failure::usage)?;
+    let load = || ConfigFile::load(&path).map_err(Failure::usage);
     match command {
-        ProfileCommand::Save { name } => {
-            let flags = Profile {
-                client_code: target.client_code.clone(),
-                org_id: target.org_id.clone(),
-                server: target.server.clone(),
-                property_token: target.property_token.clone(),
-                environment_id: target.environment_id,
-                location_hint: target.location_hint.clone(),
-                trace_token: target.trace_token.clone(),
-                timeout_ms: target.timeout_ms,
-                user_agent: target.user_agent.clone(),
-                channel: None,
-                page_url: target.page_url.clone(),
-            };
-            let merged = file
-                .profiles
-                .get(name)
-                .cloned()
-                .unwrap_or_default()
-                .overlay(flags);
-            file.profiles.insert(name.clone(), merged);
-            file.save(&path).map_err(Failure::usage)?;
-            eprintln!("saved profile {name:?} in {}", path.display());
-        }
+        ProfileCommand::Save { name } => save(target, &path, name)?,
         ProfileCommand::List => {
+            let file = load()?;
             for (name, p) in &file.profiles {
                 println!(
                     "{name}\t{}",
@@ -65,7 +43,7 @@ pub fn run(target: &TargetArgs, command: &ProfileCommand) -> Result<(), Failure>
             }
         }
         ProfileCommand::Show { name, reveal } => {
-            let mut p = file.profile(name).map_err(Failure::usage)?;
+            let mut p = load()?.profile(name).map_err(Failure::usage)?;
             if !reveal {
                 p.trace_token = p.trace_token.as_deref().map(mask);
                 p.property_token = p.property_token.as_deref().map(mask);
@@ -73,5 +51,35 @@ pub fn run(target: &TargetArgs, command: &ProfileCommand) -> Result<(), Failure>
             print!("{}", toml::to_string_pretty(&p).map_err(Failure::usage)?);
         }
     }
+    Ok(())
+}
+
+/// Saves the flags as profile `name`, over what it had: under the config file's lock, so
+/// concurrent saves all land.
+fn save(target: &TargetArgs, path: &std::path::Path, name: &str) -> Result<(), Failure> {
+    let flags = Profile {
+        client_code: target.client_code.clone(),
+        org_id: target.org_id.clone(),
+        server: target.server.clone(),
+        property_token: target.property_token.clone(),
+        environment_id: target.environment_id,
+        location_hint: target.location_hint.clone(),
+        trace_token: target.trace_token.clone(),
+        timeout_ms: target.timeout_ms,
+        user_agent: target.user_agent.clone(),
+        channel: None,
+        page_url: target.page_url.clone(),
+    };
+    ConfigFile::update(path, |file| {
+        let merged = file
+            .profiles
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+            .overlay(flags);
+        file.profiles.insert(name.to_string(), merged);
+    })
+    .map_err(Failure::usage)?;
+    eprintln!("saved profile {name:?} in {}", path.display());
     Ok(())
 }

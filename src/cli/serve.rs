@@ -1,9 +1,10 @@
 //! `mboxscope serve`: the local Delivery API emulator.
 
 use super::common::Failure;
-use crate::emulator::http::{serve_on_threads, Faults, Server};
+use crate::emulator::http::{serve_on_threads, Faults, Limits, Server};
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
 use clap::Args;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +40,22 @@ pub struct ServeArgs {
     /// Organization id (for a rules.bin artifact).
     #[arg(long = "artifact-org-id")]
     pub artifact_org_id: Option<String>,
+    /// Milliseconds a client has to send a request's head (also how long an idle keep-alive
+    /// connection stays open).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's body once its head is in.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_connections: u32,
+}
+
+/// Prints a line on stdout; a closed stdout is no reason to stop serving.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// A setting that is on or off.
@@ -76,13 +93,13 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
     let local = listener
         .local_addr()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    println!("http://{local}");
-    println!(
+    say(&format!("http://{local}"));
+    say(&format!(
         "mboxscope emulator: client {}, artifact {location}, fault rate {}, latency {} ms; Ctrl-C stops",
         emulator.client_code(),
         args.fault_rate,
         args.latency_ms
-    );
+    ));
     let server = Arc::new(Server {
         emulator: Arc::new(emulator),
         faults: Faults {
@@ -98,13 +115,18 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
             .unwrap_or(1),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = serve_on_threads(listener, server, threads, stopped)
+    let limits = Limits {
+        header_read: Duration::from_millis(args.header_timeout_ms),
+        body: Duration::from_millis(args.body_timeout_ms),
+        max_connections: args.max_connections as usize,
+    };
+    let workers = serve_on_threads(listener, server, threads, limits, stopped)
         .map_err(|e| Failure::usage(format!("cannot start the server: {e}")))?;
     let _ = tokio::signal::ctrl_c().await;
     let _ = stop.send(true);
     for worker in workers {
         let _ = worker.join();
     }
-    println!("stopped");
+    let _ = writeln!(std::io::stderr(), "stopped");
     Ok(())
 }

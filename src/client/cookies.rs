@@ -96,24 +96,30 @@ pub fn parse_target_cookie(value: &str, now_secs: i64) -> TargetCookieValues {
     out
 }
 
-/// The location hint (edge cluster) in a tntId `x.N_M`, if it has one.
+/// Whether `hint` has the only form Target's edge clusters take: digits (`28`). Anything else
+/// would go into a host name unchecked (`@2130706433:18082/` names another host and port).
+pub fn is_location_hint(hint: &str) -> bool {
+    !hint.is_empty() && hint.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The location hint (edge cluster) in a tntId `x.N_M`, if it has one of digits.
 pub fn hint_from_tnt_id(tnt_id: &str) -> Option<String> {
     let parts: Vec<&str> = tnt_id.split('.').collect();
     if parts.len() != 2 {
         return None;
     }
     let hint: Vec<&str> = parts[1].split('_').collect();
-    (hint.len() == 2 && !hint[0].is_empty()).then(|| hint[0].to_string())
+    (hint.len() == 2 && is_location_hint(hint[0])).then(|| hint[0].to_string())
 }
 
-/// The location hint in an edge host `mboxedgeN.tt.omtrdc.net` (exactly four labels).
+/// The location hint in an edge host `mboxedgeN.tt.omtrdc.net` (exactly four labels, N digits).
 pub fn hint_from_edge_host(edge_host: &str) -> Option<String> {
     let parts: Vec<&str> = edge_host.split('.').collect();
     if parts.len() != 4 {
         return None;
     }
     let n = parts[0].trim_start_matches("mboxedge");
-    (!n.is_empty()).then(|| n.to_string())
+    is_location_hint(n).then(|| n.to_string())
 }
 
 /// The `mboxEdgeCluster` cookie for a response's tntId or edgeHost.
@@ -174,6 +180,10 @@ mod tests {
             "why an emulator must not send one"
         );
         assert_eq!(hint_from_edge_host("localhost"), None);
+        assert_eq!(hint_from_tnt_id("x.@2130706433:18082/_0"), None);
+        assert_eq!(hint_from_tnt_id("x.28a_0"), None);
+        assert_eq!(hint_from_edge_host("mboxedge@127:9/x.tt.omtrdc.net"), None);
+        assert_eq!(hint_from_edge_host("mboxedge.tt.omtrdc.net"), None);
         let c = location_hint_cookie(Some("abc.35_0"), None).unwrap();
         assert_eq!(
             (c.name.as_str(), c.value.as_str(), c.max_age),

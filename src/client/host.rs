@@ -1,5 +1,7 @@
 //! Which base URL a Delivery API call goes to.
 
+use super::cookies::is_location_hint;
+
 /// Where the Delivery API is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Server {
@@ -22,9 +24,11 @@ impl Server {
         }
     }
 
-    /// The base URL (scheme + host[:port]) for the next call.
+    /// The base URL (scheme + host[:port]) for the next call. A hint that is not digits (from a
+    /// saved session, say) is ignored: it never goes into a host name.
     pub fn base_url(&self, location_hint: Option<&str>, secure: bool) -> String {
         let scheme = if secure { "https" } else { "http" };
+        let location_hint = location_hint.filter(|h| is_location_hint(h));
         match (self, location_hint) {
             (Server::Url(url), _) => url.clone(),
             (_, Some(hint)) => format!("{scheme}://mboxedge{hint}.tt.omtrdc.net"),
@@ -63,6 +67,11 @@ mod tests {
             domain.base_url(Some("21"), true),
             "https://mboxedge21.tt.omtrdc.net",
             "the hint wins over a server domain"
+        );
+        assert_eq!(
+            domain.base_url(Some("@127.0.0.1:9/"), false),
+            "http://target.example.com",
+            "a hint that is not digits is ignored"
         );
         let url = Server::from_flag("http://127.0.0.1:8080/");
         assert_eq!(

@@ -151,8 +151,11 @@ fn now_ms() -> i64 {
 impl TargetClient {
     /// A client with `settings` and a fresh visitor.
     pub fn new(settings: ClientSettings) -> Result<Self, ClientError> {
+        // No redirects: following one to another host would re-send the body with its trace,
+        // property and QA tokens (307/308) or turn the call into a GET that looks like success.
         let http = reqwest::Client::builder()
             .user_agent(format!("{SDK_NAME}/{}", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
         Ok(TargetClient {
@@ -307,6 +310,18 @@ impl TargetClient {
                 )
             })
             .collect();
+        if reply.status().is_redirection() {
+            let location = reply
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_else(|| "(no Location header)".into());
+            return Err(ClientError::Http {
+                status,
+                url: url_text,
+                snippet: format!("redirect to {location:?} not followed"),
+            });
+        }
         let limit = self.settings.max_body_bytes;
         if reply
             .content_length()

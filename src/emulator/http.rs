@@ -5,14 +5,20 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::Rng;
 use std::collections::HashMap;
 use std::future::Future;
+use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Request log lines waiting for the logger thread; more are dropped.
+const LOG_QUEUE: usize = 4096;
 
 /// How the server misbehaves on purpose.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +40,36 @@ enum Fault {
     Unavailable,
 }
 
+/// How long a client may take and how many connections may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Time to send a request's head, counted from the connection's start or from the previous
+    /// answer: it closes idle keep-alive connections and slow (slowloris) heads alike.
+    pub header_read: Duration,
+    /// Time to send a request's body once its head is in.
+    pub body: Duration,
+    /// Connections open at once; further ones wait in the listen backlog for a free slot.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read: Duration::from_secs(10),
+            body: Duration::from_secs(10),
+            max_connections: 512,
+        }
+    }
+}
+
+/// What a request's connection tells its handler.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionInfo {
+    /// The server's address on this connection: its own origin.
+    local: SocketAddr,
+    body_timeout: Duration,
+}
+
 /// The server's shared state.
 pub struct Server {
     pub emulator: Arc<Emulator>,
@@ -53,6 +89,78 @@ impl std::fmt::Display for Dropped {
 }
 
 impl std::error::Error for Dropped {}
+
+/// Whether `authority` (`host[:port]`) names this server: its address, or `localhost` on a
+/// loopback address. A browser page that rebinds its own name to 127.0.0.1 sends its name.
+fn is_own_authority(authority: &str, local: SocketAddr) -> bool {
+    let Ok(parsed) = authority.parse::<hyper::http::uri::Authority>() else {
+        return false;
+    };
+    let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
+    let same_host = host.parse::<std::net::IpAddr>().ok() == Some(local.ip())
+        || (local.ip().is_loopback() && host.eq_ignore_ascii_case("localhost"));
+    same_host && parsed.port_u16().unwrap_or(80) == local.port()
+}
+
+/// Refuses what a web page in the user's browser could send to a loopback server: a request
+/// for another host name (DNS rebinding) or from another origin.
+fn refuse_foreign(parts: &hyper::http::request::Parts, local: SocketAddr) -> Option<Reply> {
+    let header = |name: hyper::header::HeaderName| {
+        let value = parts.headers.get(name)?;
+        Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+    };
+    if local.ip().is_loopback() {
+        if let Some(host) = header(hyper::header::HOST).filter(|h| !is_own_authority(h, local)) {
+            return Some(Reply::error(
+                403,
+                format!("Forbidden: Host {host:?} is not this server ({local})"),
+            ));
+        }
+    }
+    let own_origin = |origin: &str| {
+        origin
+            .strip_prefix("http://")
+            .is_some_and(|authority| is_own_authority(authority, local))
+    };
+    match header(hyper::header::ORIGIN) {
+        Some(origin) if !own_origin(&origin) => Some(Reply::error(
+            403,
+            format!("Forbidden: cross-origin request from {origin:?} refused"),
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a request's body is declared JSON (`application/json`, parameters allowed), as the
+/// SDKs send it (the Node and Python SDKs' helpers set it; a form or `text/plain` is refused).
+fn is_json(parts: &hyper::http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The request log: lines go through a bounded queue to a thread that writes them to stdout,
+/// so a full queue drops lines and a closed or unread stdout never blocks or stops the server.
+fn request_log() -> Option<&'static SyncSender<String>> {
+    static LOG: OnceLock<Option<SyncSender<String>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let (sender, lines) = sync_channel::<String>(LOG_QUEUE);
+        std::thread::Builder::new()
+            .name("emulator-log".into())
+            .spawn(move || {
+                for line in lines {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+                }
+            })
+            .ok()
+            .map(|_| sender)
+    })
+    .as_ref()
+}
 
 fn json_response(reply: Reply) -> Response<Full<Bytes>> {
     bytes_response(reply.status, "application/json", reply.body)
@@ -88,11 +196,23 @@ impl Server {
     async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
+        connection: ConnectionInfo,
     ) -> Result<Response<Full<Bytes>>, Dropped> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
-        let method = parts.method;
+        let method = parts.method.clone();
         let path = parts.uri.path();
+        if let Some(reply) = refuse_foreign(&parts, connection.local) {
+            self.log_line(&method, path, "403 (foreign host or origin)", started);
+            return Ok(json_response(reply));
+        }
+        if method == Method::POST && !is_json(&parts) {
+            self.log_line(&method, path, "415", started);
+            return Ok(json_response(Reply::error(
+                415,
+                "Unsupported Media Type: send the body as Content-Type: application/json",
+            )));
+        }
         let query: HashMap<String, String> = parts
             .uri
             .query()
@@ -116,7 +236,24 @@ impl Server {
                 json_response(Reply::error(503, "Service Unavailable (fault injection)"))
             }
             (_, &Method::POST, "/rest/v1/delivery") => {
-                let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+                let collect = Limited::new(body, MAX_BODY_BYTES).collect();
+                let Ok(collected) = tokio::time::timeout(connection.body_timeout, collect).await
+                else {
+                    self.log_line(&method, path, "408", started);
+                    let mut response = json_response(Reply::error(
+                        408,
+                        format!(
+                            "Request Timeout: the body did not arrive within {} ms",
+                            connection.body_timeout.as_millis()
+                        ),
+                    ));
+                    response.headers_mut().insert(
+                        hyper::header::CONNECTION,
+                        hyper::header::HeaderValue::from_static("close"),
+                    );
+                    return Ok(response);
+                };
+                let body = match collected {
                     Ok(collected) => collected.to_bytes(),
                     Err(e)
                         if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -165,38 +302,65 @@ impl Server {
         Ok(response)
     }
 
+    /// Logs a line per request (when logging): dropped rather than waited for.
     fn log_line(&self, method: &Method, path: &str, outcome: &str, started: Instant) {
         if self.log {
-            println!(
-                "{method} {path} {outcome} {:.2} ms",
-                started.elapsed().as_secs_f64() * 1000.0
-            );
-        }
-    }
-}
-
-/// Serves on `listener` until `shutdown` completes.
-pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                tokio::spawn(connection(stream, server.clone()));
+            if let Some(log) = request_log() {
+                let _ = log.try_send(format!(
+                    "{method} {path} {outcome} {:.2} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                ));
             }
         }
     }
 }
 
-/// Serves one keep-alive connection.
-async fn connection(stream: TcpStream, server: Arc<Server>) {
+/// Serves on `listener` with the default limits until `shutdown` completes.
+pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Future<Output = ()>) {
+    let limits = Limits::default();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            _ = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                tokio::spawn(connection(stream, server.clone(), limits, slot));
+            }
+        }
+    }
+}
+
+/// Serves one keep-alive connection within `limits`; its `slot` frees when it ends.
+async fn connection(
+    stream: TcpStream,
+    server: Arc<Server>,
+    limits: Limits,
+    slot: OwnedSemaphorePermit,
+) {
     let _ = stream.set_nodelay(true);
-    let service = hyper::service::service_fn(move |req| server.clone().handle(req));
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    let info = ConnectionInfo {
+        local,
+        body_timeout: limits.body,
+    };
+    let service = hyper::service::service_fn(move |req| server.clone().handle(req, info));
     let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service)
         .await;
+    drop(slot);
 }
 
 /// A thread running a single-threaded runtime until `stop` turns true.
@@ -228,34 +392,38 @@ fn spawn_thread<F: Future<Output = ()> + 'static>(
 }
 
 /// Serves `listener` on `threads` worker threads, each with its own single-threaded runtime
-/// (as nginx runs a worker per core: no hand-offs between threads per request), until `stop`
-/// turns true. An acceptor thread deals the connections round-robin, so the workers share
-/// the load evenly (with a shared listener, the first worker awake took them all).
+/// (as nginx runs a worker per core: no hand-offs between threads per request), within
+/// `limits` until `stop` turns true. An acceptor thread deals the connections round-robin, so
+/// the workers share the load evenly (with a shared listener, the first worker awake took
+/// them all); it accepts only while a connection slot is free.
 pub fn serve_on_threads(
     listener: std::net::TcpListener,
     server: Arc<Server>,
     threads: usize,
+    limits: Limits,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
     listener.set_nonblocking(true)?;
     let mut handles = Vec::new();
     let mut workers = Vec::new();
     for i in 0..threads.max(1) {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<std::net::TcpStream>();
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<(std::net::TcpStream, OwnedSemaphorePermit)>();
         workers.push(tx);
         let server = server.clone();
         handles.push(spawn_thread(
             format!("emulator-{i}"),
             stop.clone(),
             move || async move {
-                while let Some(stream) = rx.recv().await {
+                while let Some((stream, slot)) = rx.recv().await {
                     if let Ok(stream) = TcpStream::from_std(stream) {
-                        tokio::spawn(connection(stream, server.clone()));
+                        tokio::spawn(connection(stream, server.clone(), limits, slot));
                     }
                 }
             },
         )?);
     }
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     handles.push(spawn_thread(
         "emulator-accept".into(),
         stop,
@@ -264,13 +432,16 @@ pub fn serve_on_threads(
                 return;
             };
             for worker in workers.iter().cycle() {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
                 let Ok((stream, _)) = listener.accept().await else {
                     // Out of file descriptors, say: wait rather than spin.
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
                 if let Ok(stream) = stream.into_std() {
-                    let _ = worker.send(stream);
+                    let _ = worker.send((stream, slot));
                 }
             }
         },

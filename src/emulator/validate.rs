@@ -11,6 +11,18 @@ const MAX_NOTIFICATION_ID: usize = 200;
 const RESERVED_PARAMETERS: [&str; 3] = ["orderId", "orderTotal", "productPurchasedIds"];
 /// Notifications stamped further ahead than this are rejected.
 const MAX_FUTURE_MS: i64 = 24 * 3600 * 1000;
+/// Most mboxes in `execute.mboxes` or `prefetch.mboxes`. Target's hard limit, answered with 400
+/// "size must be between 0 and 50": "Limit: 50 mboxes per Target content delivery batch mbox
+/// request" (https://experienceleague.adobe.com/en/docs/target/using/troubleshoot/target-limits).
+/// The OpenAPI spec (fixtures/delivery-api/openapi) states no array limits.
+const MAX_MBOXES: usize = 50;
+/// Most views in `prefetch.views`. Adobe documents no limit for views; the emulator applies the
+/// mbox limit, as each view can answer with every view of the artifact (300,000 empty views in a
+/// 900 KB request made a 437 MB response).
+const MAX_VIEWS: usize = 50;
+/// Most notifications per request. Adobe recommends 50 per batch (same page) but documents no
+/// hard limit; the emulator refuses more than this so one request stays small to process.
+const MAX_NOTIFICATIONS: usize = 1000;
 
 /// Checks the `sessionId` query parameter.
 pub fn session_id(session: Option<&str>) -> Result<&str, String> {
@@ -20,6 +32,16 @@ pub fn session_id(session: Option<&str>) -> Result<&str, String> {
             .all(|c| c.is_ascii_graphic() && c != '?' && c != '/');
     ok.then_some(s)
         .ok_or_else(|| format!("Invalid request: sessionId {s:?} must be 1-128 printable characters without space, '?' or '/'"))
+}
+
+/// Checks that a list has at most `max` entries, with Target's message.
+fn size(what: &str, len: usize, max: usize) -> Result<(), String> {
+    if len > max {
+        return Err(format!(
+            "Invalid request: {what}: size must be between 0 and {max}"
+        ));
+    }
+    Ok(())
 }
 
 /// Where a check runs, for its message: made only when the check fails.
@@ -87,6 +109,11 @@ pub fn request(req: &DeliveryRequest, now_ms: i64) -> Result<(), String> {
             req.prefetch.as_ref().and_then(|p| p.page_load.as_ref()),
         ),
     ] {
+        size(
+            &format!("{mode}.mboxes"),
+            mboxes.map_or(0, Vec::len),
+            MAX_MBOXES,
+        )?;
         let mut indexes = HashSet::new();
         for m in mboxes.into_iter().flatten() {
             let index = m.index.ok_or_else(|| {
@@ -106,18 +133,19 @@ pub fn request(req: &DeliveryRequest, now_ms: i64) -> Result<(), String> {
             details(&|| format!("{mode} pageLoad"), p)?;
         }
     }
-    for v in req
-        .prefetch
-        .as_ref()
-        .and_then(|p| p.views.as_ref())
-        .into_iter()
-        .flatten()
-    {
+    let views = req.prefetch.as_ref().and_then(|p| p.views.as_ref());
+    size("prefetch.views", views.map_or(0, Vec::len), MAX_VIEWS)?;
+    for v in views.into_iter().flatten() {
         details(
             &|| format!("view {}", v.name.as_deref().unwrap_or("*")),
             &v.details,
         )?;
     }
+    size(
+        "notifications",
+        req.notifications.as_ref().map_or(0, Vec::len),
+        MAX_NOTIFICATIONS,
+    )?;
     for n in req.notifications.iter().flatten() {
         notification(n, now_ms)?;
     }
@@ -156,6 +184,18 @@ fn notification(n: &Notification, now_ms: i64) -> Result<(), String> {
     if n.mbox.is_some() && n.view.is_some() {
         return Err(format!(
             "Invalid request: notification {id}: mbox and view are mutually exclusive"
+        ));
+    }
+    if let Some(mbox) = &n.mbox {
+        if mbox.name.as_deref().is_none_or(str::is_empty) {
+            return Err(format!(
+                "Invalid request: notification {id}: mbox.name is required"
+            ));
+        }
+    }
+    if n.tokens.as_ref().is_none_or(Vec::is_empty) {
+        return Err(format!(
+            "Invalid request: notification {id}: tokens are required"
         ));
     }
     details(&|| format!("notification {id}"), &n.details)
