@@ -174,6 +174,7 @@ fn run_case(dir: &Path, suite: &Value, case: &Value) -> Result<(), String> {
             .and_then(Value::as_bool)
             .unwrap_or(true),
         prefetch_mbox_metrics: false,
+        qa: None,
     };
     let engine = Engine::new(artifact, "artifactPayload", now_ms, 1.0);
     let decision = engine.decide(&request, &options);

@@ -70,6 +70,7 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
         geo: geo.clone(),
         telemetry: false,
         prefetch_mbox_metrics: false,
+        qa: None,
     };
     let input: Box<dyn BufRead> = match args.request.as_deref() {
         None | Some("-") => Box::new(std::io::stdin().lock()),

@@ -10,6 +10,9 @@ use serde_json::Value;
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub activities: Vec<ActivityReport>,
+    /// QA traffic (requests in Activity QA), counted apart from live traffic.
+    #[serde(default)]
+    pub qa: Vec<ActivityReport>,
     pub notifications: NotificationCounts,
     /// Whether user agents that look like bots are left out.
     #[serde(default = "yes")]

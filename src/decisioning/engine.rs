@@ -5,6 +5,7 @@ use super::allocation::{allocation_in, allocation_visitor_id};
 use super::artifact::{Artifact, Rule};
 use super::context::{mbox_context, page_context, RequestContext, RuleVariables};
 use super::jsonlogic::{to_js_string, Memo};
+use super::qa::QaTests;
 use super::trace::{RequestTracer, TraceFrame};
 use crate::delivery::*;
 use regex::Regex;
@@ -32,6 +33,8 @@ pub struct DecideOptions {
     pub telemetry: bool,
     /// Keep the metrics of prefetched mboxes and pageLoad as Target's edge does (the SDKs drop them).
     pub prefetch_mbox_metrics: bool,
+    /// Activity QA, as Target's edge applies `qaMode` (the SDKs decide without it).
+    pub qa: Option<super::qa::QaPlan>,
 }
 
 /// The result of one decision.
@@ -697,8 +700,25 @@ impl<'a> Decider<'a> {
         location: &Location,
         tracer: &mut Option<RequestTracer>,
     ) -> Option<Outcome> {
+        let qa = match &self.options.qa {
+            Some(plan) => {
+                let experience = rule
+                    .meta
+                    .get("experience.id")
+                    .map(to_js_string)
+                    .unwrap_or_default();
+                plan.tests(rule, &experience)?
+            }
+            None => QaTests {
+                allocation: true,
+                audience: true,
+            },
+        };
         // Traces show the allocation whether or not the condition reads it.
-        let allocation = if rule.uses_allocation || tracer.is_some() {
+        let allocation = if !qa.allocation {
+            // A forced experience: any allocation inside its range.
+            forced_allocation(rule)
+        } else if rule.uses_allocation || tracer.is_some() {
             self.allocation(rule)
         } else {
             f64::NAN
@@ -710,10 +730,11 @@ impl<'a> Decider<'a> {
             allocation,
             memo: &location.memo,
         };
-        let satisfied = rule
-            .allocation_range
-            .is_none_or(|range| range.contains(allocation))
-            && rule.condition.matches(&vars);
+        let satisfied = (!qa.allocation
+            || rule
+                .allocation_range
+                .is_none_or(|range| range.contains(allocation)))
+            && (!qa.audience || rule.condition.matches(&vars));
         if let Some(t) = tracer.as_mut() {
             t.trace_rule(rule, || vars.to_json(), satisfied);
         }
@@ -844,6 +865,17 @@ impl<'a> Decider<'a> {
 }
 
 /// Substitutes `${campaign.id}`, `${mbox.name}`, … in html and actions content.
+/// An allocation inside a rule's range (the lowest, to 0.01), for an experience QA forces.
+fn forced_allocation(rule: &Rule) -> f64 {
+    match &rule.allocation_range {
+        Some(range) => (0..10_000)
+            .map(|i| f64::from(i) / 100.0)
+            .find(|a| range.contains(*a))
+            .unwrap_or(0.0),
+        None => 0.0,
+    }
+}
+
 fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Location) {
     let substitute = |text: &str| -> String {
         MACRO
@@ -974,7 +1006,7 @@ mod properties {
                 "prefetch": {"mboxes": [{"name": mbox, "index": 1, "address": {"url": url}}], "views": [{}], "pageLoad": {}},
                 "extra": extra,
             })).expect("request");
-            let options = DecideOptions { client: "c".into(), now_ms: now / 2, session_id: None, geo: None, telemetry: true, prefetch_mbox_metrics: false };
+            let options = DecideOptions { client: "c".into(), now_ms: now / 2, session_id: None, geo: None, telemetry: true, prefetch_mbox_metrics: false, qa: None };
             let _ = engine.decide(&request, &options);
         }
     }

@@ -7,6 +7,7 @@ pub mod context;
 pub mod engine;
 pub mod jsonlogic;
 pub mod page;
+pub mod qa;
 pub mod trace;
 
 pub use artifact::{Artifact, ArtifactError};

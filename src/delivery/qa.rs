@@ -81,6 +81,16 @@ fn preview_index(value: &str) -> Result<PreviewIndex, QaUrlError> {
     })
 }
 
+/// A QA link for one experience, as `mboxscope serve`'s `GET /qa` lists them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QaLink {
+    pub activity: serde_json::Value,
+    pub activity_name: serde_json::Value,
+    pub experience: serde_json::Value,
+    pub experience_name: serde_json::Value,
+    pub url: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

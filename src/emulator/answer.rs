@@ -103,7 +103,8 @@ impl Edge<'_> {
             let Some(parts) = item.parts_mut(response) else {
                 continue;
             };
-            *parts.analytics = self.payload(matched, item.mode(), item.kind(), parts.name, parts.index);
+            *parts.analytics =
+                self.payload(matched, item.mode(), item.kind(), parts.name, parts.index);
             if item.mode() == Mode::Prefetch {
                 if let Some(state) = parts.state {
                     *state = Some(state_token());

@@ -283,6 +283,7 @@ impl Server {
             (_, &Method::GET, "/report") => {
                 json_response(Reply::json(200, &self.emulator.report()))
             }
+            (_, &Method::GET, "/qa") => json_response(Reply::json(200, &self.emulator.qa_links())),
             (_, &Method::POST, "/report/reset") => {
                 self.emulator.reset();
                 json_response(Reply::json(200, &self.emulator.report()))
@@ -290,7 +291,7 @@ impl Server {
             (_, &Method::GET, "/rules.json") => {
                 bytes_response(200, "application/json", self.emulator.rules_json().to_vec())
             }
-            (_, _, "/rest/v1/delivery" | "/report" | "/report/reset" | "/rules.json") => {
+            (_, _, "/rest/v1/delivery" | "/report" | "/report/reset" | "/rules.json" | "/qa") => {
                 json_response(Reply::error(
                     405,
                     format!("{method} is not allowed on {path}"),

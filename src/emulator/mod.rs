@@ -2,7 +2,9 @@
 //! like Target (validation, tntIds, A4T payloads, traces) and counts impressions like Target.
 
 mod answer;
+pub mod catalog;
 pub mod http;
+pub mod qa;
 pub mod validate;
 
 use crate::counting::{
@@ -20,6 +22,8 @@ pub const DEMO_ARTIFACT: &[u8] = include_bytes!("../../assets/demo/rules.json");
 /// The rule meta key that names an activity's reporting source (`analytics` for A4T, else
 /// `target`): an emulator extension of the artifact that the SDKs ignore.
 pub const REPORTING_SOURCE: &str = "activity.reportingSource";
+/// How many sessions' QA modes are kept.
+pub const QA_SESSIONS: usize = 10_000;
 /// The largest request body accepted (Target's limit).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -31,18 +35,12 @@ pub(crate) struct TokenInfo {
     pub click: bool,
 }
 
-/// An activity and its experiences, as `/report` lists them.
-#[derive(Debug, Clone)]
-struct ActivityInfo {
-    id: Value,
-    name: Value,
-    experiences: Vec<(Value, Value)>,
-}
-
 /// What the emulator counted: the counting model and the notification counters.
 #[derive(Debug)]
 struct Tally {
     counter: Counter,
+    /// QA traffic, counted apart from live traffic (as Target reports it).
+    qa: Counter,
     notifications: NotificationCounts,
     /// When counting began (start or reset), ms since the epoch.
     since: i64,
@@ -52,6 +50,7 @@ impl Tally {
     fn new(bot_filter: bool) -> Tally {
         Tally {
             counter: Counter::new(bot_filter),
+            qa: Counter::new(bot_filter),
             notifications: NotificationCounts::default(),
             since: crate::clock::now_ms(),
         }
@@ -92,7 +91,10 @@ pub struct Emulator {
     client_code: String,
     rules_json: Vec<u8>,
     tokens: HashMap<String, TokenInfo>,
-    catalog: Vec<ActivityInfo>,
+    catalog: Vec<catalog::ActivityInfo>,
+    /// The QA mode of each session that used one (Target keeps a visitor in QA for the rest of
+    /// the session): at most [`QA_SESSIONS`], the oldest forgotten first.
+    qa_sessions: Mutex<indexmap::IndexMap<String, QaMode>>,
     /// Activities whose reporting source is Analytics (A4T): only they get A4T payloads.
     a4t_activities: HashSet<String>,
     counts: Mutex<Tally>,
@@ -115,7 +117,6 @@ impl Emulator {
             bytes.to_vec()
         };
         let mut tokens = HashMap::new();
-        let mut catalog: Vec<ActivityInfo> = Vec::new();
         for rule in artifact.all_rules() {
             let activity = rule.meta.get("activity.id").cloned().unwrap_or(Value::Null);
             let experience = rule
@@ -148,31 +149,8 @@ impl Emulator {
                     );
                 }
             }
-            let entry = match catalog.iter_mut().position(|a| a.id == activity) {
-                Some(i) => &mut catalog[i],
-                None => {
-                    catalog.push(ActivityInfo {
-                        id: activity.clone(),
-                        name: rule
-                            .meta
-                            .get("activity.name")
-                            .cloned()
-                            .unwrap_or(Value::Null),
-                        experiences: Vec::new(),
-                    });
-                    catalog.last_mut().expect("just pushed")
-                }
-            };
-            if !entry.experiences.iter().any(|(id, _)| *id == experience) {
-                entry.experiences.push((
-                    experience,
-                    rule.meta
-                        .get("experience.name")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                ));
-            }
         }
+        let catalog = catalog::of(&artifact);
         let a4t_activities = artifact
             .all_rules()
             .filter(|rule| {
@@ -197,6 +175,7 @@ impl Emulator {
             rules_json,
             tokens,
             catalog,
+            qa_sessions: Mutex::new(indexmap::IndexMap::new()),
             a4t_activities,
             counts: Mutex::new(Tally::new(true)),
             clock: None,
@@ -280,6 +259,17 @@ impl Emulator {
             }
             _ => {}
         }
+        let qa = match self.qa_mode(request.qa_mode.as_ref(), &session_id) {
+            Some(mode) => match qa::plan(&mode, &self.catalog) {
+                Ok(plan) => Some(plan),
+                Err(message) => {
+                    return self
+                        .reject_count(request.notifications.as_ref().map_or(0, Vec::len), message)
+                }
+            },
+            None => None,
+        };
+        let in_qa = qa.is_some();
         let options = DecideOptions {
             client: self.client_code.clone(),
             now_ms: now,
@@ -287,6 +277,7 @@ impl Emulator {
             geo: None,
             telemetry: false,
             prefetch_mbox_metrics: true,
+            qa,
         };
         let decision = self.engine.decide(&request, &options);
         let mut response = decision.response;
@@ -307,7 +298,7 @@ impl Emulator {
         response
             .request_id
             .get_or_insert_with(|| crate::ids::uuid().to_string());
-        let acked = self.count(&request, &decision.matched, &session_id, wall);
+        let acked = self.count(&request, &decision.matched, &session_id, wall, in_qa);
         if request.notifications.is_some() {
             response.notifications = Some(acked);
         }
@@ -331,6 +322,7 @@ impl Emulator {
         matched: &[Matched],
         session_id: &str,
         now: i64,
+        in_qa: bool,
     ) -> Vec<NotificationResponse> {
         let notifications = request.notifications.as_deref().unwrap_or_default();
         let executed: Vec<Decision> = matched
@@ -350,8 +342,15 @@ impl Emulator {
             .as_ref()
             .and_then(|c| c.user_agent.as_deref());
         let mut tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let Tally {
+            counter,
+            qa,
+            notifications: counters,
+            ..
+        } = &mut *tally;
+        let counter = if in_qa { qa } else { counter };
         if !executed.is_empty() {
-            tally.counter.observe(&Hit {
+            counter.observe(&Hit {
                 kind: HitKind::Execute,
                 at_ms: now,
                 visitor: visitor.as_deref(),
@@ -366,7 +365,7 @@ impl Emulator {
             .map(|n| {
                 let click = n.notification_type.as_deref() == Some("click");
                 let decisions = self.decisions_of(n, click);
-                let outcome = tally.counter.observe(&Hit {
+                let outcome = counter.observe(&Hit {
                     kind: if click {
                         HitKind::Click
                     } else {
@@ -379,10 +378,10 @@ impl Emulator {
                     impression_id: n.impression_id.as_deref(),
                     decisions: &decisions,
                 });
-                tally.notifications.received += 1;
-                tally.notifications.accepted += 1;
+                counters.received += 1;
+                counters.accepted += 1;
                 if outcome.all_duplicates() {
-                    tally.notifications.duplicates += 1;
+                    counters.duplicates += 1;
                 }
                 NotificationResponse {
                     id: Some(n.id.clone().unwrap_or_default()),
@@ -432,11 +431,30 @@ impl Emulator {
             .collect()
     }
 
-    /// What was counted, per activity and experience of the artifact.
-    pub fn report(&self) -> Report {
-        let tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let activities = self
-            .catalog
+    /// The QA mode of a request: its own, else the one its session used (a visitor stays in
+    /// QA for the rest of the session, as with Target's QA links).
+    fn qa_mode(&self, own: Option<&QaMode>, session_id: &str) -> Option<QaMode> {
+        let mut sessions = self.qa_sessions.lock().unwrap_or_else(|e| e.into_inner());
+        match own {
+            Some(mode) => {
+                if sessions.len() >= QA_SESSIONS && !sessions.contains_key(session_id) {
+                    sessions.shift_remove_index(0);
+                }
+                sessions.insert(session_id.to_string(), mode.clone());
+                Some(mode.clone())
+            }
+            None if sessions.is_empty() => None,
+            None => sessions.get(session_id).cloned(),
+        }
+    }
+
+    /// A QA link for every activity and experience (`GET /qa`).
+    pub fn qa_links(&self) -> Vec<QaLink> {
+        qa::links(&self.catalog)
+    }
+
+    fn activity_reports(&self, counter: &Counter) -> Vec<ActivityReport> {
+        self.catalog
             .iter()
             .map(|a| ActivityReport {
                 id: a.id.clone(),
@@ -444,11 +462,11 @@ impl Emulator {
                 experiences: a
                     .experiences
                     .iter()
-                    .map(|(id, name)| {
-                        let c = tally.counter.counts(&id_key(&a.id), &id_key(id));
+                    .map(|e| {
+                        let c = counter.counts(&a.key(), &id_key(&e.id));
                         ExperienceReport {
-                            id: id.clone(),
-                            name: name.clone(),
+                            id: e.id.clone(),
+                            name: e.name.clone(),
                             impressions: c.impressions,
                             visits: c.visits,
                             visitors: c.visitors,
@@ -457,9 +475,15 @@ impl Emulator {
                     })
                     .collect(),
             })
-            .collect();
+            .collect()
+    }
+
+    /// What was counted, per activity and experience of the artifact (QA traffic apart).
+    pub fn report(&self) -> Report {
+        let tally = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         Report {
-            activities,
+            activities: self.activity_reports(&tally.counter),
+            qa: self.activity_reports(&tally.qa),
             notifications: tally.notifications,
             bot_filter: tally.counter.bot_filter(),
             since: tally.since,

@@ -67,6 +67,9 @@ pub enum Event {
         /// The request's impressionId (an execute retried with it counts once).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         impression_id: Option<String>,
+        /// The request was in Activity QA (its session's traffic is counted apart).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        qa: bool,
     },
 }
 

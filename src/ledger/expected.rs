@@ -6,7 +6,7 @@ use super::Entry;
 use crate::counting::{visitor_key, Counter, Decision, Hit, HitKind, Outcome, Verdict};
 use crate::delivery::NotificationType;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Expected counts for one experience.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -31,6 +31,8 @@ pub struct Expected {
     tokens: HashMap<String, (NotificationType, Decision)>,
     /// Names of activities and experiences, as response tokens gave them.
     names: HashMap<Decision, (Option<String>, Option<String>)>,
+    /// Sessions in Activity QA: Target counts their traffic apart from live traffic.
+    qa_sessions: HashSet<String>,
 }
 
 impl Default for Expected {
@@ -54,6 +56,7 @@ impl Expected {
             counter: Counter::default(),
             tokens: HashMap::new(),
             names: HashMap::new(),
+            qa_sessions: HashSet::new(),
         }
     }
 
@@ -72,11 +75,15 @@ impl Expected {
             items,
             user_agent,
             impression_id,
+            qa,
             ..
         } = event
         else {
             return;
         };
+        if *qa {
+            self.qa_sessions.insert(session_id.clone());
+        }
         let mut executed = Vec::new();
         for item in items {
             let Some(d) = decision(item) else { continue };
@@ -93,7 +100,7 @@ impl Expected {
                 executed.push(d);
             }
         }
-        if !executed.is_empty() && *at >= self.since {
+        if !executed.is_empty() && *at >= self.since && !self.qa_sessions.contains(session_id) {
             let visitor = visitor_key(visitor);
             self.counter.observe(&Hit {
                 kind: HitKind::Execute,
@@ -111,6 +118,9 @@ impl Expected {
     pub fn acked(&mut self, entry: &Entry, at: i64) -> String {
         if at < self.since {
             return "acknowledged before the server's counts began".into();
+        }
+        if self.qa_sessions.contains(&entry.session_id) {
+            return "Activity QA traffic: counted apart from live traffic".into();
         }
         let decisions: Vec<Decision> = entry
             .tokens

@@ -449,7 +449,7 @@ fn lint_entry(
         && own.iter().all(|p| {
             p.superseded
                 .get(&label)
-                .is_some_and(|later| *later <= entry.queued_at)
+                .is_some_and(|later| *later < entry.queued_at)
         })
     {
         out.push(finding(

@@ -96,5 +96,6 @@ pub fn response_event(
             .clone()
             .or_else(|| response.request_id.clone()),
         impression_id: request.impression_id.clone(),
+        qa: request.qa_mode.is_some(),
     }
 }

@@ -54,6 +54,8 @@ pub enum Input {
     Normal,
     Help,
     QaUrl(String),
+    /// Choosing one of the server's QA links (the index of the highlighted entry).
+    QaPick(usize),
     /// Adding to the request: `mbox NAME[:k=v,…]`, `view NAME` or `pageload`.
     AddLocation(String),
     TraceToken(String),
@@ -90,6 +92,8 @@ pub enum Action {
     Edited(String),
     /// The visitor the client now speaks for.
     Visitor(Visitor),
+    /// The server's QA links (`GET /qa` of the built-in emulator or a `mboxscope serve`).
+    QaLinks(Vec<QaLink>),
     /// A line for the status bar and log.
     Status(String),
 }
@@ -146,6 +150,8 @@ pub struct App {
     pub ledger: Vec<Entry>,
     pub findings: Vec<Finding>,
     pub comparison: Comparison,
+    /// The server's QA links, for `Q` to offer.
+    pub qa_links: Vec<QaLink>,
     pub reveal: bool,
     pub spinner: usize,
     pub quit: bool,
@@ -188,6 +194,7 @@ impl App {
             ledger: Vec::new(),
             findings: Vec::new(),
             comparison: Comparison::default(),
+            qa_links: Vec::new(),
             reveal: false,
             spinner: 0,
             quit: false,
@@ -738,7 +745,11 @@ impl App {
                 )]
             }
             Command::QaUrl => {
-                self.input = Input::QaUrl(String::new());
+                self.input = if self.qa_links.is_empty() {
+                    Input::QaUrl(String::new())
+                } else {
+                    Input::QaPick(0)
+                };
                 Vec::new()
             }
             Command::AddLocation => {
@@ -928,10 +939,50 @@ impl App {
         }
     }
 
+    /// Sets (or with `None` clears) the QA mode of the requests to come.
+    fn set_qa_mode(&mut self, qa: Option<QaMode>) {
+        self.spec.qa_mode = qa;
+        if let Some(r) = self.custom_request.as_mut() {
+            r.qa_mode = self.spec.qa_mode.clone();
+        }
+        self.refresh(&[Tab::Request]);
+    }
+
+    fn picked(&mut self, key: &KeyEvent, mut selected: usize) -> Vec<Effect> {
+        let picked = super::qa_pick::key(&self.qa_links, &mut selected, key);
+        self.input = Input::Normal;
+        match picked {
+            super::qa_pick::Picked::Moving => self.input = Input::QaPick(selected),
+            super::qa_pick::Picked::Cancel => {}
+            super::qa_pick::Picked::Paste => self.input = Input::QaUrl(String::new()),
+            super::qa_pick::Picked::Leave => {
+                self.set_qa_mode(None);
+                self.set_status("left QA mode: a new session, p prefetches live");
+                // The server keeps a session in QA: leaving takes a new one.
+                return vec![Effect::NewSession];
+            }
+            super::qa_pick::Picked::Link(link) => match qa_mode_from_url(&link.url) {
+                Ok(qa) => {
+                    self.set_qa_mode(Some(qa));
+                    self.set_status(format!(
+                        "QA mode: {} · {} (p prefetches it)",
+                        link.activity_name.as_str().unwrap_or("?"),
+                        link.experience_name.as_str().unwrap_or("?")
+                    ));
+                }
+                Err(e) => self.set_status(format!("QA link: {e}")),
+            },
+        }
+        Vec::new()
+    }
+
     fn typed(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        if let Input::QaPick(selected) = self.input {
+            return self.picked(key, selected);
+        }
         let buffer = match &mut self.input {
             Input::QaUrl(b) | Input::Search(b) | Input::TraceToken(b) | Input::AddLocation(b) => b,
-            Input::Help | Input::Normal => {
+            Input::Help | Input::Normal | Input::QaPick(_) => {
                 self.input = Input::Normal;
                 return Vec::new();
             }
@@ -947,12 +998,8 @@ impl App {
                 match input {
                     Input::QaUrl(url) => match qa_mode_from_url(&url) {
                         Ok(qa) => {
-                            self.spec.qa_mode = Some(qa);
-                            if let Some(r) = self.custom_request.as_mut() {
-                                r.qa_mode = self.spec.qa_mode.clone();
-                            }
+                            self.set_qa_mode(Some(qa));
                             self.set_status("QA mode set: p prefetches with it");
-                            self.refresh(&[Tab::Request]);
                         }
                         Err(e) => self.set_status(format!("QA link: {e}")),
                     },
@@ -1095,6 +1142,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 }
                 Err(e) => app.set_status(format!("edited request is not valid ({e}): e to fix it")),
             }
+            Vec::new()
+        }
+        Action::QaLinks(links) => {
+            app.qa_links = links;
             Vec::new()
         }
         Action::Visitor(visitor) => {

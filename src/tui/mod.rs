@@ -5,6 +5,7 @@ pub mod app;
 pub mod export;
 pub mod fold;
 pub mod keymap;
+pub mod qa_pick;
 pub mod rows;
 pub mod runtime;
 pub mod secrets;

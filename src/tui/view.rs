@@ -126,8 +126,43 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
             text,
             area,
         ),
+        Input::QaPick(selected) => qa_picker(frame, app, theme, *selected, area),
         Input::Normal => {}
     }
+}
+
+/// The server's QA links to pick from (the highlighted one scrolled into view).
+fn qa_picker(frame: &mut Frame, app: &App, theme: Theme, selected: usize, area: Rect) {
+    let entries = super::qa_pick::lines(&app.qa_links);
+    let rect = centered(
+        area,
+        area.width.saturating_sub(8),
+        (entries.len() as u16 + 2).min(area.height),
+    );
+    let visible = rect.height.saturating_sub(2) as usize;
+    let first = selected.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = entries
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, text)| {
+            if i == selected {
+                Line::from(Span::styled(format!("▶ {text}"), theme.fg(Color::Yellow)))
+            } else {
+                Line::from(format!("  {text}"))
+            }
+        })
+        .collect();
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" QA links: ↑↓ choose, Enter applies, p pastes one, Esc closes "),
+        ),
+        rect,
+    );
 }
 
 fn header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
