@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod validate;
+pub mod visitors;
 
 use crate::counting::{
     report::id_key, visitor_key, ActivityReport, Counter, Decision, ExperienceReport, Hit, HitKind,
