@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod http;
 pub mod qa;
 pub mod validate;
+pub mod visitors;
 
 use crate::counting::{
     report::id_key, visitor_key, ActivityReport, Counter, Decision, ExperienceReport, Hit, HitKind,
