@@ -277,3 +277,107 @@ fn serve_now_sets_the_clock_of_time_based_audiences() {
     assert_eq!(experience_at("1764417600000"), ["Weekend"]);
     assert_eq!(experience_at("1764151200000"), ["Business hours"]);
 }
+
+#[test]
+fn visitors_get_a_tnt_id_keep_their_experience_and_their_profile() {
+    let e = Emulator::start(&[]);
+    let hero = |session: &str, id: Value, extra: Value| -> (String, String, Value) {
+        let mut request = json!({"id": id, "context": context(),
+            "prefetch": {"mboxes": [{"name": "home-hero", "index": 1}]}});
+        if let (Some(r), Some(x)) = (request.as_object_mut(), extra.as_object()) {
+            r.extend(x.clone());
+        }
+        let (status, body) = delivery(&e, session, &request);
+        assert_eq!(status, 200, "{body}");
+        let tokens = body["prefetch"]["mboxes"][0]["options"][0]["responseTokens"].clone();
+        (
+            body["id"]["tntId"].as_str().unwrap_or_default().to_string(),
+            tokens["experience.id"].as_str().unwrap().to_string(),
+            tokens,
+        )
+    };
+    for (n, id) in [
+        json!({"marketingCloudVisitorId": "mcid-only-1"}),
+        json!({"thirdPartyId": "crm-only-1"}),
+        json!({"customerIds": [{"id": "42", "integrationCode": "crm"}]}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (tnt, experience, _) = hero(&format!("s{n}"), id.clone(), json!({}));
+        assert_eq!(tnt.len(), 32, "a tntId is minted for {id}: {tnt:?}");
+        assert!(!tnt.contains('.'), "no location hint");
+        for later in 0..5 {
+            let (again, same, _) = hero(&format!("s{n}-{later}"), id.clone(), json!({}));
+            assert_eq!(again, tnt, "the same visitor on every call ({id})");
+            assert_eq!(same, experience, "and the same experience ({id})");
+        }
+    }
+    // A known tntId seen later with an MCID stays one visitor in the same experience.
+    let mut moved = 0;
+    for v in 0..20 {
+        let tnt = format!("pinned-{v}");
+        let (_, first, _) = hero("p1", json!({"tntId": tnt}), json!({}));
+        let (again, second, _) = hero(
+            "p2",
+            json!({"tntId": tnt, "marketingCloudVisitorId": format!("mcid-{v}")}),
+            json!({}),
+        );
+        assert_eq!(again, tnt);
+        let (by_mcid, third, _) = hero(
+            "p3",
+            json!({"marketingCloudVisitorId": format!("mcid-{v}")}),
+            json!({}),
+        );
+        assert_eq!(by_mcid, tnt, "the MCID now names the same visitor");
+        moved += usize::from(first != second || first != third);
+    }
+    assert_eq!(moved, 0, "no visitor moved to another experience");
+    // Profile parameters are kept and come back as profile.* response tokens.
+    hero(
+        "prof",
+        json!({"tntId": "profiled"}),
+        json!({"execute": {"pageLoad": {"profileParameters": {"favoriteColor": "green"}}}}),
+    );
+    let (_, _, tokens) = hero("prof-2", json!({"tntId": "profiled"}), json!({}));
+    assert_eq!(tokens["profile.favoriteColor"], "green", "{tokens}");
+    let record = e.get("/visitors/profiled");
+    assert_eq!(record["profile"]["favoriteColor"], "green", "{record}");
+    assert_eq!(e.get("/visitors/mcid-3")["tnt_id"], "pinned-3");
+    let (status, _) = http("GET", &format!("{}/visitors/nobody", e.url), None);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a4t_events_follow_the_visitor_entrance_visit_impression() {
+    let e = Emulator::start(&[]);
+    let tnta = |session: &str| -> String {
+        let (_, body) = delivery(
+            &e,
+            session,
+            &json!({"id": {"tntId": "a4t-visitor"}, "context": context(),
+                    "experienceCloud": {"analytics": {"logging": "client_side"}},
+                    "prefetch": {"mboxes": [{"name": "home-hero", "index": 1}]}}),
+        );
+        body["prefetch"]["mboxes"][0]["analytics"]["payload"]["tnta"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let events = |t: &str| -> Vec<String> {
+        t.split(',')
+            .map(|e| e.rsplit('|').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        events(&tnta("v1")),
+        ["2", "1", "0"],
+        "first hit: impression, visit, entrance"
+    );
+    assert_eq!(events(&tnta("v1")), ["2"], "same visit: impression");
+    assert_eq!(
+        events(&tnta("v2")),
+        ["2", "1"],
+        "a new visit: impression, visit"
+    );
+}

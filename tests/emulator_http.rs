@@ -54,8 +54,9 @@ fn prefetch_answers_with_state_tokens_a4t_and_a_hintless_tnt_id() {
     assert!(mbox["options"][0]["eventToken"].is_string());
     assert_eq!(mbox["options"][0]["type"], "html");
     let tnta = mbox["analytics"]["payload"]["tnta"].as_str().unwrap();
+    // A visitor's first impression: impression, visit and entrance events.
     assert!(
-        tnta.starts_with("312345:") && tnta.ends_with(":0|2"),
+        tnta.starts_with("312345:") && tnta.contains(":0|2,") && tnta.ends_with(":0|0"),
         "{tnta}"
     );
     assert_eq!(mbox["analytics"]["payload"]["pe"], "tnt");
@@ -177,7 +178,10 @@ fn display_click_duplicates_visits_visitors_and_reset() {
     // Exactly the documented shape.
     let mut keys: Vec<&String> = report.as_object().unwrap().keys().collect();
     keys.sort();
-    assert_eq!(keys, ["activities", "botFilter", "notifications", "since"]);
+    assert_eq!(
+        keys,
+        ["activities", "botFilter", "notifications", "qa", "since"]
+    );
     let (status, _) = e.post("/report/reset", &json!({}));
     assert_eq!(status, 200);
     let report = e.get("/report");

@@ -561,3 +561,63 @@ async fn the_report_tab_shows_expected_beside_counted_and_scrolls() {
         redact(&render_text(&s.app, 80, 24))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn q_offers_the_emulators_qa_links_and_forces_experience_a_then_b() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    assert!(
+        s.app.qa_links.len() >= 10,
+        "the built-in emulator's GET /qa"
+    );
+    let hero_experience = |s: &Session| -> Vec<String> {
+        s.app
+            .rows
+            .iter()
+            .filter(|r| r.location.label() == "mbox home-hero")
+            .filter_map(|r| r.response_token("experience.name"))
+            .collect()
+    };
+    for wanted in ["Experience A", "Experience B"] {
+        press(&mut s, ch('Q')).await;
+        assert!(matches!(s.app.input, Input::QaPick(0)));
+        let at = s
+            .app
+            .qa_links
+            .iter()
+            .position(|l| l.activity_name == "Spring hero" && l.experience_name == wanted)
+            .unwrap();
+        for _ in 0..at {
+            press(&mut s, key(KeyCode::Down)).await;
+        }
+        if wanted == "Experience A" {
+            insta::assert_snapshot!("qa_picker_80x24", redact(&render_text(&s.app, 80, 24)));
+        }
+        press(&mut s, key(KeyCode::Enter)).await;
+        assert!(s.app.status.contains(wanted), "{}", s.app.status);
+        press(&mut s, ch('p')).await;
+        assert_eq!(hero_experience(&s), [wanted]);
+        // listedActivitiesOnly: nothing of the other activities.
+        assert!(s
+            .app
+            .rows
+            .iter()
+            .filter_map(|r| r.response_token("activity.name"))
+            .all(|a| a == "Spring hero"));
+    }
+    // Leaving QA mode: a new session, every activity again.
+    press(&mut s, ch('Q')).await;
+    let leave = s.app.qa_links.len();
+    for _ in 0..leave {
+        press(&mut s, key(KeyCode::Down)).await;
+    }
+    press(&mut s, key(KeyCode::Enter)).await;
+    assert!(s.app.spec.qa_mode.is_none());
+    press(&mut s, ch('p')).await;
+    assert!(s
+        .app
+        .rows
+        .iter()
+        .filter_map(|r| r.response_token("activity.name"))
+        .any(|a| a != "Spring hero"));
+}

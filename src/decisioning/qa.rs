@@ -43,7 +43,7 @@ impl QaPlan {
     /// (another experience is forced, the activity is not listed, or one of its audiences is
     /// evaluated as false).
     pub fn tests(&self, rule: &Rule, experience: &str) -> Option<QaTests> {
-        let listed = self.activities.iter().any(|a| *a == rule.activity_id);
+        let listed = self.activities.contains(&rule.activity_id);
         if self.listed_only && !listed {
             return None;
         }

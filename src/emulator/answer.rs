@@ -12,7 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The A4T event numbers (Adobe's A4T documentation: 0 entrance, 1 visit, 2 impression,
-/// 32767 conversion).
+/// 32767 conversion): the visitor's first hit on an activity.
+pub const ENTRANCE: u16 = 0;
+/// The first hit on an activity in a visit.
+pub const VISIT: u16 = 1;
+/// Every hit.
 pub const IMPRESSION: u16 = 2;
 /// A conversion (a click metric).
 pub const CONVERSION: u16 = 32767;
@@ -117,8 +121,9 @@ impl Edge<'_> {
 
 /// Makes an on-device answer look like the edge's: status 200, no `remoteMboxes` /
 /// `remoteViews`, response tokens as strings without `activity.decisioningMethod` (the Delivery
-/// API spec types `responseTokens` values as strings; the SDKs add the decisioning method).
-pub fn as_the_edge_sends_it(response: &mut DeliveryResponse) {
+/// API spec types `responseTokens` values as strings; the SDKs add the decisioning method),
+/// with the visitor's profile attributes (`profile.*`).
+pub fn as_the_edge_sends_it(response: &mut DeliveryResponse, profile: &Map<String, Value>) {
     response.status = Some(200);
     response.extra.remove("remoteMboxes");
     response.extra.remove("remoteViews");
@@ -140,6 +145,7 @@ pub fn as_the_edge_sends_it(response: &mut DeliveryResponse) {
                                 };
                                 (k.clone(), text)
                             })
+                            .chain(profile.iter().map(|(k, v)| (k.clone(), v.clone())))
                             .collect(),
                     )
                 });

@@ -284,6 +284,14 @@ impl Server {
                 json_response(Reply::json(200, &self.emulator.report()))
             }
             (_, &Method::GET, "/qa") => json_response(Reply::json(200, &self.emulator.qa_links())),
+            (_, &Method::GET, p) if p.starts_with("/visitors/") => {
+                let id = percent_encoding::percent_decode_str(&p["/visitors/".len()..])
+                    .decode_utf8_lossy();
+                json_response(match self.emulator.visitor(&id) {
+                    Some(record) => Reply::json(200, &record),
+                    None => Reply::error(404, format!("no visitor {id:?} (it may have been forgotten: the emulator keeps the most recent ones)")),
+                })
+            }
             (_, &Method::POST, "/report/reset") => {
                 self.emulator.reset();
                 json_response(Reply::json(200, &self.emulator.report()))

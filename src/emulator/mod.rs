@@ -96,6 +96,8 @@ pub struct Emulator {
     /// The QA mode of each session that used one (Target keeps a visitor in QA for the rest of
     /// the session): at most [`QA_SESSIONS`], the oldest forgotten first.
     qa_sessions: Mutex<indexmap::IndexMap<String, QaMode>>,
+    /// Every visitor seen (at most [`visitors::DEFAULT_CAP`], least recently used forgotten).
+    visitors: Mutex<visitors::Visitors>,
     /// Activities whose reporting source is Analytics (A4T): only they get A4T payloads.
     a4t_activities: HashSet<String>,
     counts: Mutex<Tally>,
@@ -177,6 +179,7 @@ impl Emulator {
             tokens,
             catalog,
             qa_sessions: Mutex::new(indexmap::IndexMap::new()),
+            visitors: Mutex::new(visitors::Visitors::new(visitors::DEFAULT_CAP)),
             a4t_activities,
             counts: Mutex::new(Tally::new(true)),
             clock: None,
@@ -251,15 +254,27 @@ impl Emulator {
                 }
             }
         }
-        // Visitors get a tntId without a location hint, so SDKs stay on this server.
+        // One record per visitor: a tntId (without a location hint, so SDKs stay on this
+        // server) minted when the request has none, ids seen together pinned to one visitor,
+        // its allocation fixed, its profile kept.
         let id = request.id.get_or_insert_with(VisitorId::default);
-        match id.tnt_id.as_deref() {
-            Some(t) if t.contains('.') => id.tnt_id = t.split('.').next().map(str::to_string),
-            None if id.marketing_cloud_visitor_id.is_none() && id.third_party_id.is_none() => {
-                id.tnt_id = Some(crate::ids::uuid().simple().to_string())
-            }
-            _ => {}
-        }
+        let (pinned, profile) = {
+            let mut visitors = self.visitors.lock().unwrap_or_else(|e| e.into_inner());
+            let (tnt, _) = visitors.resolve(id, wall);
+            id.tnt_id = Some(tnt.clone());
+            visitors.remember_profile(&tnt, visitors::profile_parameters(&request));
+            let allocation = visitors
+                .get(&tnt)
+                .map(|r| r.allocation_id.clone())
+                .unwrap_or_else(|| tnt.clone());
+            (
+                VisitorId {
+                    marketing_cloud_visitor_id: Some(allocation),
+                    ..Default::default()
+                },
+                visitors.profile_tokens(&tnt),
+            )
+        };
         let qa = match self.qa_mode(request.qa_mode.as_ref(), &session_id) {
             Some(mode) => match qa::plan(&mode, &self.catalog) {
                 Ok(plan) => Some(plan),
@@ -280,7 +295,10 @@ impl Emulator {
             prefetch_mbox_metrics: true,
             qa,
         };
+        // The engine allocates by the visitor's pinned id; the answer names all its ids.
+        let ids = request.id.replace(pinned);
         let decision = self.engine.decide(&request, &options);
+        request.id = ids;
         let mut response = decision.response;
         let client_side = request
             .experience_cloud
@@ -288,8 +306,8 @@ impl Emulator {
             .and_then(|e| e.analytics.as_ref())
             .and_then(|a| a.logging.as_deref())
             == Some("client_side");
-        answer::as_the_edge_sends_it(&mut response);
-        let a4t_events = self.a4t_events(&decision.matched);
+        answer::as_the_edge_sends_it(&mut response, &profile);
+        let a4t_events = self.a4t_events(&decision.matched, &request, &session_id);
         answer::Edge {
             tokens: &self.tokens,
             client_side,
@@ -422,14 +440,57 @@ impl Emulator {
         Reply::error(400, message)
     }
 
-    /// The A4T events of this answer's activities that report to Analytics: an impression.
-    fn a4t_events(&self, matched: &[Matched]) -> HashMap<String, Vec<u16>> {
-        matched
+    /// The A4T events of this answer's activities that report to Analytics: an impression,
+    /// with the visit the first time in a session and the entrance the first time ever.
+    fn a4t_events(
+        &self,
+        matched: &[Matched],
+        request: &DeliveryRequest,
+        session_id: &str,
+    ) -> HashMap<String, Vec<u16>> {
+        let activities: HashSet<String> = matched
             .iter()
             .map(|m| id_key(&m.activity_id))
             .filter(|a| self.a4t_activities.contains(a))
-            .map(|a| (a, vec![answer::IMPRESSION]))
+            .collect();
+        if activities.is_empty() {
+            return HashMap::new();
+        }
+        let tnt = request
+            .id
+            .as_ref()
+            .and_then(|i| i.tnt_id.clone())
+            .unwrap_or_default();
+        let visit = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            session_id.hash(&mut h);
+            h.finish() as u32
+        };
+        let mut visitors = self.visitors.lock().unwrap_or_else(|e| e.into_inner());
+        activities
+            .into_iter()
+            .map(|a| {
+                let hit = visitors.a4t_hit(&tnt, &a, visit);
+                let mut events = vec![answer::IMPRESSION];
+                if hit.visit {
+                    events.push(answer::VISIT);
+                }
+                if hit.entrance {
+                    events.push(answer::ENTRANCE);
+                }
+                (a, events)
+            })
             .collect()
+    }
+
+    /// A visitor's record by any of its ids (`GET /visitors/{id}`).
+    pub fn visitor(&self, any_id: &str) -> Option<visitors::VisitorRecord> {
+        self.visitors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(any_id)
+            .cloned()
     }
 
     /// The QA mode of a request: its own, else the one its session used (a visitor stays in

@@ -28,6 +28,9 @@ const PROFILE_PREFIX: &str = "profile.";
 pub struct VisitorRecord {
     /// The tntId minted for the visitor (uuid, 32 hex, no location hint) or the first one seen.
     pub tnt_id: String,
+    /// The id its experiences are allocated by, fixed when it was first seen (the first of
+    /// MCID, tntId, thirdPartyId, as the SDKs allocate): ids learnt later do not move it.
+    pub allocation_id: String,
     /// The first marketingCloudVisitorId seen with this visitor.
     pub marketing_cloud_visitor_id: Option<String>,
     /// The first thirdPartyId seen with this visitor.
@@ -132,6 +135,15 @@ impl Visitors {
                     _ => (crate::ids::uuid().simple().to_string(), true),
                 };
                 self.insert_new(&tnt, now_ms);
+                if let Some(slot) = self.slots.get_mut(&tnt) {
+                    if let Some(mcid) = id
+                        .marketing_cloud_visitor_id
+                        .as_deref()
+                        .filter(|m| !m.is_empty())
+                    {
+                        slot.record.allocation_id = mcid.to_string();
+                    }
+                }
                 (tnt, minted)
             }
         };
@@ -252,6 +264,7 @@ impl Visitors {
         self.index.insert(key.clone(), tnt.to_string());
         let record = VisitorRecord {
             tnt_id: tnt.to_string(),
+            allocation_id: tnt.to_string(),
             marketing_cloud_visitor_id: None,
             third_party_id: None,
             customer_ids: Vec::new(),

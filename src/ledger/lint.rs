@@ -52,8 +52,9 @@ struct Page<'a> {
     items: &'a [ResponseItem],
     user_agent: Option<&'a str>,
     beacon: bool,
-    /// The locations a later response of the same visitor decided again, with that time.
-    superseded: HashMap<String, i64>,
+    /// The locations a later response of the same visitor decided again, with that response's
+    /// place in the journal.
+    superseded: HashMap<String, u64>,
 }
 
 impl Page<'_> {
@@ -199,7 +200,7 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
 fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
     let mut pages: Vec<Page> = Vec::new();
     let mut of_visitor: HashMap<Option<String>, Vec<usize>> = HashMap::new();
-    for event in ledger.responses() {
+    for (seq, event) in ledger.responses() {
         let Event::Response {
             mode,
             visitor,
@@ -230,7 +231,7 @@ fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
         for &i in earlier.iter() {
             for label in &labels {
                 if pages[i].has_location(label) {
-                    pages[i].superseded.entry(label.clone()).or_insert(*at);
+                    pages[i].superseded.entry(label.clone()).or_insert(seq);
                 }
             }
         }
@@ -449,7 +450,7 @@ fn lint_entry(
         && own.iter().all(|p| {
             p.superseded
                 .get(&label)
-                .is_some_and(|later| *later < entry.queued_at)
+                .is_some_and(|later| *later < entry.seq)
         })
     {
         out.push(finding(

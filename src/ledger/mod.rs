@@ -69,6 +69,9 @@ pub struct Entry {
     /// What the counting model made of it once acknowledged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
+    /// Its place in the journal's order (it was queued after every event with a lower one).
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 impl Entry {
@@ -199,8 +202,10 @@ pub struct Ledger {
     entries: IndexMap<String, Entry>,
     /// The newest entry for each dedupe key.
     by_key: HashMap<String, String>,
-    /// The newest answers, for the linter.
-    responses: VecDeque<Event>,
+    /// The newest answers, for the linter, with their place in the journal.
+    responses: VecDeque<(u64, Event)>,
+    /// Events applied so far (the place of the next one in the journal's order).
+    applied: u64,
     expected: Expected,
     /// The expected counts from a server's start (or reset) on, when asked for.
     window: Option<Expected>,
@@ -229,6 +234,7 @@ impl Ledger {
             entries: IndexMap::new(),
             by_key: HashMap::new(),
             responses: VecDeque::new(),
+            applied: 0,
             expected: Expected::default(),
             window: None,
             recovery_torn_bytes: recovery.torn_bytes,
@@ -267,6 +273,7 @@ impl Ledger {
     }
 
     fn apply(&mut self, event: Event) {
+        self.applied += 1;
         match event {
             Event::Queued {
                 id,
@@ -298,6 +305,7 @@ impl Ledger {
                     property_token,
                     state: State::Queued,
                     verdict: None,
+                    seq: self.applied,
                 };
                 self.by_key.insert(entry.key(), id.clone());
                 self.entries.insert(id, entry);
@@ -341,7 +349,7 @@ impl Ledger {
                 if self.responses.len() >= LINT_WINDOW {
                     self.responses.pop_front();
                 }
-                self.responses.push_back(response)
+                self.responses.push_back((self.applied, response))
             }
         }
     }
@@ -456,9 +464,10 @@ impl Ledger {
         self.entries.values().filter(|e| e.is_pending()).collect()
     }
 
-    /// The newest recorded prefetch/execute responses (up to [`LINT_WINDOW`]), oldest first.
-    pub fn responses(&self) -> impl Iterator<Item = &Event> {
-        self.responses.iter()
+    /// The newest recorded prefetch/execute responses (up to [`LINT_WINDOW`]), oldest first,
+    /// each with its place in the journal's order (see [`Entry::seq`]).
+    pub fn responses(&self) -> impl Iterator<Item = (u64, &Event)> {
+        self.responses.iter().map(|(seq, e)| (*seq, e))
     }
 
     /// What Target should have counted, from the whole journal.

@@ -367,7 +367,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     assert!(rules(&findings).contains(&"beacon"));
     assert!(rules(&findings).contains(&"token-notified-twice"));
     assert!(rules(&lint(&ledger, now_ms() - 10 * 60_000)).contains(&"timestamp-in-future"));
-    let session_start = match ledger.responses().next().unwrap() {
+    let session_start = match ledger.responses().next().unwrap().1 {
         Event::Response { at, .. } => *at,
         _ => unreachable!(),
     };
@@ -537,7 +537,6 @@ fn lint_another_visitors_tokens_an_older_page_view_and_a_changed_session() {
     assert_eq!(other[0].visitor.as_deref(), Some("t2"));
     // t1 prefetches again; then notifies the first page view: older.
     page_view(&mut ledger, Mode::Prefetch, "t1", "s1", "r3");
-    std::thread::sleep(std::time::Duration::from_millis(2));
     ledger.queue(notified("t1", "s1", "r1"), true).unwrap();
     let findings = lint(&ledger, now_ms());
     let older = findings_of(&findings, "token-from-older-response");

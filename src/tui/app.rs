@@ -112,6 +112,8 @@ pub enum Effect {
     Edit(String),
     Copy(String),
     Export,
+    /// Ask the server for its QA links (`GET /qa`).
+    LoadQaLinks,
     Quit,
 }
 

@@ -148,12 +148,15 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));
     }
-    let first = update(
+    let mut first = update(
         &mut app,
         Action::Key(crossterm::event::KeyEvent::from(
             crossterm::event::KeyCode::Char('p'),
         )),
     );
+    if report_base.is_some() {
+        first.push(Effect::LoadQaLinks);
+    }
     let runtime = Runtime {
         client: Arc::new(client),
         ledger: Arc::new(Mutex::new(ledger)),

@@ -73,6 +73,23 @@ pub async fn refresh(
     });
 }
 
+/// The QA links of a `mboxscope serve` (or the built-in emulator); none from other targets.
+async fn fetch_qa_links(base: &str) -> Option<Vec<crate::delivery::QaLink>> {
+    let reply = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .ok()?
+        .get(format!("{}/qa", base.trim_end_matches('/')))
+        .send()
+        .await
+        .ok()?;
+    if !reply.status().is_success() {
+        return None;
+    }
+    serde_json::from_slice(&reply.bytes().await.ok()?).ok()
+}
+
 impl Runtime {
     /// Runs one effect; long ones become a task.
     pub async fn run(&mut self, effect: Effect, app: &App) {
@@ -223,6 +240,15 @@ impl Runtime {
                         Err(e) => format!("export failed: {e}"),
                     },
                 ));
+            }
+            Effect::LoadQaLinks => {
+                // Once, at start, from a server on loopback: answered at once or not at all.
+                if let Some(links) = match report {
+                    Some(base) => fetch_qa_links(&base).await,
+                    None => None,
+                } {
+                    let _ = tx.send(Action::QaLinks(links));
+                }
             }
             Effect::Quit => {}
         }
