@@ -188,8 +188,21 @@ const TRACE_SECRET: &str = "TRACESECRET-0123456789abcdef";
 const QA_SECRET: &str = "QASECRET42";
 const PROPERTY_SECRET: &str = "PROPSECRET-aaaa-bbbb-cccc";
 
-fn prefetch_with_secrets(dir: &std::path::Path, url: &str, extra: &[&str]) -> std::process::Output {
-    let qa = format!("https://shop.example.com/?at_preview_token={QA_SECRET}&at_preview_index=1_1");
+/// The QA token of the emulator's first QA link (the emulator refuses tokens it did not make).
+fn emulator_qa_token(emulator: &Emulator) -> String {
+    let links = emulator.get("/qa");
+    let url = links[0]["url"].as_str().unwrap();
+    let qa = mboxscope::delivery::qa_mode_from_url(url).unwrap();
+    qa.token.unwrap()
+}
+
+fn prefetch_with_secrets(
+    dir: &std::path::Path,
+    url: &str,
+    qa_token: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let qa = format!("https://shop.example.com/?at_preview_token={qa_token}&at_preview_index=1_1");
     run(mboxscope(dir)
         .args(["prefetch", "--server", url, "--client", "mboxscopedemo"])
         .args(["--mbox", "home-hero", "--trace-token", TRACE_SECRET])
@@ -201,14 +214,15 @@ fn prefetch_with_secrets(dir: &std::path::Path, url: &str, extra: &[&str]) -> st
 fn prefetch_masks_the_request_secrets_unless_revealed_and_notify_reads_the_masked_file() {
     let emulator = Emulator::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let out = prefetch_with_secrets(dir.path(), &emulator.url, &[]);
+    let qa_secret = emulator_qa_token(&emulator);
+    let out = prefetch_with_secrets(dir.path(), &emulator.url, &qa_secret, &[]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let printed = String::from_utf8_lossy(&out.stdout).into_owned();
-    for secret in [TRACE_SECRET, QA_SECRET, PROPERTY_SECRET] {
+    for secret in [TRACE_SECRET, qa_secret.as_str(), PROPERTY_SECRET] {
         assert!(!printed.contains(secret), "{secret} printed in clear");
     }
     // Nothing of the short QA token shows, and at most an eighth of the long ones.
@@ -241,13 +255,13 @@ fn prefetch_masks_the_request_secrets_unless_revealed_and_notify_reads_the_maske
         String::from_utf8_lossy(&notify.stderr)
     );
 
-    let out = prefetch_with_secrets(dir.path(), &emulator.url, &["--reveal"]);
+    let out = prefetch_with_secrets(dir.path(), &emulator.url, &qa_secret, &["--reveal"]);
     let result = stdout_json(&out);
     assert_eq!(
         result["request"]["trace"]["authorizationToken"],
         TRACE_SECRET
     );
-    assert_eq!(result["request"]["qaMode"]["token"], QA_SECRET);
+    assert_eq!(result["request"]["qaMode"]["token"], qa_secret.as_str());
     assert_eq!(result["request"]["property"]["token"], PROPERTY_SECRET);
 }
 

@@ -1043,6 +1043,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::Paste(text) => {
+            if let Input::QaPick(_) = app.input {
+                // A link pasted while the picker is open goes to the paste prompt.
+                app.input = Input::QaUrl(String::new());
+            }
             match &mut app.input {
                 Input::QaUrl(b)
                 | Input::TraceToken(b)
