@@ -381,3 +381,30 @@ fn a4t_events_follow_the_visitor_entrance_visit_impression() {
         "a new visit: impression, visit"
     );
 }
+
+#[test]
+fn a_remote_only_mbox_comes_back_empty_with_a_trace_note_and_status_200() {
+    let artifact = fixtures().join("target-sdk-testing/artifacts/TEST_ARTIFACT_FEATURE_FLAG.json");
+    let e = Emulator::start(&["--artifact", artifact.to_str().unwrap()]);
+    let (status, body) = delivery(
+        &e,
+        "remote",
+        &json!({"context": context(), "trace": {"authorizationToken": "t"},
+                "prefetch": {"mboxes": [{"name": "remote-only-mbox-a", "index": 1}]}}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], 200);
+    scan_for_on_device_leftovers(&body, "");
+    let mbox = &body["prefetch"]["mboxes"][0];
+    assert_eq!(mbox["name"], "remote-only-mbox-a");
+    assert!(
+        mbox["options"].as_array().is_none_or(|o| o.is_empty()),
+        "{mbox}"
+    );
+    assert!(
+        mbox["trace"]["mboxscopeNote"]
+            .as_str()
+            .is_some_and(|n| n.contains("cannot decide server-side-only")),
+        "{mbox}"
+    );
+}

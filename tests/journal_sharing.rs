@@ -302,3 +302,44 @@ fn ledger_and_report_without_target_use_the_most_recent_journal_and_say_which() 
     .unwrap();
     assert_eq!(before, after, "reading changed the journal");
 }
+
+#[test]
+fn ledger_and_report_print_a_hostile_name_with_its_escape_sequences_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = mboxscope::ledger::store::journal_path(
+        &dir.path().join("data"),
+        Some("acme"),
+        &Server::Url("http://127.0.0.1:9".into()).describe(),
+    );
+    let mut ledger = Ledger::open(&journal).unwrap();
+    let mut n = hero_display("tok\u{1b}]52;c;cHduZWQ=\u{7}", "st", 1);
+    n.location = Location::Mbox {
+        name: "hero\u{1b}]0;pwned\u{7}".into(),
+        state: None,
+    };
+    ledger.queue(n, false).unwrap();
+    for command in ["ledger", "report"] {
+        let out = run(mboxscope(dir.path()).args([
+            command,
+            "--client",
+            "acme",
+            "--server",
+            "http://127.0.0.1:9",
+        ]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(!out.stdout.contains(&0x07));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("\\u{1b}"),
+            "{command}"
+        );
+    }
+}

@@ -48,7 +48,7 @@ pub fn list(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
                 if *retryable { ", pending" } else { "" }
             ),
         };
-        println!(
+        print_safe(&format!(
             "{}  {}  {:<7} {:<24} visitor {}  impression {}  attempts {}  {}{}",
             iso8601(e.timestamp),
             e.id,
@@ -62,9 +62,17 @@ pub fn list(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
                 .as_deref()
                 .map(|v| format!(" · {v}"))
                 .unwrap_or_default()
-        );
+        ));
     }
     Ok(())
+}
+
+/// Prints text a server or a saved file may have put control characters into, line by line,
+/// with them escaped.
+fn print_safe(text: &str) {
+    for line in text.lines() {
+        println!("{}", crate::safe_text::one_line_uncapped(line));
+    }
 }
 
 fn list_journals(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
@@ -127,10 +135,10 @@ pub async fn report(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failur
         );
         return Ok(());
     }
-    print!("{}", comparison.text(&findings));
+    print_safe(&comparison.text(&findings));
     println!("findings");
     for f in &findings {
-        println!("  {}", f.line());
+        print_safe(&format!("  {}", f.line()));
     }
     if findings.is_empty() {
         println!("  (none)");

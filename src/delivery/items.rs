@@ -31,6 +31,7 @@ pub struct PartsMut<'a> {
     pub options: &'a mut Option<Vec<TargetOption>>,
     pub metrics: &'a mut Option<Vec<Metric>>,
     pub analytics: &'a mut Option<AnalyticsResponse>,
+    pub trace: &'a mut Option<Trace>,
     /// `None` for items that have no state (page metrics).
     pub state: Option<&'a mut Option<String>>,
 }
@@ -106,6 +107,7 @@ impl Item {
                 options: &mut p.options,
                 metrics: &mut p.metrics,
                 analytics: &mut p.analytics,
+                trace: &mut p.trace,
                 state: Some(&mut p.state),
             }
         }
@@ -116,6 +118,7 @@ impl Item {
                 options: &mut m.options,
                 metrics: &mut m.metrics,
                 analytics: &mut m.analytics,
+                trace: &mut m.trace,
                 state: Some(&mut m.state),
             }
         }
@@ -130,6 +133,7 @@ impl Item {
                 options: &mut v.options,
                 metrics: &mut v.metrics,
                 analytics: &mut v.analytics,
+                trace: &mut v.trace,
                 state: Some(&mut v.state),
             }),
             Item::PrefetchPage => None,

@@ -159,3 +159,26 @@ pub fn as_the_edge_sends_it(response: &mut DeliveryResponse, profile: &Map<Strin
         }
     }
 }
+
+/// What a trace says of a mbox or view that only server-side activities decide.
+pub const REMOTE_NOTE: &str = "decided on Target's servers only (an activity with audiences the artifact cannot evaluate): the emulator cannot decide server-side-only activities and answers it empty";
+
+/// Adds [`REMOTE_NOTE`] to the trace of each remote mbox and view of the answer.
+pub fn note_remote(response: &mut DeliveryResponse, mboxes: &[String], views: &[String]) {
+    for item in decided_items(response) {
+        let remote = match item.kind() {
+            "mbox" => mboxes,
+            "view" => views,
+            _ => continue,
+        };
+        let Some(parts) = item.parts_mut(response) else {
+            continue;
+        };
+        if parts.name.is_some_and(|n| remote.iter().any(|r| r == n)) {
+            let trace = parts.trace.get_or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(map) = trace {
+                map.insert("mboxscopeNote".into(), Value::String(REMOTE_NOTE.into()));
+            }
+        }
+    }
+}

@@ -307,6 +307,13 @@ impl Emulator {
             .and_then(|a| a.logging.as_deref())
             == Some("client_side");
         answer::as_the_edge_sends_it(&mut response, &profile);
+        if request.trace.is_some() {
+            answer::note_remote(
+                &mut response,
+                &decision.remote_mboxes,
+                &decision.remote_views,
+            );
+        }
         let a4t_events = self.a4t_events(&decision.matched, &request, &session_id);
         answer::Edge {
             tokens: &self.tokens,

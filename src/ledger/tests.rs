@@ -618,3 +618,68 @@ fn two_handles_on_one_journal_queue_one_notification() {
     b.refresh().unwrap();
     assert!(!b.entry(first.id()).unwrap().is_pending());
 }
+
+#[test]
+fn per_notification_rules_name_only_the_offending_visitor() {
+    let (_dir, mut ledger) = open_temp();
+    page_view(&mut ledger, Mode::Prefetch, "t1", "s1", "r1");
+    page_view(&mut ledger, Mode::Prefetch, "t2", "s2", "r2");
+    // t1 without state; t2 as it should be.
+    let mut bad = notified("t1", "s1", "r1");
+    bad.location = Location::Mbox {
+        name: "m".into(),
+        state: None,
+    };
+    ledger.queue(bad, false).unwrap();
+    ledger.queue(notified("t2", "s2", "r2"), false).unwrap();
+    let findings = lint(&ledger, now_ms());
+    let stateless = findings_of(&findings, "display-without-state");
+    assert_eq!(stateless.len(), 1, "{findings:#?}");
+    assert_eq!(stateless[0].visitor.as_deref(), Some("t1"));
+    assert!(findings_of(&findings, "timestamp-in-future").is_empty());
+    // A beacon page view of t2 names t2 only.
+    let request: DeliveryRequest =
+        serde_json::from_value(json!({"requestId": "r9", "id": {"tntId": "t2"},
+        "context": {"channel": "web", "userAgent": BROWSER, "beacon": true}}))
+        .unwrap();
+    ledger
+        .record(vec![record::response_event(
+            Mode::Prefetch,
+            &request,
+            "s2",
+            &prefetch_response("t2", &[("m", "tok")]),
+        )])
+        .unwrap();
+    let findings = lint(&ledger, now_ms());
+    let beacons = findings_of(&findings, "beacon");
+    assert_eq!(beacons.len(), 1);
+    assert_eq!(beacons[0].visitor.as_deref(), Some("t2"));
+    assert_eq!(beacons[0].response.as_deref(), Some("r9"));
+    // A notification older than its session: only that visitor's.
+    let id = crate::ids::uuid().to_string();
+    ledger
+        .record(vec![Event::Queued {
+            id: id.clone(),
+            impression_id: Some("old".into()),
+            kind: NotificationType::Display,
+            timestamp: now_ms() - 3 * crate::counting::VISIT_IDLE_MS,
+            visitor: visitor("t2"),
+            session_id: "s2".into(),
+            location: Location::Mbox {
+                name: "m".into(),
+                state: Some("st".into()),
+            },
+            tokens: vec!["tok".into()],
+            at: now_ms(),
+            context: None,
+            response: Some("r2".into()),
+            property_token: None,
+        }])
+        .unwrap();
+    let findings = lint(&ledger, now_ms());
+    let old = findings_of(&findings, "timestamp-before-session");
+    assert_eq!(old.len(), 1, "{findings:#?}");
+    assert_eq!(old[0].notification.as_deref(), Some(id.as_str()));
+    assert_eq!(old[0].visitor.as_deref(), Some("t2"));
+    assert!(findings_of(&findings, "timestamp-in-future").is_empty());
+}
