@@ -338,8 +338,11 @@ async fn every_key_does_its_job() {
     assert_eq!(s.app.queued.len(), queued);
     assert!(s.app.status.contains("count them twice"));
 
-    // Q takes a QA link (pasted), T a trace token (masked), R reveals.
+    // Q offers the emulator's QA links; p there takes a pasted one; T a trace token (masked);
+    // R reveals.
     press(&mut s, ch('Q')).await;
+    assert!(matches!(s.app.input, Input::QaPick(0)));
+    press(&mut s, ch('p')).await;
     assert!(matches!(s.app.input, Input::QaUrl(_)));
     update(&mut s.app, Action::Paste("https://shop.example.com/?at_preview_token=SECRETQA&at_preview_index=1_1&at_preview_listed_activities_only=true".into()));
     press(&mut s, key(KeyCode::Enter)).await;
