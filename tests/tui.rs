@@ -344,7 +344,13 @@ async fn every_key_does_its_job() {
     assert!(matches!(s.app.input, Input::QaPick(0)));
     press(&mut s, ch('p')).await;
     assert!(matches!(s.app.input, Input::QaUrl(_)));
-    update(&mut s.app, Action::Paste("https://shop.example.com/?at_preview_token=SECRETQA&at_preview_index=1_1&at_preview_listed_activities_only=true".into()));
+    // The emulator's own link (it refuses tokens it did not make).
+    let link = s.app.qa_links[0].url.clone();
+    let qa_token = mboxscope::delivery::qa_mode_from_url(&link)
+        .unwrap()
+        .token
+        .unwrap();
+    update(&mut s.app, Action::Paste(link));
     press(&mut s, key(KeyCode::Enter)).await;
     let qa = s.app.spec.qa_mode.clone().expect("qa mode");
     assert_eq!(qa.listed_activities_only, Some(true));
@@ -358,7 +364,7 @@ async fn every_key_does_its_job() {
     press(&mut s, ch('1')).await;
     let request_tab = s.app.tab_text(0).as_str().to_string();
     assert!(
-        !request_tab.contains("SECRETQA") && !request_tab.contains("TRACESECRET"),
+        !request_tab.contains(&qa_token) && !request_tab.contains("TRACESECRET"),
         "secrets masked"
     );
     assert!(request_tab.contains("previewIndexes"));
@@ -374,6 +380,14 @@ async fn every_key_does_its_job() {
         !s.app.last.as_ref().unwrap().trace().is_empty(),
         "the emulator traced the request"
     );
+
+    // Leave QA mode (the emulator keeps a QA session in QA: leaving takes a new session).
+    press(&mut s, ch('Q')).await;
+    for _ in 0..s.app.qa_links.len() {
+        press(&mut s, key(KeyCode::Down)).await;
+    }
+    press(&mut s, key(KeyCode::Enter)).await;
+    assert!(s.app.spec.qa_mode.is_none(), "{}", s.app.status);
 
     // e hands the request to the editor; a valid edit replaces it, a broken one is refused.
     let effects = press(&mut s, ch('e')).await;
@@ -416,7 +430,7 @@ async fn every_key_does_its_job() {
     assert_eq!(parsed["log"]["version"], "1.2");
     assert!(parsed["log"]["entries"].as_array().unwrap().len() >= 5);
     assert!(
-        !har_text.contains("TRACESECRET") && !har_text.contains("SECRETQA"),
+        !har_text.contains("TRACESECRET") && !har_text.contains(&qa_token),
         "HAR masks secrets"
     );
 
