@@ -205,14 +205,18 @@ impl TargetClient {
 
     /// Completes `request` as the SDKs do: the visitor's tntId when it names no visitor, a user
     /// agent that is not a bot's, and `beacon: false` so notifications are acknowledged.
-    pub fn prepare(&self, mut request: DeliveryRequest) -> DeliveryRequest {
-        let visitor = self.visitor();
+    pub fn prepare(&self, request: DeliveryRequest) -> DeliveryRequest {
+        self.prepare_for(request, self.visitor().tnt_id.as_deref())
+    }
+
+    /// [`prepare`](Self::prepare) for a visitor whose tntId is `tnt_id`.
+    fn prepare_for(&self, mut request: DeliveryRequest, tnt_id: Option<&str>) -> DeliveryRequest {
         let id = request.id.get_or_insert_with(VisitorId::default);
         if id.tnt_id.is_none()
             && id.marketing_cloud_visitor_id.is_none()
             && id.third_party_id.is_none()
         {
-            id.tnt_id = visitor.tnt_id.clone();
+            id.tnt_id = tnt_id.map(str::to_string);
         }
         if request.id.as_ref() == Some(&VisitorId::default()) {
             request.id = None;
@@ -229,10 +233,10 @@ impl TargetClient {
         request
     }
 
-    /// Sends `request` (after [`prepare`](Self::prepare)) and records the exchange.
+    /// Sends `request` (after [`prepare`](Self::prepare)) for the client's visitor (a new
+    /// session after 30 idle minutes), and keeps the tntId and location hint the answer gives.
     pub async fn send(&self, request: DeliveryRequest) -> Result<TargetResponse, ClientError> {
-        let request = self.prepare(request);
-        let session_id = {
+        let visitor = {
             let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
             let now = now_ms();
             if v.last_call_ms
@@ -241,9 +245,38 @@ impl TargetClient {
                 v.session_id = new_session_id();
             }
             v.last_call_ms = Some(now);
-            v.session_id.clone()
+            v.clone()
         };
-        let base = self.base_url();
+        let exchange = self.send_as(request, &visitor).await?;
+        let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
+        // Another visitor may have been chosen meanwhile: only this visitor's state changes.
+        if v.session_id == visitor.session_id {
+            v.tnt_id = exchange
+                .response
+                .id
+                .as_ref()
+                .and_then(|id| id.tnt_id.clone())
+                .or(v.tnt_id.take());
+            if let Some(c) = &exchange.target_location_hint_cookie {
+                v.location_hint = Some(c.value.clone());
+            }
+        }
+        Ok(exchange)
+    }
+
+    /// Sends `request` for `visitor` (its session, tntId and edge cluster), leaving the
+    /// client's own visitor as it is (notifications of other visitors go out this way).
+    pub async fn send_as(
+        &self,
+        request: DeliveryRequest,
+        visitor: &Visitor,
+    ) -> Result<TargetResponse, ClientError> {
+        let request = self.prepare_for(request, visitor.tnt_id.as_deref());
+        let session_id = visitor.session_id.clone();
+        let base = self
+            .settings
+            .server
+            .base_url(visitor.location_hint.as_deref(), self.settings.secure);
         let mut url = reqwest::Url::parse(&host::delivery_url(&base))
             .map_err(|e| ClientError::Config(format!("bad server URL {base}: {e}")))?;
         {
@@ -369,15 +402,8 @@ impl TargetClient {
             .id
             .as_ref()
             .and_then(|id| id.tnt_id.clone())
-            .or_else(|| self.visitor().tnt_id);
+            .or_else(|| visitor.tnt_id.clone());
         let hint_cookie = location_hint_cookie(tnt_id.as_deref(), response.edge_host.as_deref());
-        {
-            let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
-            v.tnt_id = tnt_id.clone();
-            if let Some(c) = &hint_cookie {
-                v.location_hint = Some(c.value.clone());
-            }
-        }
         Ok(TargetResponse {
             request: Arc::new(request),
             session_id: session_id.clone(),

@@ -100,7 +100,6 @@ pub async fn deliver(
             .1
             .push(entry.id.clone());
     }
-    let restore = client.visitor();
     let mut report = DeliveryReport::default();
     for (_, (group, group_ids)) in groups {
         let mut work: Vec<Vec<String>> = group_ids
@@ -124,7 +123,6 @@ pub async fn deliver(
             }
         }
     }
-    client.set_visitor(restore);
     Ok(report)
 }
 
@@ -165,12 +163,13 @@ async fn send_batch(
             .filter_map(|id| ledger.entry(id))
             .map(|e| e.notification())
             .collect();
-        client.set_visitor(Visitor {
+        // The notifications' own visitor and session; the client's visitor stays as it is.
+        let visitor = Visitor {
             session_id: group.session_id.clone(),
             tnt_id: group.visitor.tnt_id.clone(),
             location_hint: client.visitor().location_hint,
             last_call_ms: None,
-        });
+        };
         let request = DeliveryRequest {
             id: Some(group.visitor.clone()).filter(|v| v != &VisitorId::default()),
             context: group.context.clone(),
@@ -181,7 +180,7 @@ async fn send_batch(
             notifications: Some(notifications),
             ..Default::default()
         };
-        match client.send(request).await {
+        match client.send_as(request, &visitor).await {
             Ok(exchange) => {
                 let echoed: Vec<String> = exchange
                     .response

@@ -105,13 +105,17 @@ pub enum Effect {
     /// Queue these notifications (each with its badge key); `bool`: a new impression even
     /// when already acknowledged.
     Queue(Vec<(String, NewNotification)>, bool),
-    Send,
+    /// Send these queued notifications.
+    Send(Vec<String>),
     Cancel,
     NewVisitor,
     NewSession,
     Edit(String),
     Copy(String),
-    Export,
+    /// Export the session; `reveal`: with the secrets in clear.
+    Export {
+        reveal: bool,
+    },
     /// Ask the server for its QA links (`GET /qa`).
     LoadQaLinks,
     Quit,
@@ -715,6 +719,10 @@ impl App {
                 Vec::new()
             }
             Command::Send => {
+                if self.in_flight.is_some() {
+                    self.set_status("a request is running: wait for it, or Esc cancels it");
+                    return Vec::new();
+                }
                 if self.queued.is_empty() {
                     self.set_status("nothing queued: d or c queue a notification first");
                     return Vec::new();
@@ -723,7 +731,9 @@ impl App {
                     self.set_badge(key, Badge::Sent);
                 }
                 self.in_flight = Some((format!("sending {}", self.queued.len()), Instant::now()));
-                vec![Effect::Send]
+                vec![Effect::Send(
+                    self.queued.iter().map(|(_, id)| id.clone()).collect(),
+                )]
             }
             Command::NewVisitor => {
                 // A new visitor has none of the old one's ids (--tnt-id, --mcid… included).
@@ -796,7 +806,9 @@ impl App {
                 });
                 Vec::new()
             }
-            Command::Export => vec![Effect::Export],
+            Command::Export => vec![Effect::Export {
+                reveal: self.reveal,
+            }],
             Command::Reveal => {
                 self.reveal = !self.reveal;
                 self.refresh(&[Tab::Request]);

@@ -159,12 +159,14 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
     }
     let runtime = Runtime {
         client: Arc::new(client),
+        journal: ledger.path().to_path_buf(),
         ledger: Arc::new(Mutex::new(ledger)),
         report_base,
         data_dir,
         tx,
         exchanges: Arc::new(std::sync::Mutex::new(Vec::new())),
         task: None,
+        background: Vec::new(),
     };
     Ok(Session {
         app,
@@ -180,9 +182,12 @@ pub async fn settle(session: &mut Session, effects: Vec<Effect>) {
     let mut pending = effects;
     loop {
         for effect in std::mem::take(&mut pending) {
-            session.runtime.run(effect, &session.app).await;
+            session.runtime.run(effect).await;
         }
         if let Some(task) = session.runtime.task.take() {
+            let _ = task.await;
+        }
+        for task in std::mem::take(&mut session.runtime.background) {
             let _ = task.await;
         }
         let mut any = false;

@@ -33,12 +33,16 @@ use tokio::task::JoinHandle;
 pub struct Runtime {
     pub client: Arc<TargetClient>,
     pub ledger: Arc<Mutex<Ledger>>,
+    /// The journal's file (sends open their own handle on it).
+    pub journal: PathBuf,
     /// The emulator's base URL when it is local (for `/report`).
     pub report_base: Option<String>,
     pub data_dir: PathBuf,
     pub tx: mpsc::UnboundedSender<Action>,
     pub exchanges: Arc<std::sync::Mutex<Vec<TargetResponse>>>,
     pub task: Option<JoinHandle<()>>,
+    /// Work that reports back on its own and is not cancelled (ledger refreshes).
+    pub background: Vec<JoinHandle<()>>,
 }
 
 /// Sends the ledger's state back to the app, with its expected counts beside what the server
@@ -92,7 +96,7 @@ async fn fetch_qa_links(base: &str) -> Option<Vec<crate::delivery::QaLink>> {
 
 impl Runtime {
     /// Runs one effect; long ones become a task.
-    pub async fn run(&mut self, effect: Effect, app: &App) {
+    pub async fn run(&mut self, effect: Effect) {
         let (client, ledger, tx, report) = (
             self.client.clone(),
             self.ledger.clone(),
@@ -147,24 +151,32 @@ impl Runtime {
                         )));
                     }
                 }
-                refresh(&ledger, report.as_deref(), &tx).await;
+                // The ledger tabs and the server's counts are read off the event loop.
+                self.background.retain(|t| !t.is_finished());
+                self.background.push(tokio::spawn(async move {
+                    refresh(&ledger, report.as_deref(), &tx).await;
+                }));
             }
-            Effect::Send => {
-                let ids: Vec<String> = app.queued.iter().map(|(_, id)| id.clone()).collect();
+            Effect::Send(ids) => {
                 let exchanges = self.exchanges.clone();
+                let journal = self.journal.clone();
                 self.task = Some(tokio::spawn(async move {
-                    let outcome = {
-                        let mut ledger = ledger.lock().await;
-                        deliver(
-                            &mut ledger,
-                            &client,
-                            &ids,
-                            &RetryPolicy {
-                                max_attempts: 3,
-                                ..Default::default()
-                            },
-                        )
-                        .await
+                    // A handle of its own on the journal (shared safely, as between processes):
+                    // the UI's ledger stays free while the send waits on the network.
+                    let outcome = match Ledger::open(&journal) {
+                        Ok(mut own) => {
+                            deliver(
+                                &mut own,
+                                &client,
+                                &ids,
+                                &RetryPolicy {
+                                    max_attempts: 3,
+                                    ..Default::default()
+                                },
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
                     };
                     match outcome {
                         Ok(report_) => {
@@ -227,7 +239,7 @@ impl Runtime {
                     text.len()
                 )));
             }
-            Effect::Export => {
+            Effect::Export { reveal } => {
                 let exchanges = self
                     .exchanges
                     .lock()
@@ -235,8 +247,8 @@ impl Runtime {
                     .clone();
                 let entries: Vec<_> = ledger.lock().await.entries().cloned().collect();
                 let _ = tx.send(Action::Status(
-                    match write_exports(&self.data_dir, &exchanges, &entries, app.reveal) {
-                        Ok(path) => export::exported_message(&path, app.reveal),
+                    match write_exports(&self.data_dir, &exchanges, &entries, reveal) {
+                        Ok(path) => export::exported_message(&path, reveal),
                         Err(e) => format!("export failed: {e}"),
                     },
                 ));
@@ -403,7 +415,7 @@ pub async fn run_loop(
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     for effect in first {
-        runtime.run(effect, &app).await;
+        runtime.run(effect).await;
     }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(120));
@@ -436,7 +448,7 @@ pub async fn run_loop(
                 return Ok(());
             }
             let edit = matches!(effect, Effect::Edit(_));
-            runtime.run(effect, &app).await;
+            runtime.run(effect).await;
             if edit {
                 terminal.clear()?;
             }
@@ -444,7 +456,10 @@ pub async fn run_loop(
         if app.quit {
             break;
         }
-        terminal.draw(|f| draw(f, &app, theme))?;
+        // Draw once the actions that arrived together are applied (one prefetch sends several).
+        if rx.is_empty() {
+            terminal.draw(|f| draw(f, &app, theme))?;
+        }
     }
     Ok(())
 }
