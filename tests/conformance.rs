@@ -5,7 +5,7 @@
 //! match, extra keys are fine, arrays element by element), `notificationOutput` likewise
 //! (null = nothing sent), with `expect.any(String|Number|Object)` placeholders.
 
-use mboxscope::decisioning::engine::days_from_civil;
+use mboxscope::clock::days_from_civil;
 use mboxscope::decisioning::{Artifact, DecideOptions, Engine};
 use mboxscope::delivery::{DeliveryRequest, Geo};
 use serde_json::{json, Map, Value};
@@ -155,7 +155,7 @@ fn run_case(dir: &Path, suite: &Value, case: &Value) -> Result<(), String> {
     let now_ms = case
         .get("mockDate")
         .map(mock_now)
-        .unwrap_or_else(mboxscope::decisioning::engine::now_ms);
+        .unwrap_or_else(mboxscope::clock::now_ms);
     let options = DecideOptions {
         client: conf
             .get("client")

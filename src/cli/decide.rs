@@ -1,7 +1,7 @@
 //! `mboxscope decide`: what an artifact decides for a request, offline.
 
 use super::common::{Failure, TargetArgs};
-use crate::decisioning::engine::now_ms;
+use crate::clock::now_ms;
 use crate::decisioning::{Artifact, DecideOptions, Engine};
 use crate::delivery::{DeliveryRequest, Geo};
 use clap::Args;

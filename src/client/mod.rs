@@ -144,9 +144,7 @@ pub struct TargetClient {
     visitor: Mutex<Visitor>,
 }
 
-fn now_ms() -> i64 {
-    crate::decisioning::engine::now_ms()
-}
+use crate::clock::now_ms;
 
 impl TargetClient {
     /// A client with `settings` and a fresh visitor.

@@ -246,7 +246,7 @@ impl Engine {
     }
 }
 
-pub use crate::clock::{civil_from_days, days_from_civil, iso8601, now_ms};
+use crate::clock::{iso8601, now_ms};
 
 fn resolve_geo(request: &DeliveryRequest, lookup: Option<&Geo>) -> Option<Geo> {
     let from_request = request.context.as_ref().and_then(|c| c.geo.clone());

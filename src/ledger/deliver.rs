@@ -2,7 +2,8 @@
 //! retries with exponential backoff and jitter on connection errors, timeouts and 5xx; a batch
 //! rejected with a 4xx is split until the bad notifications are found.
 
-use super::{now_ms, Event, JournalError, Ledger};
+use super::{Event, JournalError, Ledger};
+use crate::clock::now_ms;
 use crate::client::{TargetClient, TargetResponse, Visitor};
 use crate::delivery::{Context, DeliveryRequest, Property, VisitorId};
 use indexmap::IndexMap;

@@ -213,7 +213,7 @@ pub struct Ledger {
     unknown_lines: usize,
 }
 
-pub use crate::clock::now_ms;
+use crate::clock::now_ms;
 
 impl Ledger {
     /// Opens (creating) the journal at `path` and replays it.

@@ -31,7 +31,7 @@ pub fn har(exchanges: &[TargetResponse], reveal: bool) -> Value {
     let entries: Vec<Value> = exchanges
         .iter()
         .map(|e| {
-            let started = crate::decisioning::engine::iso8601(e.started_at_ms);
+            let started = crate::clock::iso8601(e.started_at_ms);
             let query: Vec<Value> = url::Url::parse(&e.request_url)
                 .map(|u| u.query_pairs().map(|(k, v)| json!({"name": k, "value": v})).collect())
                 .unwrap_or_default();

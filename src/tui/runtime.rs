@@ -72,7 +72,7 @@ pub async fn refresh(
     };
     let _ = tx.send(Action::Ledger {
         entries: ledger.entries().cloned().collect(),
-        findings: lint(&ledger, crate::ledger::now_ms()),
+        findings: lint(&ledger, crate::clock::now_ms()),
         comparison,
     });
 }
@@ -276,7 +276,7 @@ pub fn write_exports(
 ) -> std::io::Result<PathBuf> {
     let dir = data_dir.join("exports");
     std::fs::create_dir_all(&dir)?;
-    let stem = dir.join(format!("session-{}", crate::ledger::now_ms()));
+    let stem = dir.join(format!("session-{}", crate::clock::now_ms()));
     let har = serde_json::to_vec_pretty(&export::har(exchanges, reveal))
         .map_err(std::io::Error::other)?;
     export::write_private(&stem.with_extension("har"), &har)?;
