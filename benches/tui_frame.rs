@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use mboxscope::client::{cookies, TargetResponse, Visitor};
 use mboxscope::delivery::{DeliveryResponse, RequestSpec};
-use mboxscope::tui::app::{update, Action, App};
+use mboxscope::tui::app::{update, Action, App, TabId};
 use mboxscope::tui::view::{draw, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -85,13 +85,16 @@ fn bench(c: &mut Criterion) {
     );
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
     let theme = Theme { color: true };
-    for tab in [0usize, 1] {
+    for tab in [TabId::Request, TabId::Response] {
         app.tab = tab;
-        c.bench_function(&format!("draw_200x60_5000_mboxes_tab{}", tab + 1), |b| {
-            b.iter(|| {
-                terminal.draw(|f| draw(f, &app, theme)).unwrap();
-            })
-        });
+        c.bench_function(
+            &format!("draw_200x60_5000_mboxes_tab{}", tab.index() + 1),
+            |b| {
+                b.iter(|| {
+                    terminal.draw(|f| draw(f, &app, theme)).unwrap();
+                })
+            },
+        );
     }
     println!("peak memory after drawing: {:.1} MB", status_mb("VmHWM:"));
 }

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mboxscope::cli::common::TargetArgs;
-use mboxscope::tui::app::{update, Action, Badge, Effect, Input, TABS};
+use mboxscope::tui::app::{update, Action, Badge, Effect, Input, TabId};
 use mboxscope::tui::rows::RowKind;
 use mboxscope::tui::{render_text, settle, start, Session, TuiArgs};
 use regex::Regex;
@@ -102,7 +102,7 @@ async fn every_tab_at_two_sizes() {
     press(&mut s, ch('d')).await;
     press(&mut s, ch('s')).await;
     for (w, h) in [(120u16, 40u16), (80, 24)] {
-        for (i, name) in TABS.iter().enumerate() {
+        for (i, name) in TabId::ALL.iter().map(|t| t.title()).enumerate() {
             press(&mut s, ch(char::from(b'1' + i as u8))).await;
             insta::assert_snapshot!(
                 format!("{name}_{w}x{h}"),
@@ -122,10 +122,14 @@ async fn raw_json_folds_scrolls_over_folds_and_copies_the_focused_value() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = session(dir.path()).await;
     press(&mut s, ch('2')).await;
-    let total = s.app.tab_text(1).len();
+    let total = s.app.tab_text(TabId::Response).len();
     // Z folds every response item; the tab then shows one line per item.
     press(&mut s, ch('Z')).await;
-    assert!(s.app.folds[1].len() >= 4, "{} folds", s.app.folds[1].len());
+    assert!(
+        s.app.folds[TabId::Response.index()].len() >= 4,
+        "{} folds",
+        s.app.folds[TabId::Response.index()].len()
+    );
     let folded_screen = redact(&render_text(&s.app, 120, 40));
     assert!(folded_screen.contains("lines folded)"), "{folded_screen}");
     insta::assert_snapshot!("response_folded_120x40", folded_screen);
@@ -142,16 +146,21 @@ async fn raw_json_folds_scrolls_over_folds_and_copies_the_focused_value() {
     assert!(steps < total / 2, "{steps} steps over {total} lines");
     // Z again unfolds; z on a line inside a block folds that block and moves to its start.
     press(&mut s, ch('Z')).await;
-    assert!(s.app.folds[1].is_empty());
+    assert!(s.app.folds[TabId::Response.index()].is_empty());
     press(&mut s, key(KeyCode::PageUp)).await;
     press(&mut s, key(KeyCode::PageUp)).await;
-    let text = s.app.tab_text(1).clone();
+    let text = s.app.tab_text(TabId::Response).clone();
     let inside = (0..text.len())
         .find(|&i| text.line(i).contains("\"eventToken\""))
         .expect("an option with a token");
     s.app.scroll = inside;
     press(&mut s, ch('z')).await;
-    assert!(s.app.scroll < inside && s.app.folds[1].folded_at(s.app.scroll).is_some());
+    assert!(
+        s.app.scroll < inside
+            && s.app.folds[TabId::Response.index()]
+                .folded_at(s.app.scroll)
+                .is_some()
+    );
     // y copies the value at the top (the folded option, as JSON); Y the whole tab.
     let Some(Effect::Copy(value)) = press(&mut s, ch('y')).await.into_iter().next() else {
         panic!("y copies");
@@ -165,14 +174,19 @@ async fn raw_json_folds_scrolls_over_folds_and_copies_the_focused_value() {
     // A search hit inside a fold unfolds it.
     press(&mut s, ch('z')).await;
     press(&mut s, ch('z')).await;
-    assert!(s.app.folds[1].folded_at(s.app.scroll).is_some());
+    assert!(s.app.folds[TabId::Response.index()]
+        .folded_at(s.app.scroll)
+        .is_some());
     press(&mut s, ch('/')).await;
     for c in "eventToken".chars() {
         press(&mut s, ch(c)).await;
     }
     press(&mut s, key(KeyCode::Enter)).await;
     assert!(text.line(s.app.scroll).contains("eventToken"));
-    assert_eq!(s.app.folds[1].visible(s.app.scroll), s.app.scroll);
+    assert_eq!(
+        s.app.folds[TabId::Response.index()].visible(s.app.scroll),
+        s.app.scroll
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,9 +304,9 @@ async fn every_key_does_its_job() {
 
     // Tabs: tab cycles, digits jump; h/l and PageUp/PageDown scroll.
     press(&mut s, ch('2')).await;
-    assert_eq!(s.app.tab, 1);
+    assert_eq!(s.app.tab, TabId::Response);
     press(&mut s, key(KeyCode::Tab)).await;
-    assert_eq!(s.app.tab, 2);
+    assert_eq!(s.app.tab, TabId::Trace);
     // The trace tab holds one line: scrolling stops at it.
     press(&mut s, ch('l')).await;
     assert_eq!(s.app.scroll, 0);
@@ -312,7 +326,11 @@ async fn every_key_does_its_job() {
     }
     press(&mut s, key(KeyCode::Enter)).await;
     let first_match = s.app.scroll;
-    assert!(s.app.tab_text(0).line(first_match).contains("index"));
+    assert!(s
+        .app
+        .tab_text(TabId::Request)
+        .line(first_match)
+        .contains("index"));
     press(&mut s, ch('n')).await;
     assert!(s.app.scroll > first_match, "n went to the next match");
     press(&mut s, key(KeyCode::Esc)).await;
@@ -362,7 +380,7 @@ async fn every_key_does_its_job() {
     assert_eq!(s.app.spec.trace_token.as_deref(), Some("TRACESECRET"));
     press(&mut s, ch('p')).await;
     press(&mut s, ch('1')).await;
-    let request_tab = s.app.tab_text(0).as_str().to_string();
+    let request_tab = s.app.tab_text(TabId::Request).as_str().to_string();
     assert!(
         !request_tab.contains(&qa_token) && !request_tab.contains("TRACESECRET"),
         "secrets masked"
@@ -371,7 +389,7 @@ async fn every_key_does_its_job() {
     press(&mut s, ch('R')).await;
     assert!(s
         .app
-        .tab_text(0)
+        .tab_text(TabId::Request)
         .as_str()
         .to_string()
         .contains("TRACESECRET"));

@@ -3,9 +3,9 @@
 
 use super::common::{Failure, TargetArgs};
 use crate::clock::iso8601;
+use crate::clock::now_ms;
 use crate::ledger::compare::{compare, fetch_report, Comparison};
 use crate::ledger::lint::lint;
-use crate::clock::now_ms;
 use crate::ledger::{store, Ledger, State};
 use clap::Args;
 use serde_json::json;

@@ -95,9 +95,8 @@ pub fn read_saved_prefetch(path: &PathBuf) -> Result<SavedPrefetch, Failure> {
     let cookie = value
         .pointer("/target_cookie/value")
         .and_then(Value::as_str);
-    let session_id = cookie.and_then(|c| {
-        parse_target_cookie(c, crate::clock::now_ms() / 1000).session_id
-    });
+    let session_id =
+        cookie.and_then(|c| parse_target_cookie(c, crate::clock::now_ms() / 1000).session_id);
     let request = match value.get("request") {
         Some(r) => Some(serde_json::from_value(r.clone()).map_err(|e| {
             Failure::usage(format!(

@@ -3,8 +3,8 @@
 //! rejected with a 4xx is split until the bad notifications are found.
 
 use super::{Event, JournalError, Ledger};
-use crate::clock::now_ms;
 use crate::client::{TargetClient, TargetResponse, Visitor};
+use crate::clock::now_ms;
 use crate::delivery::{Context, DeliveryRequest, Property, VisitorId};
 use indexmap::IndexMap;
 use rand::Rng;

@@ -16,28 +16,10 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-/// The tabs below the tree.
-pub const TABS: [&str; 8] = [
-    "Request",
-    "Response",
-    "Trace",
-    "Analytics",
-    "Cookies",
-    "Meta",
-    "Ledger",
-    "Report",
-];
+mod form;
+mod tabs;
 
-/// Groups of tabs that change together.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Tab {
-    Request,
-    /// Response, Trace, Analytics, Meta.
-    Response,
-    Cookies,
-    Ledger,
-    Report,
-}
+pub use tabs::TabId;
 
 /// Where a notification of a row stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +122,7 @@ pub struct App {
     notified: HashMap<String, Badge>,
     /// Notification ids waiting for `s`, with their badge keys.
     pub queued: Vec<(String, String)>,
-    pub tab: usize,
+    pub tab: TabId,
     /// The tab's top line (a line of its text; folded blocks show as their first line).
     pub scroll: usize,
     /// The folded JSON blocks of each tab.
@@ -186,10 +168,10 @@ impl App {
             badges: HashMap::new(),
             notified: HashMap::new(),
             queued: Vec::new(),
-            tab: 0,
+            tab: TabId::Request,
             scroll: 0,
-            folds: vec![Folds::default(); TABS.len()],
-            tab_text: (0..TABS.len())
+            folds: vec![Folds::default(); TabId::ALL.len()],
+            tab_text: (0..TabId::ALL.len())
                 .map(|_| std::cell::OnceCell::new())
                 .collect(),
             search: None,
@@ -246,49 +228,29 @@ impl App {
 
     /// Recomputes every tab's text.
     pub fn refresh_tabs(&mut self) {
-        self.refresh(&[
-            Tab::Request,
-            Tab::Response,
-            Tab::Cookies,
-            Tab::Ledger,
-            Tab::Report,
-        ]);
+        self.refresh(&TabId::ALL);
     }
 
-    /// Forgets the text of some tabs; each is made again when next shown.
-    pub fn refresh(&mut self, tabs: &[Tab]) {
-        for tab in tabs {
-            let indexes: &[usize] = match tab {
-                Tab::Request => &[0],
-                Tab::Response => &[1, 2, 3, 5],
-                Tab::Cookies => &[4],
-                Tab::Ledger => &[6],
-                Tab::Report => &[7],
-            };
-            for &i in indexes {
-                self.tab_text[i] = std::cell::OnceCell::new();
-                self.folds[i] = Folds::default();
-                if i == self.tab {
-                    self.scroll = self.scroll.min(self.tab_len().saturating_sub(1));
-                }
+    /// Forgets the text (and folds) of `tabs`: made again when next shown.
+    pub fn refresh(&mut self, tabs: &[TabId]) {
+        for &tab in tabs {
+            let i = tab.index();
+            self.tab_text[i] = std::cell::OnceCell::new();
+            self.folds[i] = Folds::default();
+            if tab == self.tab {
+                self.scroll = self.scroll.min(self.tab_len().saturating_sub(1));
             }
         }
     }
 
-    /// The text of tab `i`, made now if it is not yet.
-    pub fn tab_text(&self, i: usize) -> &TabText {
-        self.tab_text[i.min(TABS.len() - 1)].get_or_init(|| {
-            TabText::new(match i {
-                0 => self.request_text(),
-                1 => self.response_text(),
-                2 => self.trace_text(),
-                3 => self.analytics_text(),
-                4 => self.cookies_text(),
-                5 => self.meta_text(),
-                6 => self.ledger_text(),
-                _ => self.report_text(),
-            })
-        })
+    /// The text of `tab`, made now if it is not yet.
+    pub fn tab_text(&self, tab: TabId) -> &TabText {
+        self.tab_text[tab.index()].get_or_init(|| TabText::new(self.text_of(tab)))
+    }
+
+    /// The folds of the tab on screen.
+    pub fn folds(&self) -> &Folds {
+        &self.folds[self.tab.index()]
     }
 
     fn tab_len(&self) -> usize {
@@ -297,7 +259,7 @@ impl App {
 
     /// Scrolls the tab by `lines` visible lines (negative = up), folded blocks counting one.
     fn scroll_by(&mut self, lines: isize) {
-        let folds = &self.folds[self.tab];
+        let folds = &self.folds[self.tab.index()];
         self.scroll = if lines < 0 {
             folds.up(self.scroll, lines.unsigned_abs())
         } else {
@@ -326,166 +288,6 @@ impl App {
                 }
             }
         }
-    }
-
-    fn request_text(&self) -> String {
-        let unsent;
-        let request = match &self.last {
-            Some(l) => &l.request,
-            None => {
-                unsent = self.request(self.spec.mode);
-                &unsent
-            }
-        };
-        let mut shown = serde_json::to_value(request).unwrap_or_default();
-        if !self.reveal {
-            mask_in_place(&mut shown);
-        }
-        let url = self
-            .last
-            .as_ref()
-            .map(|l| format!("POST {}\n", l.request_url))
-            .unwrap_or_else(|| "(not sent yet)\n".into());
-        format!(
-            "{url}{}",
-            serde_json::to_string_pretty(&shown).unwrap_or_default()
-        )
-    }
-
-    fn response_text(&self) -> String {
-        let Some(l) = &self.last else {
-            return "(no response yet)".into();
-        };
-        // The parsed response keeps every field: printing it needs no second tree.
-        let mut pretty = format!(
-            "HTTP {} · {} ms · {} bytes\n",
-            l.status,
-            l.duration.as_millis(),
-            l.response_body.len()
-        )
-        .into_bytes();
-        let _ = serde_json::to_writer_pretty(&mut pretty, &*l.response);
-        String::from_utf8(pretty).unwrap_or_default()
-    }
-
-    fn trace_text(&self) -> String {
-        match self.last.as_ref().map(|l| l.trace()) {
-            Some(traces) if !traces.is_empty() => {
-                serde_json::to_string_pretty(&traces).unwrap_or_default()
-            }
-            _ => "(no trace: set a trace token with T; the emulator traces any request that asks)"
-                .into(),
-        }
-    }
-
-    fn analytics_text(&self) -> String {
-        let mut analytics = String::new();
-        for row in self
-            .rows
-            .iter()
-            .filter(|r| !matches!(r.kind, RowKind::Option(_)))
-        {
-            let Some(tnta) = row
-                .analytics()
-                .and_then(|a| a.payload.as_ref())
-                .and_then(|p| p.tnta.as_deref())
-            else {
-                continue;
-            };
-            let what = if matches!(row.kind, RowKind::Metric(_)) {
-                " click metric"
-            } else {
-                ""
-            };
-            analytics.push_str(&format!("{}{what}\n  tnta {tnta}\n", row.location.label()));
-            for line in super::rows::decode_tnta(tnta) {
-                analytics.push_str(&format!("  → {line}\n"));
-            }
-        }
-        if analytics.is_empty() {
-            analytics = "(no A4T payloads: ask with --analytics client-side)".into();
-        }
-        analytics
-    }
-
-    fn meta_text(&self) -> String {
-        let Some(l) = &self.last else {
-            return "(no response yet)".into();
-        };
-        #[derive(serde::Serialize)]
-        struct MetaTab<'a> {
-            meta: crate::client::views::Meta,
-            response_tokens: Vec<&'a serde_json::Map<String, Value>>,
-        }
-        serde_json::to_string_pretty(&MetaTab {
-            meta: l.meta(),
-            response_tokens: l.response_tokens(),
-        })
-        .unwrap_or_default()
-    }
-
-    fn cookies_text(&self) -> String {
-        match &self.last {
-            Some(l) => serde_json::to_string_pretty(&serde_json::json!({
-                "target_cookie": l.target_cookie,
-                "target_location_hint_cookie": l.target_location_hint_cookie,
-                "sessionId": self.visitor.session_id,
-                "tntId": self.visitor.tnt_id,
-            }))
-            .unwrap_or_default(),
-            None => "(no cookies yet)".into(),
-        }
-    }
-
-    fn ledger_text(&self) -> String {
-        let mut ledger = String::new();
-        for e in self.ledger.iter().rev() {
-            let state = match &e.state {
-                crate::ledger::State::Queued => "queued".to_string(),
-                crate::ledger::State::Sent => "sent".to_string(),
-                crate::ledger::State::Acked { .. } => "acked".to_string(),
-                crate::ledger::State::Failed { reason, .. } => format!("failed: {reason}"),
-            };
-            ledger.push_str(&format!(
-                "{} {:<7} {:<20} {} visitor {} id {} impression {} tokens {} attempts {} · {}{}\n",
-                if e.is_pending() { "…" } else { "✓" },
-                e.kind.as_str(),
-                e.location.label(),
-                crate::clock::iso8601(e.timestamp),
-                crate::counting::visitor_key(&e.visitor).unwrap_or_else(|| "?".into()),
-                e.id,
-                e.impression_id.as_deref().unwrap_or("(none)"),
-                e.tokens.join(","),
-                e.attempts,
-                state,
-                e.verdict
-                    .as_deref()
-                    .map(|v| format!(" · {v}"))
-                    .unwrap_or_default()
-            ));
-        }
-        if !self.findings.is_empty() {
-            ledger.push_str("\nfindings\n");
-            for f in &self.findings {
-                ledger.push_str(&format!("  {}\n", f.line()));
-            }
-        }
-        if ledger.is_empty() {
-            ledger = "(no notification yet: d marks the selected option displayed, s sends)".into();
-        }
-        ledger
-    }
-
-    /// The Report tab: expected beside counted, per experience, and the findings that may
-    /// explain a difference.
-    fn report_text(&self) -> String {
-        let mut out = self.comparison.text(&self.findings);
-        if self.comparison.rows.is_empty() {
-            out.push_str(
-                "(d marks an option displayed, s sends: what it should count shows here)\n",
-            );
-        }
-        out
     }
 
     /// The key of a row's badge: the response it is in (its requestId) and the row, so a new
@@ -544,7 +346,8 @@ impl App {
             .filter_map(|(k, b)| Some((k.strip_prefix(&prefix)?.to_string(), b.clone())))
             .collect();
         self.set_status(status);
-        self.refresh(&[Tab::Request, Tab::Response, Tab::Cookies]);
+        self.refresh(&[TabId::Request, TabId::Cookies]);
+        self.refresh(&TabId::OF_RESPONSE);
     }
 
     /// What a notification about `row` carries, as an SDK sends it: the visitor and session
@@ -783,9 +586,9 @@ impl App {
             Command::Copy => vec![Effect::Copy(self.focused_value())],
             Command::CopyAll => vec![Effect::Copy(self.tab_text(self.tab).as_str().to_string())],
             Command::Fold => {
-                let mut folds = std::mem::take(&mut self.folds[self.tab]);
+                let mut folds = std::mem::take(&mut self.folds[self.tab.index()]);
                 let top = folds.toggle(self.tab_text(self.tab), self.scroll);
-                self.folds[self.tab] = folds;
+                self.folds[self.tab.index()] = folds;
                 match top {
                     Some(top) => self.scroll = top,
                     None => self.set_status("no JSON block here to fold"),
@@ -794,11 +597,11 @@ impl App {
             }
             Command::FoldAll => {
                 // The response's items sit three levels down (`prefetch` → `mboxes` → item).
-                let depth = if self.tab == 1 { 3 } else { 1 };
-                let mut folds = std::mem::take(&mut self.folds[self.tab]);
+                let depth = if self.tab == TabId::Response { 3 } else { 1 };
+                let mut folds = std::mem::take(&mut self.folds[self.tab.index()]);
                 let folded = folds.toggle_all(self.tab_text(self.tab), depth);
                 self.scroll = folds.visible(self.scroll);
-                self.folds[self.tab] = folds;
+                self.folds[self.tab.index()] = folds;
                 self.set_status(if folded {
                     "folded every item (Z unfolds)"
                 } else {
@@ -811,7 +614,7 @@ impl App {
             }],
             Command::Reveal => {
                 self.reveal = !self.reveal;
-                self.refresh(&[Tab::Request]);
+                self.refresh(&[TabId::Request]);
                 self.set_status(if self.reveal {
                     "secrets revealed (R masks them)"
                 } else {
@@ -820,12 +623,12 @@ impl App {
                 Vec::new()
             }
             Command::NextTab => {
-                self.tab = (self.tab + 1) % TABS.len();
+                self.tab = self.tab.next();
                 self.scroll = 0;
                 Vec::new()
             }
             Command::Tab(i) => {
-                self.tab = i.min(TABS.len() - 1);
+                self.tab = TabId::at(i);
                 self.scroll = 0;
                 Vec::new()
             }
@@ -866,67 +669,6 @@ impl App {
         }
     }
 
-    /// The request form: `mbox NAME[:k=v,…]` adds (or replaces, with new parameters) a mbox,
-    /// `view NAME` a view, `pageload` the page load.
-    fn add_location(&mut self, text: &str) {
-        if self.custom_request.is_some() {
-            self.set_status("the request was edited in $EDITOR: e edits it again");
-            return;
-        }
-        let (kind, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-        let rest = rest.trim();
-        match kind {
-            "mbox" => match rest.parse::<MboxSpec>() {
-                Ok(spec) => {
-                    let name = spec.name.clone();
-                    match self.spec.mboxes.iter_mut().find(|m| m.name == name) {
-                        Some(existing) => *existing = spec,
-                        None => self.spec.mboxes.push(spec),
-                    }
-                    self.set_status(format!("mbox {name} in the request: p prefetches"));
-                }
-                Err(e) => self.set_status(format!("mbox: {e}")),
-            },
-            "view" if !rest.is_empty() => {
-                if !self.spec.views.iter().any(|v| v == rest) {
-                    self.spec.views.push(rest.to_string());
-                }
-                self.set_status(format!("view {rest} in the request: p prefetches"));
-            }
-            "pageload" => {
-                self.spec.page_load = true;
-                self.set_status("page load in the request: p prefetches");
-            }
-            _ => {
-                self.set_status("add: mbox NAME[:k=v,…] | view NAME | pageload");
-                return;
-            }
-        }
-        self.refresh(&[Tab::Request]);
-    }
-
-    /// Takes the selected row's mbox, view or page load out of the request.
-    fn remove_location(&mut self) {
-        if self.custom_request.is_some() {
-            self.set_status("the request was edited in $EDITOR: e edits it again");
-            return;
-        }
-        let Some(location) = self.row().map(|r| (*r.location).clone()) else {
-            return;
-        };
-        match &location {
-            Location::Mbox { name, .. } => self.spec.mboxes.retain(|m| &m.name != name),
-            Location::View { name, .. } => self.spec.views.retain(|v| v != name),
-            Location::PageLoad { .. } => self.spec.page_load = false,
-            Location::Page => return,
-        }
-        self.set_status(format!(
-            "{} taken out of the request: p prefetches without it",
-            location.label()
-        ));
-        self.refresh(&[Tab::Request]);
-    }
-
     fn move_selection(&mut self, delta: isize) {
         if self.rows.is_empty() {
             return;
@@ -945,11 +687,11 @@ impl App {
             .find(|&i| lines.line(i).to_lowercase().contains(&needle));
         match found {
             Some(i) => {
-                self.folds[self.tab].reveal(i);
+                self.folds[self.tab.index()].reveal(i);
                 self.scroll = i;
                 self.set_status(format!("/{term}: line {}", i + 1));
             }
-            None => self.set_status(format!("/{term}: not found in {}", TABS[self.tab])),
+            None => self.set_status(format!("/{term}: not found in {}", self.tab.title())),
         }
     }
 
@@ -959,7 +701,7 @@ impl App {
         if let Some(r) = self.custom_request.as_mut() {
             r.qa_mode = self.spec.qa_mode.clone();
         }
-        self.refresh(&[Tab::Request]);
+        self.refresh(&[TabId::Request]);
     }
 
     fn picked(&mut self, key: &KeyEvent, mut selected: usize) -> Vec<Effect> {
@@ -1026,7 +768,7 @@ impl App {
                             });
                         }
                         self.set_status("trace token set (masked): p prefetches with trace");
-                        self.refresh(&[Tab::Request]);
+                        self.refresh(&[TabId::Request]);
                     }
                     Input::AddLocation(text) => self.add_location(text.trim()),
                     Input::Search(term) if !term.is_empty() => {
@@ -1145,7 +887,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.ledger = entries;
             app.findings = findings;
             app.comparison = comparison;
-            app.refresh(&[Tab::Ledger, Tab::Report]);
+            app.refresh(&[TabId::Ledger, TabId::Report]);
             Vec::new()
         }
         Action::Edited(text) => {
@@ -1153,7 +895,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 Ok(request) if request.context.is_some() => {
                     app.custom_request = Some(request);
                     app.set_status("request edited: p sends it");
-                    app.refresh(&[Tab::Request]);
+                    app.refresh(&[TabId::Request]);
                 }
                 Ok(_) => {
                     app.set_status("edited request has no context: kept your text, e to fix it")
@@ -1168,7 +910,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Visitor(visitor) => {
             app.visitor = visitor;
-            app.refresh(&[Tab::Cookies]);
+            app.refresh(&[TabId::Cookies]);
             Vec::new()
         }
         Action::Status(text) => {

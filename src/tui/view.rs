@@ -1,6 +1,6 @@
 //! Drawing: reads the App, never changes it.
 
-use super::app::{spinner, App, Badge, Input, TABS};
+use super::app::{spinner, App, Badge, Input, TabId};
 use super::keymap::KEYMAP;
 use super::rows::{decode_tnta, Row, RowKind};
 use crate::delivery::{Location, Mode};
@@ -489,11 +489,12 @@ pub fn content_lines(kind: Option<&str>, content: Option<&Value>) -> Vec<String>
 }
 
 fn tab_bar(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let spans: Vec<Span> = TABS
+    let spans: Vec<Span> = TabId::ALL
         .iter()
         .enumerate()
-        .flat_map(|(i, name)| {
-            let style = if i == app.tab {
+        .flat_map(|(i, tab)| {
+            let name = tab.title();
+            let style = if *tab == app.tab {
                 theme.selected()
             } else {
                 Style::default()
@@ -552,7 +553,7 @@ fn json_line(line: &str, theme: Theme, search: Option<&str>) -> Line<'static> {
 
 fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let lines = app.tab_text(app.tab);
-    let folds = &app.folds[app.tab];
+    let folds = app.folds();
     let mut at = folds.visible(app.scroll.min(lines.len().saturating_sub(1)));
     let mut visible: Vec<Line> = Vec::with_capacity(area.height as usize);
     while visible.len() < area.height as usize && at < lines.len() {
