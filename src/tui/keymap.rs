@@ -285,6 +285,25 @@ pub const KEYMAP: &[Binding] = &[
     },
 ];
 
+/// The commands the footer names, each with a word for it (its key comes from [`KEYMAP`]).
+pub const FOOTER: &[(Command, &str)] = &[
+    (Command::Prefetch, "prefetch"),
+    (Command::Execute, "execute"),
+    (Command::Display, "display"),
+    (Command::Click, "click"),
+    (Command::Send, "send"),
+    (Command::Help, "help"),
+    (Command::Quit, "quit"),
+];
+
+/// The label of the key bound to `command` (as help shows it).
+pub fn label_of(command: Command) -> &'static str {
+    KEYMAP
+        .iter()
+        .find(|b| b.command == command)
+        .map_or("?", |b| b.label)
+}
+
 /// The command bound to a key press, if any (Ctrl-C always quits).
 pub fn command_for(key: &KeyEvent) -> Option<Command> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {

@@ -575,11 +575,15 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let hints = format!(
-        " p prefetch  x execute  d display  c click  s send ({} queued)  ? help  q quit │ {}",
-        app.queued.len(),
-        crate::safe_text::one_line(&app.status)
-    );
+    let mut hints = String::new();
+    for (command, word) in super::keymap::FOOTER {
+        hints.push_str(&format!(" {} {word}", super::keymap::label_of(*command)));
+        if *command == super::keymap::Command::Send {
+            hints.push_str(&format!(" ({} queued)", app.queued.len()));
+        }
+        hints.push(' ');
+    }
+    hints.push_str(&format!("│ {}", crate::safe_text::one_line(&app.status)));
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(hints, theme.fg(Color::Gray)))),
         area,
