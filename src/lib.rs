@@ -11,4 +11,5 @@ pub mod emulator;
 pub mod ids;
 pub mod ledger;
 pub mod safe_text;
+pub mod target;
 pub mod tui;

@@ -9,7 +9,7 @@ pub mod profile;
 pub mod serve;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use common::TargetArgs;
+use common::{Failure, TargetArgs};
 
 /// QA Adobe Target activities and see what Target counts.
 #[derive(Debug, Parser)]
@@ -53,7 +53,9 @@ pub enum Command {
 /// Runs the parsed command line; the process exits with the returned code.
 pub async fn run(cli: Cli) -> i32 {
     let outcome = match &cli.command {
-        None => crate::tui::run(&cli.target, &cli.tui).await,
+        None => crate::tui::run(&cli.target, &cli.tui)
+            .await
+            .map_err(Failure::from),
         Some(Command::Prefetch(args)) => {
             let mode = crate::delivery::Mode::Prefetch;
             prefetch::run(&cli.target, &args.locations, mode, args.reveal).await

@@ -12,10 +12,10 @@ pub mod secrets;
 pub mod text;
 pub mod view;
 
-use crate::cli::common::{Failure, LocationArgs, TargetArgs};
 use crate::delivery::{MboxSpec, Mode, RequestSpec};
 use crate::emulator::http::{spawn, Faults, Server as EmulatorServer};
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
+use crate::target::{LocationArgs, TargetArgs, TargetError};
 use app::{update, Action, App, Effect};
 use clap::Args;
 use runtime::Runtime;
@@ -46,6 +46,20 @@ pub struct TuiArgs {
     /// Freeze the local emulator's clock (ms since the epoch) for time-based audiences.
     #[arg(long)]
     pub emulator_now: Option<i64>,
+}
+
+/// Why the TUI could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("local emulator: {0}")]
+    Emulator(String),
+    #[error("terminal: {0}")]
+    Terminal(std::io::Error),
+    /// A signal ended it (the terminal was restored).
+    #[error("{0}")]
+    Stopped(runtime::Stopped),
 }
 
 /// A ready TUI: the app, the runtime for its effects, and where replies arrive.
@@ -85,7 +99,7 @@ async fn artifact_locations(base: &str) -> Option<(Vec<String>, Vec<String>)> {
 
 /// Builds the session: the in-process emulator when no target is named, the client, the ledger,
 /// what to prefetch first.
-pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failure> {
+pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiError> {
     let profile = target.resolve()?;
     let local = profile.server.is_none() && profile.client_code.is_none();
     let mut target = target.clone();
@@ -93,7 +107,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
     let mut report_base = None;
     if local {
         let emulator = Emulator::new(DEMO_ARTIFACT, None, "assets/demo/rules.json (built in)")
-            .map_err(Failure::usage)?
+            .map_err(|e| TuiError::Emulator(e.to_string()))?
             .with_clock(args.emulator_now);
         let client_code = emulator.client_code().to_string();
         let server = Arc::new(EmulatorServer {
@@ -103,7 +117,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
         });
         let (base, _) = spawn(server, "127.0.0.1:0".parse().expect("loopback"))
             .await
-            .map_err(|e| Failure::usage(format!("local emulator: {e}")))?;
+            .map_err(|e| TuiError::Emulator(e.to_string()))?;
         label = format!("local emulator {base}");
         target.server = Some(base.clone());
         target.client_code = Some(client_code);
@@ -120,7 +134,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, Failu
     }
     let ledger = if local {
         // The built-in emulator's port changes every run; its journal keeps one name.
-        crate::cli::common::open_ledger(&crate::ledger::store::journal_path(
+        crate::target::open_ledger(&crate::ledger::store::journal_path(
             &target.data_dir()?,
             client.settings().client_code.as_deref(),
             crate::ledger::store::BUILT_IN,
@@ -220,7 +234,7 @@ pub fn render_text(app: &App, width: u16, height: u16) -> String {
 }
 
 /// `mboxscope` with no subcommand.
-pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), Failure> {
+pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), TuiError> {
     let mut session = start(target, args).await?;
     if args.snapshot {
         let first = std::mem::take(&mut session.first);
@@ -247,11 +261,8 @@ pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), Failure> {
                 .get_ref()
                 .and_then(|e| e.downcast_ref::<runtime::Stopped>())
             {
-                Some(stopped) => Failure {
-                    code: 128 + stopped.number,
-                    message: stopped.to_string(),
-                },
-                None => Failure::usage(format!("terminal: {e}")),
+                Some(stopped) => TuiError::Stopped(stopped.clone()),
+                None => TuiError::Terminal(e),
             }
         })
 }

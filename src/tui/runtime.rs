@@ -349,7 +349,7 @@ pub fn resume(mouse: bool) {
 
 /// The signal that ended the TUI (after the terminal was restored); the process exits
 /// 128 + its number, as a shell reports a death by signal.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("stopped by {name}")]
 pub struct Stopped {
     pub name: &'static str,
