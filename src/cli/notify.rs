@@ -3,7 +3,7 @@
 use super::common::{Failure, TargetArgs, EXIT_UNACKED};
 use crate::client::cookies::parse_target_cookie;
 use crate::delivery::*;
-use crate::ledger::{ImpressionId, NewNotification};
+use crate::ledger::{ImpressionId, NewNotification, PageView};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -61,14 +61,6 @@ pub struct SavedPrefetch {
 }
 
 impl SavedPrefetch {
-    /// The page view's requestId.
-    pub fn response_id(&self) -> Option<String> {
-        self.request
-            .as_ref()
-            .and_then(|r| r.request_id.clone())
-            .or_else(|| self.response.request_id.clone())
-    }
-
     /// The property token the prefetch was made with, unless it was saved masked (see
     /// `tui::secrets::mask`; `prefetch --reveal` saves it in clear).
     pub fn property_token(&self) -> Option<String> {
@@ -277,17 +269,21 @@ fn collect(
             .clone()
             .or_else(|| saved.session_id.clone())
             .unwrap_or_else(|| client.visitor().session_id);
-        // What an SDK would send: the saved request's context and property token.
-        let context = saved.request.as_ref().and_then(|r| r.context.clone());
-        let response = saved.response_id();
+        // What an SDK would send: the saved request's context and property token (the
+        // profile's when it was saved masked), for the visitor and session the flags name.
+        let page = PageView {
+            request: saved.request.as_ref(),
+            response: &saved.response,
+            session_id: &session,
+        };
         let property_token = saved
             .property_token()
             .or_else(|| spec.property_token.clone());
         out.extend(list.into_iter().map(|n| NewNotification {
-            context: context.clone(),
-            response: response.clone(),
+            visitor: visitor.clone(),
             property_token: property_token.clone(),
-            ..new(n, visitor.clone(), session.clone())
+            impression: args.impression(),
+            ..NewNotification::of_page_view(n, &page)
         }));
     }
     Ok(out)

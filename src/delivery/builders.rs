@@ -2,6 +2,7 @@
 //! never build wire JSON by hand).
 
 use super::common::*;
+use super::items::decided_items;
 use super::notification::*;
 use super::request::*;
 use super::response::*;
@@ -198,6 +199,27 @@ impl Location {
         }
     }
 
+    /// The location as a notification of `kind` names it: a click carries the location's name
+    /// but no state (and a page-load click no page load), a display carries both.
+    pub fn for_kind(&self, kind: NotificationType) -> Location {
+        if kind == NotificationType::Display {
+            return self.clone();
+        }
+        match self {
+            Location::Mbox { name, .. } => Location::Mbox {
+                name: name.clone(),
+                state: None,
+            },
+            Location::View { name, key, .. } => Location::View {
+                name: name.clone(),
+                key: key.clone(),
+                state: None,
+            },
+            Location::PageLoad { .. } => Location::PageLoad { state: None },
+            Location::Page => Location::Page,
+        }
+    }
+
     /// The `state` a display notification must carry, if any.
     pub fn state(&self) -> Option<&str> {
         match self {
@@ -255,39 +277,29 @@ pub fn build_notification(
         tokens: Some(tokens.to_vec()),
         ..Default::default()
     };
-    // A click carries the location's name but no state; a display carries both.
-    let keep_state = |s: &Option<String>| {
-        if kind == NotificationType::Display {
-            s.clone()
-        } else {
-            None
-        }
-    };
-    match location {
+    match location.for_kind(kind) {
         Location::Mbox { name, state } => {
             n.mbox = Some(NotificationMbox {
-                name: Some(name.clone()),
-                state: keep_state(state),
+                name: Some(name),
+                state,
                 ..Default::default()
             })
         }
         Location::View { name, key, state } => {
             n.view = Some(NotificationView {
-                name: Some(name.clone()),
-                key: key.clone(),
-                state: keep_state(state),
+                name: Some(name),
+                key,
+                state,
                 ..Default::default()
             })
         }
-        Location::PageLoad { state } => {
-            if kind == NotificationType::Display {
-                n.page_load = Some(NotificationPageLoad {
-                    state: state.clone(),
-                    ..Default::default()
-                })
-            }
+        Location::PageLoad { state } if kind == NotificationType::Display => {
+            n.page_load = Some(NotificationPageLoad {
+                state,
+                ..Default::default()
+            })
         }
-        Location::Page => {}
+        Location::PageLoad { .. } | Location::Page => {}
     }
     n
 }
@@ -303,101 +315,44 @@ pub struct Notifiable {
 /// Every display notification an SDK user should send for a prefetch response: one per
 /// mbox, view and pageLoad with the eventTokens of its options.
 pub fn displays_for(response: &DeliveryResponse) -> Vec<Notifiable> {
-    let mut out = Vec::new();
-    let Some(prefetch) = &response.prefetch else {
-        return out;
-    };
-    let tokens = |options: &Option<Vec<TargetOption>>| -> Vec<String> {
-        options
-            .iter()
-            .flatten()
-            .filter_map(|o| o.event_token.clone())
-            .collect()
-    };
-    if let Some(page_load) = &prefetch.page_load {
-        let t = tokens(&page_load.options);
-        if !t.is_empty() {
-            out.push(Notifiable {
+    decided_items(response)
+        .into_iter()
+        .filter(|item| item.mode() == Mode::Prefetch)
+        .filter_map(|item| {
+            let tokens: Vec<String> = item
+                .parts(response)
+                .options
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o.event_token.clone())
+                .collect();
+            (!tokens.is_empty()).then(|| Notifiable {
                 kind: NotificationType::Display,
-                location: Location::PageLoad {
-                    state: page_load.state.clone(),
-                },
-                tokens: t,
-            });
-        }
-    }
-    for mbox in prefetch.mboxes.iter().flatten() {
-        let t = tokens(&mbox.options);
-        if !t.is_empty() {
-            out.push(Notifiable {
-                kind: NotificationType::Display,
-                location: Location::Mbox {
-                    name: mbox.name.clone().unwrap_or_default(),
-                    state: mbox.state.clone(),
-                },
-                tokens: t,
-            });
-        }
-    }
-    for view in prefetch.views.iter().flatten() {
-        let t = tokens(&view.options);
-        if !t.is_empty() {
-            out.push(Notifiable {
-                kind: NotificationType::Display,
-                location: Location::View {
-                    name: view.name.clone().unwrap_or_default(),
-                    key: view.key.clone(),
-                    state: view.state.clone(),
-                },
-                tokens: t,
-            });
-        }
-    }
-    out
+                location: item.location(response),
+                tokens,
+            })
+        })
+        .collect()
 }
 
 /// Every click metric of a prefetch response, one notifiable each.
 pub fn clicks_for(response: &DeliveryResponse) -> Vec<Notifiable> {
     let mut out = Vec::new();
-    let Some(prefetch) = &response.prefetch else {
-        return out;
-    };
-    let mut push = |metrics: &Option<Vec<Metric>>, location: Location| {
-        for m in metrics.iter().flatten() {
-            if m.metric_type.as_deref() == Some("click") {
-                if let Some(token) = &m.event_token {
-                    out.push(Notifiable {
-                        kind: NotificationType::Click,
-                        location: location.clone(),
-                        tokens: vec![token.clone()],
-                    });
-                }
+    for item in decided_items(response)
+        .into_iter()
+        .filter(|item| item.mode() == Mode::Prefetch)
+    {
+        let location = item.location(response).for_kind(NotificationType::Click);
+        for m in item.parts(response).metrics.into_iter().flatten() {
+            if let (Some("click"), Some(token)) = (m.metric_type.as_deref(), &m.event_token) {
+                out.push(Notifiable {
+                    kind: NotificationType::Click,
+                    location: location.clone(),
+                    tokens: vec![token.clone()],
+                });
             }
         }
-    };
-    if let Some(page_load) = &prefetch.page_load {
-        push(&page_load.metrics, Location::PageLoad { state: None });
     }
-    for mbox in prefetch.mboxes.iter().flatten() {
-        push(
-            &mbox.metrics,
-            Location::Mbox {
-                name: mbox.name.clone().unwrap_or_default(),
-                state: None,
-            },
-        );
-    }
-    for view in prefetch.views.iter().flatten() {
-        push(
-            &view.metrics,
-            Location::View {
-                name: view.name.clone().unwrap_or_default(),
-                key: view.key.clone(),
-                state: None,
-            },
-        );
-    }
-    push(&prefetch.metrics, Location::Page);
     out
 }
 

@@ -10,6 +10,7 @@ pub mod notification;
 pub mod qa;
 pub mod request;
 pub mod response;
+pub mod tnta;
 pub mod user_agent;
 pub mod wire;
 
@@ -20,6 +21,7 @@ pub use notification::*;
 pub use qa::*;
 pub use request::*;
 pub use response::*;
+pub use tnta::*;
 pub use user_agent::*;
 
 /// Unknown fields of a wire object, kept for a lossless round trip.

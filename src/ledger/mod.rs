@@ -164,6 +164,42 @@ impl NewNotification {
     }
 }
 
+/// One page view: a prefetch's request (when known), its answer and its session.
+pub struct PageView<'a> {
+    pub request: Option<&'a crate::delivery::DeliveryRequest>,
+    pub response: &'a crate::delivery::DeliveryResponse,
+    pub session_id: &'a str,
+}
+
+impl NewNotification {
+    /// A notification about `n` of a page view, carrying what an SDK sends with it: the
+    /// visitor the answer names, the session, the request's context and property token, and
+    /// the page view's requestId.
+    pub fn of_page_view(n: crate::delivery::Notifiable, page: &PageView) -> NewNotification {
+        let request = page.request;
+        NewNotification {
+            context: request.and_then(|r| r.context.clone()),
+            response: request
+                .and_then(|r| r.request_id.clone())
+                .or_else(|| page.response.request_id.clone()),
+            property_token: request
+                .and_then(|r| r.property.as_ref())
+                .and_then(|p| p.token.clone()),
+            ..NewNotification::new(
+                n.kind,
+                page.response
+                    .id
+                    .clone()
+                    .or_else(|| request.and_then(|r| r.id.clone()))
+                    .unwrap_or_default(),
+                page.session_id.to_string(),
+                n.location,
+                n.tokens,
+            )
+        }
+    }
+}
+
 /// The impressionId a new notification gets.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum ImpressionId {

@@ -36,22 +36,14 @@ fn metric_items(location: &Location, metrics: Option<&Vec<Metric>>, out: &mut Ve
         .flatten()
         .filter(|m| m.metric_type.as_deref() == Some("click"))
     {
-        let tnta = metric
+        let first = metric
             .analytics
             .as_ref()
             .and_then(|a| a.payload.as_ref())
-            .and_then(|p| p.tnta.clone());
-        let (activity, experience) = tnta
-            .as_deref()
-            .and_then(|t| t.split(',').next())
-            .map(|first| {
-                let mut parts = first.split(['|', ':']);
-                (
-                    parts.next().map(str::to_string),
-                    parts.next().map(str::to_string),
-                )
-            })
-            .unwrap_or((None, None));
+            .and_then(|p| p.tnta.as_deref())
+            .and_then(|t| tnta_entries(t).next());
+        let activity = first.as_ref().map(|e| e.activity.to_string());
+        let experience = first.as_ref().map(|e| e.experience.to_string());
         out.push(ResponseItem {
             location: location.clone(),
             token: metric.event_token.clone(),

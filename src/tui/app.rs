@@ -10,7 +10,7 @@ use crate::client::{TargetResponse, Visitor};
 use crate::delivery::*;
 use crate::ledger::compare::Comparison;
 use crate::ledger::lint::Finding;
-use crate::ledger::{Entry, ImpressionId, NewNotification};
+use crate::ledger::{Entry, NewNotification, PageView};
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -355,23 +355,14 @@ impl App {
     fn new_notification(&self, row: &Row, kind: NotificationType) -> Option<NewNotification> {
         let n = self.notifiable(row, kind)?;
         let last = self.last.as_ref()?;
-        let request = &last.request;
-        Some(NewNotification {
-            kind: n.kind,
-            visitor: last
-                .response
-                .id
-                .clone()
-                .or_else(|| request.id.clone())
-                .unwrap_or_default(),
-            session_id: last.session_id.clone(),
-            location: n.location,
-            tokens: n.tokens,
-            context: request.context.clone(),
-            response: request.request_id.clone(),
-            property_token: request.property.as_ref().and_then(|p| p.token.clone()),
-            impression: ImpressionId::New,
-        })
+        Some(NewNotification::of_page_view(
+            n,
+            &PageView {
+                request: Some(&last.request),
+                response: &last.response,
+                session_id: &last.session_id,
+            },
+        ))
     }
 
     fn notifiable(&self, row: &Row, kind: NotificationType) -> Option<Notifiable> {
@@ -397,26 +388,11 @@ impl App {
                     tokens,
                 })
             }
-            (RowKind::Metric(m), NotificationType::Click) => {
-                let location = match &*row.location {
-                    Location::Mbox { name, .. } => Location::Mbox {
-                        name: name.clone(),
-                        state: None,
-                    },
-                    Location::View { name, key, .. } => Location::View {
-                        name: name.clone(),
-                        key: key.clone(),
-                        state: None,
-                    },
-                    Location::PageLoad { .. } => Location::PageLoad { state: None },
-                    Location::Page => Location::Page,
-                };
-                Some(Notifiable {
-                    kind,
-                    location,
-                    tokens: vec![m.event_token.clone()?],
-                })
-            }
+            (RowKind::Metric(m), NotificationType::Click) => Some(Notifiable {
+                kind,
+                location: row.location.for_kind(kind),
+                tokens: vec![m.event_token.clone()?],
+            }),
             _ => None,
         }
     }
@@ -480,13 +456,6 @@ impl App {
                     return Vec::new();
                 }
                 if mode == Mode::Execute {
-                    if let Some(p) = request.prefetch.take() {
-                        request.execute = Some(ExecuteRequest {
-                            mboxes: p.mboxes,
-                            page_load: p.page_load,
-                            ..Default::default()
-                        });
-                    }
                     // Execute counts at once; its impressionId makes a resend count once.
                     request
                         .impression_id

@@ -163,25 +163,15 @@ pub fn rows_of(response: &Arc<DeliveryResponse>) -> Vec<Row> {
 
 /// `activity:experience:traffic|event` entries of a tnta payload, in words.
 pub fn decode_tnta(tnta: &str) -> Vec<String> {
-    tnta.split(',')
-        .filter(|s| !s.is_empty())
-        .map(|entry| {
-            let (ids, event) = entry.split_once('|').unwrap_or((entry, ""));
-            let mut parts = ids.split(':');
-            let (a, e, t) = (
-                parts.next().unwrap_or("?"),
-                parts.next().unwrap_or("?"),
-                parts.next().unwrap_or("?"),
-            );
-            let event = match event.split('|').next().unwrap_or("") {
-                "0" => "entrance",
-                "1" => "visit",
-                "2" => "impression",
-                "32767" => "conversion",
-                "-1" | "65535" => "release",
-                other => other,
-            };
-            format!("activity {a}, experience {e}, traffic {t}, {event}")
+    tnta_entries(tnta)
+        .map(|e| {
+            format!(
+                "activity {}, experience {}, traffic {}, {}",
+                e.activity,
+                e.experience,
+                e.traffic_type,
+                e.event_name()
+            )
         })
         .collect()
 }
