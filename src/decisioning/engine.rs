@@ -53,8 +53,7 @@ pub struct Decision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matched {
     pub mode: Mode,
-    /// `mbox`, `view` or `pageLoad`.
-    pub kind: &'static str,
+    pub kind: ItemKind,
     /// The mbox or view name (the global mbox for pageLoad).
     pub name: Option<String>,
     pub index: Option<i64>,
@@ -360,13 +359,6 @@ fn remote_dependencies(
     (remote_mboxes, remote_views)
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Mbox,
-    View,
-    PageLoad,
-}
-
 /// A matched rule's answer while it is post-processed.
 #[derive(Default)]
 struct Outcome {
@@ -378,8 +370,8 @@ struct Outcome {
 }
 
 /// What is being decided: its JSON (for traces and macros), parameters and own page.
-struct Location<'a> {
-    kind: Kind,
+struct Place<'a> {
+    kind: ItemKind,
     name: Option<&'a str>,
     index: Option<i64>,
     source: Source<'a>,
@@ -399,10 +391,10 @@ enum Source<'a> {
     PageLoad(&'a RequestDetails, &'a str),
 }
 
-impl<'a> Location<'a> {
+impl<'a> Place<'a> {
     fn new(
         artifact: &Artifact,
-        kind: Kind,
+        kind: ItemKind,
         name: Option<&'a str>,
         index: Option<i64>,
         source: Source<'a>,
@@ -412,7 +404,7 @@ impl<'a> Location<'a> {
             Source::View(v) => &v.details,
             Source::PageLoad(d, _) => d,
         };
-        Location {
+        Place {
             kind,
             name,
             index,
@@ -515,9 +507,9 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<MboxResponse> {
         let name = request.name.as_deref().unwrap_or("");
-        let location = Location::new(
+        let location = Place::new(
             self.artifact,
-            Kind::Mbox,
+            ItemKind::Mbox,
             Some(name),
             request.index,
             Source::Mbox(request),
@@ -549,7 +541,7 @@ impl<'a> Decider<'a> {
         &mut self,
         mode: Mode,
         name: &str,
-        location: &Location,
+        location: &Place,
         is_global: bool,
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<Outcome> {
@@ -586,9 +578,9 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> PageLoadResponse {
         let global = self.artifact.global_mbox.clone();
-        let location = Location::new(
+        let location = Place::new(
             self.artifact,
-            Kind::PageLoad,
+            ItemKind::PageLoad,
             Some(&global),
             None,
             Source::PageLoad(details, &global),
@@ -621,7 +613,13 @@ impl<'a> Decider<'a> {
         tracer: &mut Option<RequestTracer>,
     ) -> Vec<ViewResponse> {
         let name = request.name.as_deref().filter(|n| !n.is_empty());
-        let location = Location::new(self.artifact, Kind::View, name, None, Source::View(request));
+        let location = Place::new(
+            self.artifact,
+            ItemKind::View,
+            name,
+            None,
+            Source::View(request),
+        );
         if let Some(t) = tracer.as_mut() {
             t.trace_request("prefetch", "view", location.json(), self.page_of(&location));
         }
@@ -671,7 +669,7 @@ impl<'a> Decider<'a> {
             .collect()
     }
 
-    fn page_of<'l>(&'l self, location: &'l Location) -> &'l Value {
+    fn page_of<'l>(&'l self, location: &'l Place) -> &'l Value {
         location.page.as_deref().unwrap_or(&self.context.page)
     }
 
@@ -697,7 +695,7 @@ impl<'a> Decider<'a> {
         &mut self,
         mode: Mode,
         rule: &Rule,
-        location: &Location,
+        location: &Place,
         tracer: &mut Option<RequestTracer>,
     ) -> Option<Outcome> {
         let qa = match &self.options.qa {
@@ -744,11 +742,7 @@ impl<'a> Decider<'a> {
         let consequence = &rule.consequence;
         self.matched.push(Matched {
             mode,
-            kind: match location.kind {
-                Kind::Mbox => "mbox",
-                Kind::View => "view",
-                Kind::PageLoad => "pageLoad",
-            },
+            kind: location.kind,
             name: consequence
                 .name
                 .clone()
@@ -796,7 +790,7 @@ impl<'a> Decider<'a> {
                         }
                     }
                 }
-                if location.kind == Kind::View || self.options.prefetch_mbox_metrics {
+                if location.kind == ItemKind::View || self.options.prefetch_mbox_metrics {
                     outcome.metrics = consequence.metrics.clone();
                 }
             }
@@ -819,7 +813,7 @@ impl<'a> Decider<'a> {
         if let Some(t) = tracer.as_ref() {
             outcome.trace = Some(t.result());
         }
-        if location.kind == Kind::PageLoad {
+        if location.kind == ItemKind::PageLoad {
             outcome.index = None;
             outcome.name = None;
         }
@@ -876,7 +870,7 @@ fn forced_allocation(rule: &Rule) -> f64 {
     }
 }
 
-fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Location) {
+fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Place) {
     let substitute = |text: &str| -> String {
         MACRO
             .replace_all(text, |caps: &regex::Captures| {

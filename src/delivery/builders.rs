@@ -9,7 +9,8 @@ use super::response::*;
 use serde_json::Value;
 
 /// Whether a request decides now and counts (`execute`) or decides for later (`prefetch`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     #[default]
     Prefetch,

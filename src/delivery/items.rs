@@ -15,6 +15,16 @@ pub enum Item {
     PrefetchPage,
 }
 
+/// What kind of place an item (or a decision) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    PageLoad,
+    Mbox,
+    View,
+    /// Page-level metrics (`prefetch.metrics`).
+    Page,
+}
+
 /// An item's options, metrics, analytics and trace.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Parts<'a> {
@@ -140,13 +150,13 @@ impl Item {
         }
     }
 
-    /// `mbox`, `view` or `pageLoad` (as the engine's matches name them); `page` for page metrics.
-    pub fn kind(self) -> &'static str {
+    /// What kind of place the item is.
+    pub fn kind(self) -> ItemKind {
         match self {
-            Item::ExecutePageLoad | Item::PrefetchPageLoad => "pageLoad",
-            Item::ExecuteMbox(_) | Item::PrefetchMbox(_) => "mbox",
-            Item::PrefetchView(_) => "view",
-            Item::PrefetchPage => "page",
+            Item::ExecutePageLoad | Item::PrefetchPageLoad => ItemKind::PageLoad,
+            Item::ExecuteMbox(_) | Item::PrefetchMbox(_) => ItemKind::Mbox,
+            Item::PrefetchView(_) => ItemKind::View,
+            Item::PrefetchPage => ItemKind::Page,
         }
     }
 

@@ -54,7 +54,7 @@ impl Edge<'_> {
         &self,
         matched: &[Matched],
         mode: Mode,
-        kind: &str,
+        kind: ItemKind,
         name: Option<&str>,
         index: Option<i64>,
     ) -> Option<AnalyticsResponse> {
@@ -66,8 +66,8 @@ impl Edge<'_> {
             .filter(|m| {
                 m.mode == mode
                     && m.kind == kind
-                    && (kind == "pageLoad" || m.name.as_deref() == name)
-                    && (kind != "mbox" || m.index == index)
+                    && (kind == ItemKind::PageLoad || m.name.as_deref() == name)
+                    && (kind != ItemKind::Mbox || m.index == index)
             })
             .flat_map(|m| {
                 let (activity, experience) = (id_key(&m.activity_id), id_key(&m.experience_id));
@@ -167,8 +167,8 @@ pub const REMOTE_NOTE: &str = "decided on Target's servers only (an activity wit
 pub fn note_remote(response: &mut DeliveryResponse, mboxes: &[String], views: &[String]) {
     for item in decided_items(response) {
         let remote = match item.kind() {
-            "mbox" => mboxes,
-            "view" => views,
+            ItemKind::Mbox => mboxes,
+            ItemKind::View => views,
             _ => continue,
         };
         let Some(parts) = item.parts_mut(response) else {

@@ -1,6 +1,6 @@
 //! The events a journal records.
 
-use crate::delivery::{Context, Location, NotificationType, VisitorId};
+use crate::delivery::{Context, Location, Mode, NotificationType, VisitorId};
 use serde::{Deserialize, Serialize};
 
 /// One line of the journal.
@@ -50,7 +50,7 @@ pub enum Event {
     /// A prefetch or execute answer, kept for the linter and the expected counts.
     #[serde(rename_all = "camelCase")]
     Response {
-        mode: String,
+        mode: Mode,
         visitor: VisitorId,
         session_id: String,
         at: i64,

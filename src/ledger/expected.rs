@@ -4,7 +4,7 @@
 use super::event::{Event, ResponseItem};
 use super::Entry;
 use crate::counting::{visitor_key, Counter, Decision, Hit, HitKind, Outcome, Verdict};
-use crate::delivery::NotificationType;
+use crate::delivery::{Mode, NotificationType};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -96,7 +96,7 @@ impl Expected {
             if let Some(token) = &item.token {
                 self.tokens.insert(token.clone(), (item.kind, d.clone()));
             }
-            if mode == "execute" && item.kind == NotificationType::Display {
+            if *mode == Mode::Execute && item.kind == NotificationType::Display {
                 executed.push(d);
             }
         }

@@ -8,7 +8,7 @@ use super::event::{Event, ResponseItem};
 use super::{Entry, Ledger};
 use crate::clock::iso8601;
 use crate::counting::visitor_key;
-use crate::delivery::{looks_like_bot, Location, Notification, NotificationType};
+use crate::delivery::{looks_like_bot, Location, Mode, Notification, NotificationType};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -44,7 +44,7 @@ pub struct Finding {
 
 /// A recorded response as the linter reads it.
 struct Page<'a> {
-    mode: &'a str,
+    mode: Mode,
     visitor: Option<String>,
     session_id: &'a str,
     at: i64,
@@ -158,7 +158,7 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
             findings.push(Finding::about_page(
                 "beacon",
                 page,
-                format!("the {} used beacon mode: Target answers 204 and no notification id can be checked", page.mode),
+                format!("the {} used beacon mode: Target answers 204 and no notification id can be checked", page.mode.as_str()),
             ));
         }
         if let Some(ua) = page.user_agent.filter(|ua| looks_like_bot(ua)) {
@@ -216,7 +216,7 @@ fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
             continue;
         };
         let page = Page {
-            mode,
+            mode: *mode,
             visitor: visitor_key(visitor),
             session_id,
             at: *at,
@@ -274,7 +274,7 @@ fn prefetched_not_notified(pages: &[Page], entries: &[&Entry]) -> Vec<Finding> {
         .filter(|e| e.kind == NotificationType::Display)
         .collect();
     let mut out = Vec::new();
-    for page in pages.iter().filter(|p| p.mode == "prefetch") {
+    for page in pages.iter().filter(|p| p.mode == Mode::Prefetch) {
         for item in page.items.iter().filter(|i| {
             i.kind == NotificationType::Display
                 && !page.superseded.contains_key(&i.location.label())
@@ -463,15 +463,17 @@ fn lint_entry(
             "session-changed",
             format!(
                 "sessionId changed between the {} ({}) and the notification ({}): a new visit",
-                page.mode, page.session_id, entry.session_id
+                page.mode.as_str(),
+                page.session_id,
+                entry.session_id
             ),
         ));
     }
     if entry.kind == NotificationType::Display {
         let executed = match named {
-            Some(page) => page.mode == "execute",
+            Some(page) => page.mode == Mode::Execute,
             None => pages.iter().any(|p| {
-                p.mode == "execute"
+                p.mode == Mode::Execute
                     && p.visitor == who
                     && p.session_id == entry.session_id
                     && p.has_location(&label)

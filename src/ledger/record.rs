@@ -76,7 +76,7 @@ pub fn response_event(
         metric_items(&location, parts.metrics, &mut items);
     }
     Event::Response {
-        mode: mode.as_str().into(),
+        mode,
         visitor,
         session_id: session_id.to_string(),
         at: super::now_ms(),
