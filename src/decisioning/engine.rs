@@ -7,17 +7,13 @@ use super::context::{mbox_context, page_context, RequestContext, RuleVariables};
 use super::jsonlogic::{to_js_string, Memo};
 use super::qa::QaTests;
 use super::trace::{RequestTracer, TraceFrame};
+
+mod telemetry;
 use crate::delivery::*;
-use regex::Regex;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-static MACRO: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{([a-zA-Z0-9_.]*?)\}").expect("static regex"));
-static MACRO_RENAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)campaign|recipe").expect("static regex"));
 
 /// How one decision is made (everything that is not in the request).
 #[derive(Debug, Clone)]
@@ -178,74 +174,9 @@ impl Engine {
             matched,
         }
     }
-
-    fn telemetry_entries(
-        &self,
-        request: &DeliveryRequest,
-        started: Instant,
-    ) -> Vec<TelemetryEntry> {
-        let mut entries: Vec<TelemetryEntry> = self
-            .artifact_telemetry
-            .lock()
-            .map(|mut e| e.take())
-            .unwrap_or(None)
-            .into_iter()
-            .collect();
-        let count = |v: Option<usize>| v.filter(|n| *n > 0).map(|n| json!(n));
-        let mut features = Map::new();
-        features.insert("decisioningMethod".into(), json!("on-device"));
-        let execute = request.execute.as_ref();
-        let prefetch = request.prefetch.as_ref();
-        for (key, value) in [
-            (
-                "executeMboxCount",
-                count(execute.and_then(|e| e.mboxes.as_ref()).map(Vec::len)),
-            ),
-            (
-                "executePageLoad",
-                execute
-                    .and_then(|e| e.page_load.as_ref())
-                    .map(|_| json!(true)),
-            ),
-            (
-                "prefetchMboxCount",
-                count(prefetch.and_then(|p| p.mboxes.as_ref()).map(Vec::len)),
-            ),
-            (
-                "prefetchPageLoad",
-                prefetch
-                    .and_then(|p| p.page_load.as_ref())
-                    .map(|_| json!(true)),
-            ),
-            (
-                "prefetchViewCount",
-                count(prefetch.and_then(|p| p.views.as_ref()).map(Vec::len)),
-            ),
-        ] {
-            if let Some(v) = value {
-                features.insert(key.into(), v);
-            }
-        }
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        entries.push(TelemetryEntry {
-            request_id: Some(
-                request
-                    .request_id
-                    .clone()
-                    .unwrap_or_else(|| crate::ids::uuid().to_string()),
-            ),
-            timestamp: Some(now_ms()),
-            mode: Some("local".into()),
-            execution: serde_json::Number::from_f64(ms),
-            parsing: serde_json::Number::from_f64(0.0),
-            features: Some(Value::Object(features)),
-            ..Default::default()
-        });
-        entries
-    }
 }
 
-use crate::clock::{iso8601, now_ms};
+use crate::clock::iso8601;
 
 fn resolve_geo(request: &DeliveryRequest, lookup: Option<&Geo>) -> Option<Geo> {
     let from_request = request.context.as_ref().and_then(|c| c.geo.clone());
@@ -389,6 +320,16 @@ enum Source<'a> {
     Mbox(&'a MboxRequest),
     View(&'a ViewRequest),
     PageLoad(&'a RequestDetails, &'a str),
+}
+
+impl super::macros::MacroSource for Place<'_> {
+    fn json(&self) -> &Value {
+        Place::json(self)
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.name
+    }
 }
 
 impl<'a> Place<'a> {
@@ -808,7 +749,7 @@ impl<'a> Decider<'a> {
         };
         for option in &mut outcome.options {
             option.response_tokens = Some(tokens.clone());
-            replace_macros(option, rule, location);
+            super::macros::replace_macros(option, rule, location);
         }
         if let Some(t) = tracer.as_ref() {
             outcome.trace = Some(t.result());
@@ -867,67 +808,6 @@ fn forced_allocation(rule: &Rule) -> f64 {
             .find(|a| range.contains(*a))
             .unwrap_or(0.0),
         None => 0.0,
-    }
-}
-
-fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &Place) {
-    let substitute = |text: &str| -> String {
-        MACRO
-            .replace_all(text, |caps: &regex::Captures| {
-                let renamed = MACRO_RENAME.replace_all(&caps[1], |m: &regex::Captures| {
-                    if m[0].eq_ignore_ascii_case("campaign") {
-                        "activity"
-                    } else {
-                        "experience"
-                    }
-                });
-                let parts: Vec<&str> = renamed.split('.').collect();
-                let parts = if parts.len() > 2 {
-                    &parts[parts.len() - 2..]
-                } else {
-                    &parts[..]
-                };
-                let key = parts
-                    .iter()
-                    .filter(|p| **p != "mbox")
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(".");
-                let json = location.json();
-                let parameters = json.get("parameters");
-                [
-                    rule.meta.get(&key),
-                    json.get(&key).filter(|_| key != "parameters"),
-                    parameters.and_then(|p| p.get(&key)),
-                ]
-                .into_iter()
-                .flatten()
-                .find(|v| !v.is_null())
-                .map(to_js_string)
-                .or_else(|| {
-                    (key == "name")
-                        .then(|| location.name.map(str::to_string))
-                        .flatten()
-                })
-                .unwrap_or_else(|| caps[0].to_string())
-            })
-            .into_owned()
-    };
-    let replace = |s: &mut String| {
-        if s.contains("${") {
-            *s = substitute(s);
-        }
-    };
-    match (option.option_type.as_deref(), option.content.as_mut()) {
-        (Some("html"), Some(Value::String(s))) => replace(s),
-        (Some("actions"), Some(Value::Array(actions))) => {
-            for action in actions {
-                if let Some(Value::String(s)) = action.get_mut("content") {
-                    replace(s);
-                }
-            }
-        }
-        _ => {}
     }
 }
 

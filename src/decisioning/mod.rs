@@ -6,6 +6,7 @@ pub mod browser;
 pub mod context;
 pub mod engine;
 pub mod jsonlogic;
+pub mod macros;
 pub mod page;
 pub mod qa;
 pub mod trace;

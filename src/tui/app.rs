@@ -47,6 +47,8 @@ pub enum Input {
 /// Something that happened: a key, a reply, a tick.
 #[derive(Debug)]
 pub enum Action {
+    /// The session begins: the first prefetch.
+    Start,
     Key(KeyEvent),
     Paste(String),
     /// Mouse wheel over the tabs: lines to scroll (negative = up).
@@ -756,6 +758,7 @@ impl App {
 /// Applies one action; returns what the runtime must do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
+        Action::Start => app.command(Command::Prefetch),
         Action::Key(key) => {
             if app.input != Input::Normal {
                 return app.typed(&key);

@@ -162,12 +162,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));
     }
-    let mut first = update(
-        &mut app,
-        Action::Key(crossterm::event::KeyEvent::from(
-            crossterm::event::KeyCode::Char('p'),
-        )),
-    );
+    let mut first = update(&mut app, Action::Start);
     if report_base.is_some() {
         first.push(Effect::LoadQaLinks);
     }
