@@ -6,13 +6,6 @@ use common::*;
 use std::io::Write;
 use std::process::Stdio;
 
-fn production_artifact() -> String {
-    fixtures()
-        .join("artifacts/targettesting-production-rules.json")
-        .display()
-        .to_string()
-}
-
 #[test]
 fn decides_one_request_from_a_file() {
     let dir = tempfile::tempdir().unwrap();

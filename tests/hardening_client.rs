@@ -7,13 +7,6 @@ use common::*;
 use std::io::Write;
 use std::process::Stdio;
 
-fn production_artifact() -> String {
-    fixtures()
-        .join("artifacts/targettesting-production-rules.json")
-        .display()
-        .to_string()
-}
-
 #[test]
 fn decide_jsonl_answers_a_line_that_is_not_utf8_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();

@@ -35,8 +35,8 @@ async fn slow_session(dir: &std::path::Path, emulator: &Emulator) -> Session {
     s
 }
 
-/// Selects the option of `mbox` and queues its display (settled).
-async fn queue_display(s: &mut Session, mbox: &str) {
+/// Selects the option row of `mbox`.
+fn select_option(s: &mut Session, mbox: &str) {
     s.app.selected = s
         .app
         .rows
@@ -45,20 +45,18 @@ async fn queue_display(s: &mut Session, mbox: &str) {
             r.location.label() == format!("mbox {mbox}") && matches!(r.kind, RowKind::Option(_))
         })
         .expect("an option row");
+}
+
+/// Selects the option of `mbox` and queues its display (settled).
+async fn queue_display(s: &mut Session, mbox: &str) {
+    select_option(s, mbox);
     let effects = update(&mut s.app, ch('d'));
     settle(s, effects).await;
 }
 
 /// Queues the display of `mbox`'s option while a send runs (without waiting for the send).
 async fn queue_during_send(s: &mut Session, mbox: &str) -> bool {
-    s.app.selected = s
-        .app
-        .rows
-        .iter()
-        .position(|r| {
-            r.location.label() == format!("mbox {mbox}") && matches!(r.kind, RowKind::Option(_))
-        })
-        .unwrap();
+    select_option(s, mbox);
     for effect in update(&mut s.app, ch('d')) {
         s.runtime.run(effect).await;
     }

@@ -3,53 +3,9 @@
 
 mod common;
 
+use common::tmux::Tmux;
 use common::*;
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        let status = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, keys])
-            .status()
-            .expect("tmux send-keys");
-        assert!(status.success());
-    }
-
-    fn wait_for(&self, what: impl Fn(&str) -> bool, label: &str) -> String {
-        let started = Instant::now();
-        loop {
-            let screen = self.capture();
-            if what(&screen) {
-                return screen;
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                panic!("waited for {label}; the screen is:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
 
 fn spring_hero(report: &serde_json::Value, field: &str) -> u64 {
     report["activities"]
@@ -92,7 +48,7 @@ fn prefetch_display_click_and_quit_in_a_real_terminal() {
         .status()
         .expect("tmux runs");
     assert!(status.success());
-    let tmux = Tmux { name };
+    let tmux = Tmux::adopt(name);
 
     // The start-up prefetch shows home-hero with its option and click metric.
     let screen = tmux.wait_for(

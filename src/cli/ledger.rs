@@ -6,7 +6,7 @@ use crate::clock::iso8601;
 use crate::clock::now_ms;
 use crate::ledger::compare::{compare, fetch_report, Comparison};
 use crate::ledger::lint::lint;
-use crate::ledger::{store, Ledger, State};
+use crate::ledger::{store, Ledger};
 use clap::Args;
 use serde_json::json;
 
@@ -40,30 +40,7 @@ pub fn list(target: &TargetArgs, args: &LedgerArgs) -> Result<(), Failure> {
     }
     println!("journal {}", ledger.path().display());
     for e in entries {
-        let state = match &e.state {
-            State::Queued => "queued".to_string(),
-            State::Sent => "sent".to_string(),
-            State::Acked { .. } => "acked".to_string(),
-            State::Failed { reason, retryable } => format!(
-                "failed{} ({reason})",
-                if *retryable { ", pending" } else { "" }
-            ),
-        };
-        print_safe(&format!(
-            "{}  {}  {:<7} {:<24} visitor {}  impression {}  attempts {}  {}{}",
-            iso8601(e.timestamp),
-            e.id,
-            e.kind.as_str(),
-            e.location.label(),
-            crate::counting::visitor_key(&e.visitor).unwrap_or_else(|| "?".into()),
-            e.impression_id.as_deref().unwrap_or("(none)"),
-            e.attempts,
-            state,
-            e.verdict
-                .as_deref()
-                .map(|v| format!(" · {v}"))
-                .unwrap_or_default()
-        ));
+        print_safe(&e.summary());
     }
     Ok(())
 }

@@ -74,7 +74,43 @@ pub struct Entry {
     pub seq: u64,
 }
 
+impl State {
+    /// In words: `queued`, `sent`, `acked`, `failed, pending (REASON)`, `failed (REASON)`.
+    pub fn describe(&self) -> String {
+        match self {
+            State::Queued => "queued".into(),
+            State::Sent => "sent".into(),
+            State::Acked { .. } => "acked".into(),
+            State::Failed { reason, retryable } => format!(
+                "failed{} ({reason})",
+                if *retryable { ", pending" } else { "" }
+            ),
+        }
+    }
+}
+
 impl Entry {
+    /// The entry on one line: time, type, location, visitor, ids, tokens, attempts, state and
+    /// what it counted.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {:<7} {:<20} visitor {} id {} impression {} tokens {} attempts {} · {}{}",
+            crate::clock::iso8601(self.timestamp),
+            self.kind.as_str(),
+            self.location.label(),
+            crate::counting::visitor_key(&self.visitor).unwrap_or_else(|| "?".into()),
+            self.id,
+            self.impression_id.as_deref().unwrap_or("(none)"),
+            self.tokens.join(","),
+            self.attempts,
+            self.state.describe(),
+            self.verdict
+                .as_deref()
+                .map(|v| format!(" · {v}"))
+                .unwrap_or_default()
+        )
+    }
+
     /// Whether it still has to be sent (queued, sent without answer, or failed retryably).
     pub fn is_pending(&self) -> bool {
         match &self.state {

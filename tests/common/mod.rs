@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+pub mod tmux;
+
 /// The mboxscope binary under test.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mboxscope"))
@@ -245,4 +247,12 @@ pub fn stdout_json(output: &Output) -> serde_json::Value {
             String::from_utf8_lossy(&output.stderr)
         )
     })
+}
+
+/// The production-size artifact of the fixtures.
+pub fn production_artifact() -> String {
+    fixtures()
+        .join("artifacts/targettesting-production-rules.json")
+        .display()
+        .to_string()
 }

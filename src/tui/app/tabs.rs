@@ -189,29 +189,8 @@ impl App {
     fn ledger_text(&self) -> String {
         let mut ledger = String::new();
         for e in self.ledger.iter().rev() {
-            let state = match &e.state {
-                crate::ledger::State::Queued => "queued".to_string(),
-                crate::ledger::State::Sent => "sent".to_string(),
-                crate::ledger::State::Acked { .. } => "acked".to_string(),
-                crate::ledger::State::Failed { reason, .. } => format!("failed: {reason}"),
-            };
-            ledger.push_str(&format!(
-                "{} {:<7} {:<20} {} visitor {} id {} impression {} tokens {} attempts {} · {}{}\n",
-                if e.is_pending() { "…" } else { "✓" },
-                e.kind.as_str(),
-                e.location.label(),
-                crate::clock::iso8601(e.timestamp),
-                crate::counting::visitor_key(&e.visitor).unwrap_or_else(|| "?".into()),
-                e.id,
-                e.impression_id.as_deref().unwrap_or("(none)"),
-                e.tokens.join(","),
-                e.attempts,
-                state,
-                e.verdict
-                    .as_deref()
-                    .map(|v| format!(" · {v}"))
-                    .unwrap_or_default()
-            ));
+            let mark = if e.is_pending() { "…" } else { "✓" };
+            ledger.push_str(&format!("{mark} {}\n", e.summary()));
         }
         if !self.findings.is_empty() {
             ledger.push_str("\nfindings\n");
