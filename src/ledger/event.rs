@@ -10,25 +10,8 @@ pub enum Event {
     /// A notification was queued; its ids are fixed from here on.
     #[serde(rename_all = "camelCase")]
     Queued {
-        id: String,
-        /// None sends the notification without one (as some integrations do): every accepted
-        /// copy then counts.
-        impression_id: Option<String>,
-        #[serde(rename = "type")]
-        kind: NotificationType,
-        timestamp: i64,
-        visitor: VisitorId,
-        session_id: String,
-        location: Location,
-        tokens: Vec<String>,
-        at: i64,
-        /// The request context of the page view it is about (user agent, page URL, geo…), sent
-        /// with the notification as an SDK would.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        context: Option<Box<Context>>,
-        /// The requestId of the response its tokens came from (the page view).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        response: Option<String>,
+        #[serde(flatten)]
+        notification: Box<QueuedNotification>,
         /// The at_property token the page view was requested with (sent again, as SDKs do).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         property_token: Option<String>,
@@ -71,6 +54,32 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         qa: bool,
     },
+}
+
+/// A queued notification as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedNotification {
+    pub id: String,
+    /// None sends the notification without one (as some integrations do): every accepted
+    /// copy then counts.
+    pub impression_id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub timestamp: i64,
+    pub visitor: VisitorId,
+    pub session_id: String,
+    pub location: Location,
+    pub tokens: Vec<String>,
+    /// When it was queued.
+    pub at: i64,
+    /// The request context of the page view it is about (user agent, page URL, geo…), sent
+    /// with the notification as an SDK would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// The requestId of the response its tokens came from (the page view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
 }
 
 /// One option (or click metric) of a recorded response.

@@ -10,7 +10,7 @@ pub mod lint;
 pub mod record;
 pub mod store;
 
-pub use event::{Event, ResponseItem};
+pub use event::{Event, QueuedNotification, ResponseItem};
 pub use journal::{Journal, JournalError, Recovery};
 
 use crate::delivery::{
@@ -44,23 +44,10 @@ pub enum State {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
-    pub id: String,
-    pub impression_id: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: NotificationType,
-    pub timestamp: i64,
-    pub visitor: VisitorId,
-    pub session_id: String,
-    pub location: Location,
-    pub tokens: Vec<String>,
-    pub queued_at: i64,
+    /// What was queued (its fields read through the entry: `entry.id`, `entry.tokens`…).
+    #[serde(flatten)]
+    pub notification: QueuedNotification,
     pub attempts: u32,
-    /// The page view's request context, sent with the notification.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
-    /// The requestId of the response its tokens came from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<String>,
     /// The at_property token to send it with (a secret: never printed).
     #[serde(skip)]
     pub property_token: Option<String>,
@@ -72,6 +59,14 @@ pub struct Entry {
     /// Its place in the journal's order (it was queued after every event with a lower one).
     #[serde(skip)]
     pub seq: u64,
+}
+
+impl std::ops::Deref for Entry {
+    type Target = QueuedNotification;
+
+    fn deref(&self) -> &QueuedNotification {
+        &self.notification
+    }
 }
 
 impl State {
@@ -348,37 +343,18 @@ impl Ledger {
         self.applied += 1;
         match event {
             Event::Queued {
-                id,
-                impression_id,
-                kind,
-                timestamp,
-                visitor,
-                session_id,
-                location,
-                tokens,
-                at,
-                context,
-                response,
+                notification,
                 property_token,
             } => {
                 let entry = Entry {
-                    id: id.clone(),
-                    impression_id,
-                    kind,
-                    timestamp,
-                    visitor,
-                    session_id,
-                    location,
-                    tokens,
-                    queued_at: at,
+                    notification: *notification,
                     attempts: 0,
-                    context: context.map(|c| *c),
-                    response,
                     property_token,
                     state: State::Queued,
                     verdict: None,
                     seq: self.applied,
                 };
+                let id = entry.id.clone();
                 self.by_key.insert(entry.key(), id.clone());
                 self.entries.insert(id, entry);
             }
@@ -499,21 +475,23 @@ impl Ledger {
             let at = now_ms();
             new_keys.insert(key, id.clone());
             events.push(Event::Queued {
-                id: id.clone(),
-                impression_id: match n.impression {
-                    ImpressionId::New => Some(crate::ids::uuid().to_string()),
-                    ImpressionId::Given(given) => Some(given),
-                    ImpressionId::Omitted => None,
-                },
-                kind: n.kind,
-                timestamp: at,
-                visitor: n.visitor,
-                session_id: n.session_id,
-                location: n.location,
-                tokens: n.tokens,
-                at,
-                context: n.context.map(Box::new),
-                response: n.response,
+                notification: Box::new(QueuedNotification {
+                    id: id.clone(),
+                    impression_id: match n.impression {
+                        ImpressionId::New => Some(crate::ids::uuid().to_string()),
+                        ImpressionId::Given(given) => Some(given),
+                        ImpressionId::Omitted => None,
+                    },
+                    kind: n.kind,
+                    timestamp: at,
+                    visitor: n.visitor,
+                    session_id: n.session_id,
+                    location: n.location,
+                    tokens: n.tokens,
+                    at,
+                    context: n.context,
+                    response: n.response,
+                }),
                 property_token: n.property_token,
             });
             outcomes.push(Queued::New(id));

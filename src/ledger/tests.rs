@@ -374,17 +374,19 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     let id = crate::ids::uuid().to_string();
     ledger
         .record(vec![Event::Queued {
-            id,
-            impression_id: Some("imp".into()),
-            kind: NotificationType::Click,
-            timestamp: session_start - 2 * crate::client::SESSION_IDLE_MS,
-            visitor: visitor("t1"),
-            session_id: "s1".into(),
-            location: Location::Page,
-            tokens: vec!["click-tok".into()],
-            at: now_ms(),
-            context: None,
-            response: None,
+            notification: Box::new(QueuedNotification {
+                id,
+                impression_id: Some("imp".into()),
+                kind: NotificationType::Click,
+                timestamp: session_start - 2 * crate::client::SESSION_IDLE_MS,
+                visitor: visitor("t1"),
+                session_id: "s1".into(),
+                location: Location::Page,
+                tokens: vec!["click-tok".into()],
+                at: now_ms(),
+                context: None,
+                response: None,
+            }),
             property_token: None,
         }])
         .unwrap();
@@ -659,20 +661,22 @@ fn per_notification_rules_name_only_the_offending_visitor() {
     let id = crate::ids::uuid().to_string();
     ledger
         .record(vec![Event::Queued {
-            id: id.clone(),
-            impression_id: Some("old".into()),
-            kind: NotificationType::Display,
-            timestamp: now_ms() - 3 * crate::counting::VISIT_IDLE_MS,
-            visitor: visitor("t2"),
-            session_id: "s2".into(),
-            location: Location::Mbox {
-                name: "m".into(),
-                state: Some("st".into()),
-            },
-            tokens: vec!["tok".into()],
-            at: now_ms(),
-            context: None,
-            response: Some("r2".into()),
+            notification: Box::new(QueuedNotification {
+                id: id.clone(),
+                impression_id: Some("old".into()),
+                kind: NotificationType::Display,
+                timestamp: now_ms() - 3 * crate::counting::VISIT_IDLE_MS,
+                visitor: visitor("t2"),
+                session_id: "s2".into(),
+                location: Location::Mbox {
+                    name: "m".into(),
+                    state: Some("st".into()),
+                },
+                tokens: vec!["tok".into()],
+                at: now_ms(),
+                context: None,
+                response: Some("r2".into()),
+            }),
             property_token: None,
         }])
         .unwrap();
