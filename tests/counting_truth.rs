@@ -258,12 +258,12 @@ fn seed() -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expected_equals_counted_for_random_sessions() {
-    random_sessions(seed(), 120, "0").await;
+    random_sessions(seed(), 150, "0").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expected_equals_counted_for_random_sessions_under_faults() {
-    random_sessions(seed().wrapping_add(1), 100, "0.3").await;
+    random_sessions(seed().wrapping_add(1), 120, "0.3").await;
 }
 
 /// Issue #10's session: six visitors prefetch `home-hero` and `product-recs`; four are notified
