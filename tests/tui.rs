@@ -640,6 +640,22 @@ async fn q_offers_the_emulators_qa_links_and_forces_experience_a_then_b() {
             .filter_map(|r| r.response_token("activity.name"))
             .all(|a| a == "Spring hero"));
     }
+    // A display in QA is counted apart, and the Report tab says so.
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Option(_))
+    });
+    press(&mut s, ch('d')).await;
+    press(&mut s, ch('s')).await;
+    assert!(
+        s.app
+            .comparison
+            .qa
+            .iter()
+            .any(|(label, c)| label == "Spring hero · Experience B" && c.impressions == 1),
+        "{:?}",
+        s.app.comparison
+    );
+    assert!(s.app.comparison.rows.iter().all(|r| r.expected.impressions == 0));
     // Leaving QA mode: a new session, every activity again.
     press(&mut s, ch('Q')).await;
     let leave = s.app.qa_links.len();

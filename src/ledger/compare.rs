@@ -65,6 +65,9 @@ pub struct Comparison {
     pub notifications: Option<NotificationCounts>,
     /// Why there is nothing counted to compare with, when there is not.
     pub no_counts_because: Option<String>,
+    /// What the server counted of Activity QA traffic, apart from live traffic (experiences
+    /// with counts only): `Activity · Experience` and the counts.
+    pub qa: Vec<(String, CountsJson)>,
 }
 
 /// Puts expected counts beside a report (every experience either side counted).
@@ -95,6 +98,7 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
                 rows: rows.into_values().collect(),
                 notifications: None,
                 no_counts_because: Some(why),
+                qa: Vec::new(),
             }
         }
     };
@@ -125,10 +129,23 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
     for row in rows.values_mut() {
         row.counted.get_or_insert_with(CountsJson::default);
     }
+    let qa = report
+        .qa
+        .iter()
+        .flat_map(|a| a.experiences.iter().map(move |e| (a, e)))
+        .map(|(a, e)| {
+            (
+                format!("{} · {}", id_key(&a.name), id_key(&e.name)),
+                CountsJson::from(e.counts()),
+            )
+        })
+        .filter(|(_, c)| *c != CountsJson::default())
+        .collect();
     Comparison {
         rows: rows.into_values().collect(),
         notifications: Some(report.notifications),
         no_counts_because: None,
+        qa,
     }
 }
 
@@ -214,6 +231,12 @@ impl Comparison {
                 self.mismatches(),
                 self.rows.len()
             ));
+        }
+        if !self.qa.is_empty() {
+            out.push_str("Activity QA traffic, counted apart from live (impressions visits visitors clicks)\n");
+            for (label, c) in &self.qa {
+                out.push_str(&format!("  {label:<46} counted  {}\n", counts_text(c)));
+            }
         }
         if let Some(why) = &self.no_counts_because {
             out.push_str(&format!("counted: not available: {why}\n"));
