@@ -655,7 +655,12 @@ async fn q_offers_the_emulators_qa_links_and_forces_experience_a_then_b() {
         "{:?}",
         s.app.comparison
     );
-    assert!(s.app.comparison.rows.iter().all(|r| r.expected.impressions == 0));
+    assert!(s
+        .app
+        .comparison
+        .rows
+        .iter()
+        .all(|r| r.expected.impressions == 0));
     // Leaving QA mode: a new session, every activity again.
     press(&mut s, ch('Q')).await;
     let leave = s.app.qa_links.len();

@@ -7,9 +7,16 @@
 //! stock operators, so this module compiles those into a tree once, at artifact load, and
 //! evaluates the tree against a variable resolver without building a JSON context per rule.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 use std::borrow::Cow;
 use thiserror::Error;
+
+mod js;
+mod shared;
+
+pub use js::{js_number, loose_eq, strict_eq, to_js_string, to_number, truthy};
+use js::{less_or_equal, less_than, number};
+pub use shared::{Memo, SharedConditions};
 
 /// A condition that cannot be compiled (an operator Target's engine does not have, a bad shape).
 #[derive(Debug, Error, PartialEq)]
@@ -32,32 +39,6 @@ pub trait Variables {
 
     /// Remembers the result of shared sub-condition `slot`.
     fn remember(&self, _slot: u32, _satisfied: bool) {}
-}
-
-/// Results of shared sub-conditions for one set of variables (one mbox, view or page load).
-pub struct Memo(Vec<std::cell::Cell<u8>>);
-
-impl Memo {
-    /// A memo with `slots` unknown results.
-    pub fn new(slots: usize) -> Memo {
-        Memo(vec![std::cell::Cell::new(0); slots])
-    }
-
-    /// The result remembered in `slot`.
-    pub fn get(&self, slot: u32) -> Option<bool> {
-        match self.0.get(slot as usize)?.get() {
-            1 => Some(false),
-            2 => Some(true),
-            _ => None,
-        }
-    }
-
-    /// Remembers `satisfied` in `slot`.
-    pub fn set(&self, slot: u32, satisfied: bool) {
-        if let Some(cell) = self.0.get(slot as usize) {
-            cell.set(1 + u8::from(satisfied));
-        }
-    }
 }
 
 /// Bounds on the visitor's allocation that a condition requires in its top-level `and`
@@ -187,48 +168,6 @@ fn and_of(mut conjuncts: Vec<Logic>) -> Logic {
         conjuncts.remove(0)
     } else {
         Logic::Apply(OpCode(Op::And), conjuncts)
-    }
-}
-
-/// Gives every sub-condition that does not depend on the visitor's allocation a memo slot,
-/// the same slot wherever it repeats: production artifacts repeat the same page and
-/// parameter tests across dozens of rules, and a location then tests each only once.
-#[derive(Default)]
-pub struct SharedConditions {
-    slots: std::collections::HashMap<String, u32>,
-}
-
-impl SharedConditions {
-    /// Compiles a rule's condition into its allocation range and the rest, shared.
-    pub fn compile_rule(
-        &mut self,
-        rule: &Value,
-    ) -> Result<(Option<AllocationRange>, Logic), LogicError> {
-        let (range, rest) = AllocationRange::split(Logic::compile(rule)?);
-        Ok((range, self.share(rest)))
-    }
-
-    /// How many slots a `Memo` needs.
-    pub fn slots(&self) -> usize {
-        self.slots.len()
-    }
-
-    fn share(&mut self, logic: Logic) -> Logic {
-        let Logic::Apply(OpCode(op), args) = logic else {
-            return logic;
-        };
-        let args = if matches!(op, Op::And | Op::Or | Op::Not | Op::NotNot) {
-            args.into_iter().map(|a| self.share(a)).collect()
-        } else {
-            args
-        };
-        let node = Logic::Apply(OpCode(op), args);
-        if node.depends_on_allocation() {
-            return node;
-        }
-        let next = self.slots.len() as u32;
-        let slot = *self.slots.entry(format!("{node:?}")).or_insert(next);
-        Logic::Memo(slot, Box::new(node))
     }
 }
 
@@ -603,180 +542,6 @@ fn test(op: Op, args: &[Logic], data: &dyn Variables) -> bool {
         Op::And => !args.is_empty() && args.iter().all(|a| a.matches(data)),
         Op::Or => args.iter().any(|a| a.matches(data)),
         _ => truthy(&apply(op, args, data)),
-    }
-}
-
-fn number(n: f64) -> Cow<'static, Value> {
-    Cow::Owned(js_number(n))
-}
-
-/// A JavaScript number as JSON: integral values as integers, NaN and infinities as null.
-pub fn js_number(n: f64) -> Value {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-        Value::Number(Number::from(n as i64))
-    } else {
-        Number::from_f64(n)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
-    }
-}
-
-/// json-logic-js truthiness: JavaScript's, except that an empty array is false.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(_) => true,
-    }
-}
-
-/// JavaScript's `String(v)`.
-pub fn to_js_string(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => js_number_string(n),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                if i.is_null() {
-                    String::new()
-                } else {
-                    to_js_string(i)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        Value::Object(_) => "[object Object]".into(),
-    }
-}
-
-fn js_number_string(n: &Number) -> String {
-    if n.is_f64() {
-        let f = n.as_f64().unwrap_or(f64::NAN);
-        if f.fract() == 0.0 && f.abs() < 1e21 {
-            return format!("{}", f as i64);
-        }
-        return format!("{f}");
-    }
-    n.to_string()
-}
-
-/// JavaScript's `Number(v)`.
-pub fn to_number(v: &Value) -> f64 {
-    match v {
-        Value::Null => 0.0,
-        Value::Bool(b) => f64::from(u8::from(*b)),
-        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-        Value::String(s) => string_to_number(s),
-        Value::Array(_) => string_to_number(&to_js_string(v)),
-        Value::Object(_) => f64::NAN,
-    }
-}
-
-fn string_to_number(s: &str) -> f64 {
-    let t = s.trim();
-    if t.is_empty() {
-        return 0.0;
-    }
-    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        return i64::from_str_radix(hex, 16)
-            .map(|v| v as f64)
-            .unwrap_or(f64::NAN);
-    }
-    match t {
-        "Infinity" | "+Infinity" => return f64::INFINITY,
-        "-Infinity" => return f64::NEG_INFINITY,
-        _ => {}
-    }
-    // Rust accepts "inf"/"nan" spellings JavaScript does not.
-    if t.chars()
-        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
-    {
-        return f64::NAN;
-    }
-    t.parse::<f64>().unwrap_or(f64::NAN)
-}
-
-/// A primitive after JavaScript's ToPrimitive (arrays and objects become strings).
-enum Primitive<'a> {
-    Null,
-    Bool(bool),
-    Number(f64),
-    Str(Cow<'a, str>),
-}
-
-fn to_primitive(v: &Value) -> Primitive<'_> {
-    match v {
-        Value::Null => Primitive::Null,
-        Value::Bool(b) => Primitive::Bool(*b),
-        Value::Number(n) => Primitive::Number(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => Primitive::Str(Cow::Borrowed(s)),
-        other => Primitive::Str(Cow::Owned(to_js_string(other))),
-    }
-}
-
-/// JavaScript's `==`.
-pub fn loose_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::String(x), Value::String(y)) => x == y,
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Null, Value::Null) => true,
-        (Value::Null, _) | (_, Value::Null) => false,
-        // Two objects or arrays are equal only when they are the same object.
-        (Value::Object(_) | Value::Array(_), Value::Object(_) | Value::Array(_)) => {
-            std::ptr::eq(a, b)
-        }
-        _ => match (to_primitive(a), to_primitive(b)) {
-            (Primitive::Str(x), Primitive::Str(y)) => x == y,
-            (Primitive::Bool(x), Primitive::Bool(y)) => x == y,
-            (x, y) => prim_number(&x) == prim_number(&y),
-        },
-    }
-}
-
-fn prim_number(p: &Primitive<'_>) -> f64 {
-    match p {
-        Primitive::Null => 0.0,
-        Primitive::Bool(b) => f64::from(u8::from(*b)),
-        Primitive::Number(n) => *n,
-        Primitive::Str(s) => string_to_number(s),
-    }
-}
-
-/// JavaScript's `===`.
-pub fn strict_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Object(_) | Value::Array(_), _) => std::ptr::eq(a, b),
-        _ => a == b,
-    }
-}
-
-fn less_than(a: &Value, b: &Value) -> bool {
-    if let (Value::Number(x), Value::Number(y)) = (a, b) {
-        return x.as_f64() < y.as_f64();
-    }
-    match (to_primitive(a), to_primitive(b)) {
-        (Primitive::Str(x), Primitive::Str(y)) => x.encode_utf16().lt(y.encode_utf16()),
-        (x, y) => prim_number(&x) < prim_number(&y),
-    }
-}
-
-fn less_or_equal(a: &Value, b: &Value) -> bool {
-    if let (Value::Number(x), Value::Number(y)) = (a, b) {
-        return matches!((x.as_f64(), y.as_f64()), (Some(x), Some(y)) if x <= y);
-    }
-    match (to_primitive(a), to_primitive(b)) {
-        (Primitive::Str(x), Primitive::Str(y)) => x.encode_utf16().le(y.encode_utf16()),
-        (x, y) => {
-            let (x, y) = (prim_number(&x), prim_number(&y));
-            x <= y
-        }
     }
 }
 
