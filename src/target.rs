@@ -164,7 +164,7 @@ impl TargetArgs {
         })
     }
 
-    /// A client for the resolved target, with the visitor the flags name.
+    /// A client for the resolved target.
     pub fn client(&self, profile: &Profile) -> Result<TargetClient, TargetError> {
         let server = TargetArgs::server(profile).ok_or_else(|| {
             TargetError::new("no target: give --server URL or --client CODE (or a --profile)")
@@ -177,7 +177,12 @@ impl TargetArgs {
         if let Some(ua) = &profile.user_agent {
             settings.user_agent = ua.clone();
         }
-        let client = TargetClient::new(settings).map_err(TargetError::new)?;
+        TargetClient::new(settings).map_err(TargetError::new)
+    }
+
+    /// The visitor the flags name (`--session-id`, `--tnt-id`, the profile's location hint),
+    /// else a new one.
+    pub fn visitor(&self, profile: &Profile) -> Result<Visitor, TargetError> {
         let mut visitor = Visitor::fresh();
         if let Some(session) = &self.session_id {
             validate_session_id(session)?;
@@ -185,8 +190,7 @@ impl TargetArgs {
         }
         visitor.tnt_id = self.tnt_id.clone();
         visitor.location_hint = profile.location_hint.clone();
-        client.set_visitor(visitor);
-        Ok(client)
+        Ok(visitor)
     }
 
     /// The ledger of the target `client` talks to (created when new).

@@ -37,11 +37,12 @@ impl Driver<'_> {
     async fn call(
         &self,
         request: DeliveryRequest,
+        visitor: &Visitor,
         mode: Mode,
     ) -> mboxscope::client::TargetResponse {
         // Lost answers are retried with the same request (an execute keeps its impressionId).
         for _ in 0..50 {
-            match self.client.send(request.clone()).await {
+            match self.client.send(request.clone(), visitor).await {
                 Ok(r) => return r,
                 Err(e) if e.is_retryable() => continue,
                 Err(e) => panic!("{mode:?} failed: {e}"),
@@ -83,13 +84,13 @@ impl Driver<'_> {
         if mode == Mode::Execute {
             request.impression_id = Some(uuid());
         }
-        self.client.set_visitor(Visitor {
+        let as_visitor = Visitor {
             session_id: session.into(),
             tnt_id: visitor.tnt_id.clone(),
             location_hint: None,
             last_call_ms: None,
-        });
-        let response = self.call(request, mode).await;
+        };
+        let response = self.call(request, &as_visitor, mode).await;
         self.ledger
             .record(vec![record::response_event(
                 mode,

@@ -126,7 +126,7 @@ fn redirects_are_not_followed_and_name_their_location() {
 
 #[tokio::test]
 async fn a_location_hint_that_is_not_digits_never_becomes_a_host() {
-    use mboxscope::client::{ClientSettings, Server, TargetClient};
+    use mboxscope::client::{ClientSettings, Server, TargetClient, Visitor};
     use mboxscope::delivery::DeliveryRequest;
     let elsewhere = Elsewhere::new();
     let port = elsewhere.port();
@@ -141,8 +141,13 @@ async fn a_location_hint_that_is_not_digits_never_becomes_a_host() {
         let mut settings = ClientSettings::new(Server::Domain(domain.clone()));
         settings.secure = false;
         let client = TargetClient::new(settings).unwrap();
+        let mut visitor = Visitor::fresh();
         for _ in 0..2 {
-            let answer = client.send(DeliveryRequest::default()).await.unwrap();
+            let answer = client
+                .send(DeliveryRequest::default(), &visitor)
+                .await
+                .unwrap();
+            visitor.learn(&answer);
             assert!(
                 answer.request_url.contains(&domain),
                 "{}",
@@ -150,8 +155,8 @@ async fn a_location_hint_that_is_not_digits_never_becomes_a_host() {
             );
             assert_eq!(answer.target_location_hint_cookie, None, "{body}");
         }
-        assert_eq!(client.visitor().location_hint, None);
-        assert_eq!(client.base_url(), server);
+        assert_eq!(visitor.location_hint, None);
+        assert_eq!(client.base_url(visitor.location_hint.as_deref()), server);
     }
     assert!(!elsewhere.was_contacted());
 }

@@ -98,21 +98,26 @@ async fn d_and_v_during_a_send_are_handled_at_once_and_kept() {
     assert!(queued, "the display was queued during the send");
 
     // v during the send: the new visitor is kept when the send ends.
-    let before = s.runtime.client.visitor();
+    let before = s.app.visitor.clone();
     for effect in update(&mut s.app, ch('v')) {
         s.runtime.run(effect).await;
     }
-    let chosen = s.runtime.client.visitor();
+    let chosen = s.app.visitor.clone();
     assert_ne!(chosen.session_id, before.session_id);
     let task = s.runtime.task.take().unwrap();
     task.await.unwrap();
+    settle(&mut s, Vec::new()).await;
     assert_eq!(
-        s.runtime.client.visitor().session_id,
-        chosen.session_id,
+        s.app.visitor.session_id, chosen.session_id,
         "the send put the old visitor back"
     );
-    assert_eq!(s.runtime.client.visitor().tnt_id, None);
-    settle(&mut s, Vec::new()).await;
+    assert_eq!(s.app.visitor.tnt_id, None);
+    // The next prefetch goes out for the new visitor.
+    let effects = update(&mut s.app, ch('p'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Call(_, _, v)] if v.session_id == chosen.session_id && v.tnt_id.is_none()),
+        "{effects:?}"
+    );
     assert!(
         s.app.badges.values().any(|b| *b == Badge::Acked),
         "{:?}",

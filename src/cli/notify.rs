@@ -146,7 +146,7 @@ pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> 
     let mut to_send: Vec<String> = Vec::new();
     let mut already: Vec<String> = Vec::new();
     if !args.resume || args.mbox.is_some() || !args.from.is_empty() {
-        let list = collect(target, args, &client)?;
+        let list = collect(target, args)?;
         for queued in ledger.queue_all(list, args.again).map_err(Failure::usage)? {
             match queued {
                 crate::ledger::Queued::AlreadyAcked(id) => already.push(id),
@@ -198,13 +198,11 @@ pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> 
 }
 
 /// What to queue: each notifiable with the visitor, session and page view it belongs to.
-fn collect(
-    target: &TargetArgs,
-    args: &NotifyArgs,
-    client: &crate::client::TargetClient,
-) -> Result<Vec<NewNotification>, Failure> {
+fn collect(target: &TargetArgs, args: &NotifyArgs) -> Result<Vec<NewNotification>, Failure> {
     let profile = target.resolve()?;
     let spec = target.request_spec(&profile, Mode::Prefetch)?;
+    // The visitor the flags name, else a new one (its session for files that name none).
+    let fresh = target.visitor(&profile)?;
     let new = |n: Notifiable, visitor: VisitorId, session_id: String| NewNotification {
         property_token: spec.property_token.clone(),
         impression: args.impression(),
@@ -227,11 +225,7 @@ fn collect(
         let context = spec.build(String::new()).context;
         return Ok(vec![NewNotification {
             context,
-            ..new(
-                notifiable,
-                target.visitor_id()?,
-                client.visitor().session_id,
-            )
+            ..new(notifiable, target.visitor_id()?, fresh.session_id.clone())
         }]);
     }
     if args.from.is_empty() && !args.resume {
@@ -268,7 +262,7 @@ fn collect(
             .session_id
             .clone()
             .or_else(|| saved.session_id.clone())
-            .unwrap_or_else(|| client.visitor().session_id);
+            .unwrap_or_else(|| fresh.session_id.clone());
         // What an SDK would send: the saved request's context and property token (the
         // profile's when it was saved masked), for the visitor and session the flags name.
         let page = PageView {

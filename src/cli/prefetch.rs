@@ -11,6 +11,7 @@ const EXECUTE_ATTEMPTS: u32 = 4;
 async fn send_with_retries(
     client: &crate::client::TargetClient,
     request: crate::delivery::DeliveryRequest,
+    visitor: &crate::client::Visitor,
     mode: Mode,
 ) -> Result<crate::client::TargetResponse, crate::client::ClientError> {
     let policy = crate::ledger::deliver::RetryPolicy::default();
@@ -21,7 +22,7 @@ async fn send_with_retries(
     };
     let mut attempt = 1;
     loop {
-        match client.send(request.clone()).await {
+        match client.send(request.clone(), visitor).await {
             Err(e) if e.is_retryable() && attempt < attempts => {
                 attempt += 1;
                 tokio::time::sleep(policy.delay(attempt)).await;
@@ -59,7 +60,8 @@ pub async fn run(
         request.impression_id = Some(crate::ids::uuid().to_string());
     }
     let mut ledger = target.ledger(&client)?;
-    let response = send_with_retries(&client, request, mode)
+    let visitor = target.visitor(&profile)?;
+    let response = send_with_retries(&client, request, &visitor, mode)
         .await
         .map_err(Failure::target)?;
     let event = crate::ledger::record::response_event(

@@ -13,7 +13,7 @@ use cookies::{location_hint_cookie, target_cookie, Cookie};
 pub use error::ClientError;
 pub use host::Server;
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The SDK name sent in `X-EXC-SDK`.
@@ -71,6 +71,43 @@ impl Visitor {
             location_hint: None,
             last_call_ms: None,
         }
+    }
+
+    /// The visitor as a call at `now_ms` uses it: a new session after 30 idle minutes (as the
+    /// SDKs keep it), and the call noted as the session's last use.
+    pub fn for_call(&mut self, now_ms: i64) -> Visitor {
+        if self
+            .last_call_ms
+            .is_some_and(|last| now_ms - last > SESSION_IDLE_MS)
+        {
+            self.session_id = new_session_id();
+        }
+        self.last_call_ms = Some(now_ms);
+        self.clone()
+    }
+
+    /// Takes what an answer for this visitor's session says of it: its tntId and edge cluster.
+    pub fn learn(&mut self, exchange: &TargetResponse) {
+        if exchange.session_id != self.session_id {
+            return;
+        }
+        if let Some(tnt) = exchange
+            .response
+            .id
+            .as_ref()
+            .and_then(|id| id.tnt_id.clone())
+        {
+            self.tnt_id = Some(tnt);
+        }
+        if let Some(c) = &exchange.target_location_hint_cookie {
+            self.location_hint = Some(c.value.clone());
+        }
+    }
+
+    /// Starts a new session (a new visit) for the same visitor.
+    pub fn new_session(&mut self) {
+        self.session_id = new_session_id();
+        self.last_call_ms = None;
     }
 }
 
@@ -137,17 +174,16 @@ impl TargetResponse {
     }
 }
 
-/// A Delivery API client for one visitor at a time.
+/// A Delivery API client; every call says which visitor it is for.
 pub struct TargetClient {
     http: reqwest::Client,
     settings: ClientSettings,
-    visitor: Mutex<Visitor>,
 }
 
 use crate::clock::now_ms;
 
 impl TargetClient {
-    /// A client with `settings` and a fresh visitor.
+    /// A client with `settings`.
     pub fn new(settings: ClientSettings) -> Result<Self, ClientError> {
         // No redirects: following one to another host would re-send the body with its trace,
         // property and QA tokens (307/308) or turn the call into a GET that looks like success.
@@ -156,11 +192,7 @@ impl TargetClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
-        Ok(TargetClient {
-            http,
-            settings,
-            visitor: Mutex::new(Visitor::fresh()),
-        })
+        Ok(TargetClient { http, settings })
     }
 
     /// The settings in use.
@@ -168,47 +200,17 @@ impl TargetClient {
         &self.settings
     }
 
-    /// The current visitor.
-    pub fn visitor(&self) -> Visitor {
-        self.visitor
-            .lock()
-            .map(|v| v.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    /// Replaces the visitor (a saved session, `--tnt-id`, `--session-id`).
-    pub fn set_visitor(&self, visitor: Visitor) {
-        *self.visitor.lock().unwrap_or_else(|e| e.into_inner()) = visitor;
-    }
-
-    /// Starts a new session for the same visitor.
-    pub fn new_session(&self) {
-        let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
-        v.session_id = new_session_id();
-        v.last_call_ms = None;
-    }
-
-    /// Forgets the visitor: new session, no tntId, no edge cluster.
-    pub fn new_visitor(&self) {
-        self.set_visitor(Visitor::fresh());
-    }
-
-    /// The base URL the next call goes to.
-    pub fn base_url(&self) -> String {
-        let hint = self.visitor().location_hint;
+    /// The base URL of a call for a visitor in edge cluster `location_hint`.
+    pub fn base_url(&self, location_hint: Option<&str>) -> String {
         self.settings
             .server
-            .base_url(hint.as_deref(), self.settings.secure)
+            .base_url(location_hint, self.settings.secure)
     }
 
-    /// Completes `request` as the SDKs do: the visitor's tntId when it names no visitor, a user
-    /// agent that is not a bot's, and `beacon: false` so notifications are acknowledged.
-    pub fn prepare(&self, request: DeliveryRequest) -> DeliveryRequest {
-        self.prepare_for(request, self.visitor().tnt_id.as_deref())
-    }
-
-    /// [`prepare`](Self::prepare) for a visitor whose tntId is `tnt_id`.
-    fn prepare_for(&self, mut request: DeliveryRequest, tnt_id: Option<&str>) -> DeliveryRequest {
+    /// Completes `request` as the SDKs do: the visitor's tntId (`tnt_id`) when it names no
+    /// visitor, a user agent that is not a bot's, and `beacon: false` so notifications are
+    /// acknowledged.
+    pub fn prepare(&self, mut request: DeliveryRequest, tnt_id: Option<&str>) -> DeliveryRequest {
         let id = request.id.get_or_insert_with(VisitorId::default);
         if id.tnt_id.is_none()
             && id.marketing_cloud_visitor_id.is_none()
@@ -231,45 +233,15 @@ impl TargetClient {
         request
     }
 
-    /// Sends `request` (after [`prepare`](Self::prepare)) for the client's visitor (a new
-    /// session after 30 idle minutes), and keeps the tntId and location hint the answer gives.
-    pub async fn send(&self, request: DeliveryRequest) -> Result<TargetResponse, ClientError> {
-        let visitor = {
-            let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
-            let now = now_ms();
-            if v.last_call_ms
-                .is_some_and(|last| now - last > SESSION_IDLE_MS)
-            {
-                v.session_id = new_session_id();
-            }
-            v.last_call_ms = Some(now);
-            v.clone()
-        };
-        let exchange = self.send_as(request, &visitor).await?;
-        let mut v = self.visitor.lock().unwrap_or_else(|e| e.into_inner());
-        // Another visitor may have been chosen meanwhile: only this visitor's state changes.
-        if v.session_id == visitor.session_id {
-            v.tnt_id = exchange
-                .response
-                .id
-                .as_ref()
-                .and_then(|id| id.tnt_id.clone())
-                .or(v.tnt_id.take());
-            if let Some(c) = &exchange.target_location_hint_cookie {
-                v.location_hint = Some(c.value.clone());
-            }
-        }
-        Ok(exchange)
-    }
-
-    /// Sends `request` for `visitor` (its session, tntId and edge cluster), leaving the
-    /// client's own visitor as it is (notifications of other visitors go out this way).
-    pub async fn send_as(
+    /// Sends `request` (after [`prepare`](Self::prepare)) for `visitor`: in its session, with
+    /// its tntId, to its edge cluster. What the answer says of the visitor is for the caller to
+    /// keep ([`Visitor::learn`]).
+    pub async fn send(
         &self,
         request: DeliveryRequest,
         visitor: &Visitor,
     ) -> Result<TargetResponse, ClientError> {
-        let request = self.prepare_for(request, visitor.tnt_id.as_deref());
+        let request = self.prepare(request, visitor.tnt_id.as_deref());
         let session_id = visitor.session_id.clone();
         let base = self
             .settings

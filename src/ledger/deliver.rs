@@ -168,7 +168,12 @@ async fn send_batch(
         let visitor = Visitor {
             session_id: group.session_id.clone(),
             tnt_id: group.visitor.tnt_id.clone(),
-            location_hint: client.visitor().location_hint,
+            // The edge cluster its tntId names, as the SDKs read it.
+            location_hint: crate::client::cookies::location_hint_cookie(
+                group.visitor.tnt_id.as_deref(),
+                None,
+            )
+            .map(|c| c.value),
             last_call_ms: None,
         };
         let request = DeliveryRequest {
@@ -181,7 +186,7 @@ async fn send_batch(
             notifications: Some(notifications),
             ..Default::default()
         };
-        match client.send_as(request, &visitor).await {
+        match client.send(request, &visitor).await {
             Ok(exchange) => {
                 let echoed: Vec<String> = exchange
                     .response

@@ -74,8 +74,6 @@ pub enum Action {
     },
     /// The request came back from `$EDITOR`.
     Edited(String),
-    /// The visitor the client now speaks for.
-    Visitor(Visitor),
     /// The server's QA links (`GET /qa` of the built-in emulator or a `mboxscope serve`).
     QaLinks(Vec<QaLink>),
     /// A line for the status bar and log.
@@ -85,15 +83,14 @@ pub enum Action {
 /// What the runtime must do (I/O stays out of `update`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Call(Box<DeliveryRequest>, Mode),
+    /// Send this request for this visitor.
+    Call(Box<DeliveryRequest>, Mode, Box<Visitor>),
     /// Queue these notifications (each with its badge key); `bool`: a new impression even
     /// when already acknowledged.
     Queue(Vec<(String, NewNotification)>, bool),
     /// Send these queued notifications.
     Send(Vec<String>),
     Cancel,
-    NewVisitor,
-    NewSession,
     Edit(String),
     Copy(String),
     /// Export the session; `reveal`: with the secrets in clear.
@@ -337,9 +334,7 @@ impl App {
                 .filter(|r| matches!(r.kind, RowKind::Location { .. }))
                 .count()
         );
-        if let Some(id) = response.response.id.as_ref().and_then(|i| i.tnt_id.clone()) {
-            self.visitor.tnt_id = Some(id);
-        }
+        self.visitor.learn(&response);
         self.last = Some(response);
         let prefix = format!("{}\u{1f}", self.response_id().unwrap_or_default());
         self.badges = self
@@ -464,7 +459,8 @@ impl App {
                         .get_or_insert_with(|| crate::ids::uuid().to_string());
                 }
                 self.in_flight = Some((mode.as_str().to_string(), Instant::now()));
-                vec![Effect::Call(Box::new(request), mode)]
+                let visitor = self.visitor.for_call(crate::clock::now_ms());
+                vec![Effect::Call(Box::new(request), mode, Box::new(visitor))]
             }
             Command::Display => {
                 let rows = self.selection();
@@ -515,14 +511,19 @@ impl App {
                 if let Some(request) = self.custom_request.as_mut() {
                     request.id = None;
                 }
-                vec![Effect::NewVisitor]
+                self.visitor = Visitor::fresh();
+                self.refresh(&[TabId::Cookies]);
+                self.set_status("new visitor: p prefetches for it");
+                Vec::new()
             }
             Command::NewSession => {
                 if let Some(term) = self.search.clone() {
                     self.find_next(&term, true);
                     return Vec::new();
                 }
-                vec![Effect::NewSession]
+                self.new_session();
+                self.set_status("new session (a new visit)");
+                Vec::new()
             }
             Command::Edit => {
                 let request = self.request(self.spec.mode);
@@ -666,6 +667,12 @@ impl App {
         }
     }
 
+    /// A new session (a new visit) for the same visitor.
+    fn new_session(&mut self) {
+        self.visitor.new_session();
+        self.refresh(&[TabId::Cookies]);
+    }
+
     /// Sets (or with `None` clears) the QA mode of the requests to come.
     fn set_qa_mode(&mut self, qa: Option<QaMode>) {
         self.spec.qa_mode = qa;
@@ -684,9 +691,9 @@ impl App {
             super::qa_pick::Picked::Paste => self.input = Input::QaUrl(String::new()),
             super::qa_pick::Picked::Leave => {
                 self.set_qa_mode(None);
-                self.set_status("left QA mode: a new session, p prefetches live");
                 // The server keeps a session in QA: leaving takes a new one.
-                return vec![Effect::NewSession];
+                self.new_session();
+                self.set_status("left QA mode: a new session, p prefetches live");
             }
             super::qa_pick::Picked::Link(link) => match qa_mode_from_url(&link.url) {
                 Ok(qa) => {
@@ -878,11 +885,6 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::QaLinks(links) => {
             app.qa_links = links;
-            Vec::new()
-        }
-        Action::Visitor(visitor) => {
-            app.visitor = visitor;
-            app.refresh(&[TabId::Cookies]);
             Vec::new()
         }
         Action::Status(text) => {

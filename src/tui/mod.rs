@@ -144,7 +144,8 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     };
     let mut spec: RequestSpec = target.request_spec(&profile, Mode::Prefetch)?;
     args.locations.apply(&mut spec)?;
-    let base = client.base_url();
+    let visitor = target.visitor(&profile)?;
+    let base = client.base_url(visitor.location_hint.as_deref());
     let mut note = None;
     if args.locations.is_empty() {
         match artifact_locations(&base).await {
@@ -158,7 +159,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let data_dir = target.data_dir()?;
-    let mut app = App::new(label, local, target.profile.clone(), spec, client.visitor());
+    let mut app = App::new(label, local, target.profile.clone(), spec, visitor);
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));
     }

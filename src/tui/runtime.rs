@@ -104,10 +104,10 @@ impl Runtime {
             self.report_base.clone(),
         );
         match effect {
-            Effect::Call(request, mode) => {
+            Effect::Call(request, mode, visitor) => {
                 let exchanges = self.exchanges.clone();
                 self.task = Some(tokio::spawn(async move {
-                    let outcome = client.send(*request).await;
+                    let outcome = client.send(*request, &visitor).await;
                     if let Ok(response) = &outcome {
                         let event = record::response_event(
                             mode,
@@ -123,7 +123,6 @@ impl Runtime {
                             .unwrap_or_else(|e| e.into_inner())
                             .push(response.clone());
                     }
-                    let _ = tx.send(Action::Visitor(client.visitor()));
                     let _ = tx.send(Action::Answered(
                         outcome.map(Box::new).map_err(|e| e.to_string()),
                     ));
@@ -212,16 +211,6 @@ impl Runtime {
                 if let Some(task) = self.task.take() {
                     task.abort();
                 }
-            }
-            Effect::NewVisitor => {
-                client.new_visitor();
-                let _ = tx.send(Action::Visitor(client.visitor()));
-                let _ = tx.send(Action::Status("new visitor: p prefetches for it".into()));
-            }
-            Effect::NewSession => {
-                client.new_session();
-                let _ = tx.send(Action::Visitor(client.visitor()));
-                let _ = tx.send(Action::Status("new session (a new visit)".into()));
             }
             Effect::Edit(text) => {
                 let _ = tx.send(match edit_in_editor(&text) {
