@@ -175,6 +175,8 @@ fn run_case(dir: &Path, suite: &Value, case: &Value) -> Result<(), String> {
             .unwrap_or(true),
         prefetch_mbox_metrics: false,
         qa: None,
+        edge: false,
+        extra_tokens: Default::default(),
     };
     let engine = Engine::new(artifact, "artifactPayload", now_ms, 1.0);
     let decision = engine.decide(&request, &options);

@@ -71,6 +71,8 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
         telemetry: false,
         prefetch_mbox_metrics: false,
         qa: None,
+        edge: false,
+        extra_tokens: Default::default(),
     };
     let input: Box<dyn BufRead> = match args.request.as_deref() {
         None | Some("-") => Box::new(std::io::stdin().lock()),

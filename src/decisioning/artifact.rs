@@ -92,6 +92,8 @@ pub struct Rule {
     pub consequence: Consequence,
     /// The meta values the artifact's `responseTokens` list, for every option of the rule.
     pub response_tokens: std::sync::Arc<Map<String, Value>>,
+    /// The same tokens as Target's edge sends them: every value a string.
+    pub edge_response_tokens: std::sync::Arc<Map<String, Value>>,
     /// A dense number for the rule's activity (0..`Artifact::activity_count`).
     pub activity_index: usize,
 }
@@ -283,7 +285,7 @@ fn compile_rule(
             "rule {rule_key} of {kind} {location} has no activity id"
         )));
     }
-    let response_tokens = META_TOKENS
+    let response_tokens: Map<String, Value> = META_TOKENS
         .iter()
         .filter(|k| listed.iter().any(|t| t == *k))
         .filter_map(|k| {
@@ -293,9 +295,11 @@ fn compile_rule(
                 .map(|v| ((*k).to_string(), v.clone()))
         })
         .collect();
+    let edge_response_tokens = edge_tokens(&response_tokens);
     Ok(Rule {
         activity_index: 0,
         response_tokens: std::sync::Arc::new(response_tokens),
+        edge_response_tokens: std::sync::Arc::new(edge_response_tokens),
         activity_id: js_string(&activity),
         rule_key,
         meta: raw.meta,
@@ -332,6 +336,21 @@ pub fn deobfuscate(bytes: &[u8], organization_id: &str) -> Result<Vec<u8>, Artif
         .zip(key.iter().cycle())
         .map(|(b, k)| b ^ k)
         .collect())
+}
+
+/// Response tokens as Target's edge sends them (the Delivery API types their values as
+/// strings; the SDKs keep the artifact's numbers).
+pub fn edge_tokens(tokens: &Map<String, Value>) -> Map<String, Value> {
+    tokens
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => js_string(other),
+            };
+            (k.clone(), Value::String(text))
+        })
+        .collect()
 }
 
 #[cfg(test)]

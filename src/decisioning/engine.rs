@@ -31,6 +31,11 @@ pub struct DecideOptions {
     pub prefetch_mbox_metrics: bool,
     /// Activity QA, as Target's edge applies `qaMode` (the SDKs decide without it).
     pub qa: Option<super::qa::QaPlan>,
+    /// Answer as Target's edge does (string response tokens, no `activity.decisioningMethod`)
+    /// rather than as the SDKs do.
+    pub edge: bool,
+    /// More response tokens for every option (the visitor's `profile.*`, on the edge).
+    pub extra_tokens: Map<String, Value>,
 }
 
 /// The result of one decision.
@@ -115,7 +120,11 @@ impl Engine {
             context: &context,
             visitor: &visitor,
             property_token: property_token.as_deref(),
-            response_tokens: geo_response_tokens(artifact, &context.geo),
+            response_tokens: {
+                let mut tokens = geo_response_tokens(artifact, &context.geo, options.edge);
+                tokens.extend(options.extra_tokens.clone());
+                tokens
+            },
             notifications: Vec::new(),
             seen_display_keys: HashSet::new(),
             matched: Vec::new(),
@@ -210,9 +219,11 @@ fn trace_profile(id: Option<&VisitorId>) -> Value {
     json!({ "visitorId": visitor })
 }
 
-fn geo_response_tokens(artifact: &Artifact, geo: &Value) -> Map<String, Value> {
+fn geo_response_tokens(artifact: &Artifact, geo: &Value, edge: bool) -> Map<String, Value> {
     let mut tokens = Map::new();
-    tokens.insert("activity.decisioningMethod".into(), json!("on-device"));
+    if !edge {
+        tokens.insert("activity.decisioningMethod".into(), json!("on-device"));
+    }
     for (token, field) in [
         ("geo.city", "city"),
         ("geo.country", "country"),
@@ -225,6 +236,9 @@ fn geo_response_tokens(artifact: &Artifact, geo: &Value) -> Map<String, Value> {
                 tokens.insert(token.into(), v.clone());
             }
         }
+    }
+    if edge {
+        tokens = super::artifact::edge_tokens(&tokens);
     }
     tokens
 }
@@ -736,10 +750,15 @@ impl<'a> Decider<'a> {
                 }
             }
         }
-        let tokens = if self.response_tokens.is_empty() {
-            rule.response_tokens.clone()
+        let own = if self.options.edge {
+            &rule.edge_response_tokens
         } else {
-            let mut merged = (*rule.response_tokens).clone();
+            &rule.response_tokens
+        };
+        let tokens = if self.response_tokens.is_empty() {
+            own.clone()
+        } else {
+            let mut merged = (**own).clone();
             merged.extend(
                 self.response_tokens
                     .iter()
@@ -880,7 +899,7 @@ mod properties {
                 "prefetch": {"mboxes": [{"name": mbox, "index": 1, "address": {"url": url}}], "views": [{}], "pageLoad": {}},
                 "extra": extra,
             })).expect("request");
-            let options = DecideOptions { client: "c".into(), now_ms: now / 2, session_id: None, geo: None, telemetry: true, prefetch_mbox_metrics: false, qa: None };
+            let options = DecideOptions { client: "c".into(), now_ms: now / 2, session_id: None, geo: None, telemetry: true, prefetch_mbox_metrics: false, qa: None, edge: false, extra_tokens: Map::new() };
             let _ = engine.decide(&request, &options);
         }
     }

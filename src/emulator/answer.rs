@@ -9,7 +9,6 @@ use crate::decisioning::Matched;
 use crate::delivery::*;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The A4T event numbers (Adobe's A4T documentation: 0 entrance, 1 visit, 2 impression,
 /// 32767 conversion): the visitor's first hit on an activity.
@@ -120,44 +119,12 @@ impl Edge<'_> {
 }
 
 /// Makes an on-device answer look like the edge's: status 200, no `remoteMboxes` /
-/// `remoteViews`, response tokens as strings without `activity.decisioningMethod` (the Delivery
-/// API spec types `responseTokens` values as strings; the SDKs add the decisioning method),
-/// with the visitor's profile attributes (`profile.*`).
-pub fn as_the_edge_sends_it(response: &mut DeliveryResponse, profile: &Map<String, Value>) {
+/// `remoteViews` (the SDKs' on-device bookkeeping). The engine, deciding for the edge
+/// (`DecideOptions::edge`), already wrote the response tokens as the edge does.
+pub fn as_the_edge_sends_it(response: &mut DeliveryResponse) {
     response.status = Some(200);
     response.extra.remove("remoteMboxes");
     response.extra.remove("remoteViews");
-    // Options of one rule share one token map: convert each map once.
-    let mut converted: HashMap<*const Map<String, Value>, Arc<Map<String, Value>>> = HashMap::new();
-    let mut fix = |options: &mut Option<Vec<TargetOption>>| {
-        for option in options.iter_mut().flatten() {
-            if let Some(tokens) = option.response_tokens.as_mut() {
-                let key = Arc::as_ptr(tokens);
-                let edge = converted.entry(key).or_insert_with(|| {
-                    Arc::new(
-                        tokens
-                            .iter()
-                            .filter(|(k, _)| k.as_str() != "activity.decisioningMethod")
-                            .map(|(k, v)| {
-                                let text = match v {
-                                    Value::String(s) => Value::String(s.clone()),
-                                    other => Value::String(id_key(other)),
-                                };
-                                (k.clone(), text)
-                            })
-                            .chain(profile.iter().map(|(k, v)| (k.clone(), v.clone())))
-                            .collect(),
-                    )
-                });
-                *tokens = edge.clone();
-            }
-        }
-    };
-    for item in decided_items(response) {
-        if let Some(parts) = item.parts_mut(response) {
-            fix(parts.options);
-        }
-    }
 }
 
 /// What a trace says of a mbox or view that only server-side activities decide.

@@ -294,6 +294,8 @@ impl Emulator {
             telemetry: false,
             prefetch_mbox_metrics: true,
             qa,
+            edge: true,
+            extra_tokens: profile,
         };
         // The engine allocates by the visitor's pinned id; the answer names all its ids.
         let ids = request.id.replace(pinned);
@@ -306,7 +308,7 @@ impl Emulator {
             .and_then(|e| e.analytics.as_ref())
             .and_then(|a| a.logging.as_deref())
             == Some("client_side");
-        answer::as_the_edge_sends_it(&mut response, &profile);
+        answer::as_the_edge_sends_it(&mut response);
         if request.trace.is_some() {
             answer::note_remote(
                 &mut response,
