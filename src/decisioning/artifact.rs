@@ -13,6 +13,8 @@ pub const SUPPORTED_MAJOR_VERSION: u64 = 1;
 const BIN_HEADER_LEN: usize = 40;
 const BIN_PREFIX: &str = "ATOD";
 const BIN_VERSION: u32 = 1;
+/// Where `ATOD:001` ends and the key begins in a `rules.bin` header.
+const BIN_VERSION_END: usize = 8;
 
 /// Why an artifact could not be loaded.
 #[derive(Debug, Error)]
@@ -323,14 +325,22 @@ pub fn deobfuscate(bytes: &[u8], organization_id: &str) -> Result<Vec<u8>, Artif
     }
     let header = std::str::from_utf8(&bytes[..BIN_HEADER_LEN])
         .map_err(|_| ArtifactError::Binary("the header is not text".into()))?;
-    let (prefix, version) = header[..8].split_once(':').unwrap_or((&header[..8], ""));
-    if prefix != BIN_PREFIX || version.parse::<u32>().ok() != Some(BIN_VERSION) {
-        return Err(ArtifactError::Binary(format!(
+    // Byte 8 may fall inside a multi-byte character: then the header is not `ATOD:001`.
+    let unsupported = || {
+        ArtifactError::Binary(format!(
             "unsupported header {:?}",
-            &header[..8]
-        )));
+            String::from_utf8_lossy(&bytes[..BIN_VERSION_END])
+        ))
+    };
+    let (tag, key) = match (header.get(..BIN_VERSION_END), header.get(BIN_VERSION_END..)) {
+        (Some(tag), Some(key)) => (tag, key),
+        _ => return Err(unsupported()),
+    };
+    let (prefix, version) = tag.split_once(':').unwrap_or((tag, ""));
+    if prefix != BIN_PREFIX || version.parse::<u32>().ok() != Some(BIN_VERSION) {
+        return Err(unsupported());
     }
-    let key: Vec<u8> = format!("{organization_id}{}", &header[8..]).into_bytes();
+    let key: Vec<u8> = format!("{organization_id}{key}").into_bytes();
     Ok(bytes[BIN_HEADER_LEN..]
         .iter()
         .zip(key.iter().cycle())
@@ -375,6 +385,18 @@ mod tests {
         let artifact =
             Artifact::load(&fixture("artifacts/obfuscated-rules.bin"), Some(org)).unwrap();
         assert!(!artifact.mboxes.is_empty());
+    }
+
+    #[test]
+    fn a_multi_byte_character_across_the_header_version_is_an_error_not_a_panic() {
+        // "ATOD:00" then "é" (bytes 7 and 8): byte 8 is inside the character.
+        let mut bin = "ATOD:00é".to_string();
+        bin.push_str(&"k".repeat(BIN_HEADER_LEN - bin.len()));
+        let mut bytes = bin.into_bytes();
+        bytes.extend_from_slice(b"{}");
+        let err = Artifact::load(&bytes, Some("org@AdobeOrg")).unwrap_err();
+        assert!(matches!(err, ArtifactError::Binary(_)), "{err}");
+        assert!(err.to_string().contains("unsupported header"), "{err}");
     }
 
     #[test]

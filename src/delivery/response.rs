@@ -180,4 +180,18 @@ mod tests {
         assert!(std::sync::Arc::ptr_eq(&tokens[0], &tokens[1]));
         assert!(!std::sync::Arc::ptr_eq(&tokens[1], &tokens[2]));
     }
+
+    #[test]
+    fn numbers_read_exactly_and_survive_a_write_and_read() {
+        // Found by fuzzing: 4.5e300 read as 4.500000000000001e300, and that changed again
+        // on every write and read (a journal's responses drifted).
+        let text = r#"{"prefetch":{"mboxes":[{"name":"m","options":[{"type":"json","content":{"a":4.5e300}}]}]}}"#;
+        let response: DeliveryResponse = serde_json::from_str(text).unwrap();
+        let written = serde_json::to_string(&response).unwrap();
+        let read: Value = serde_json::from_str(&written).unwrap();
+        let number = &read["prefetch"]["mboxes"][0]["options"][0]["content"]["a"];
+        assert_eq!(number.as_f64(), Some(4.5e300), "{written}");
+        let again: DeliveryResponse = serde_json::from_str(&written).unwrap();
+        assert_eq!(again, response);
+    }
 }
