@@ -46,7 +46,7 @@ pub fn delivery_response(data: &[u8]) {
     {
         let _ = build_notification(
             "id",
-            "impression",
+            Some("impression"),
             notifiable.kind,
             NOW_MS,
             &notifiable.location,
