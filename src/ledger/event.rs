@@ -31,29 +31,7 @@ pub enum Event {
         at: i64,
     },
     /// A prefetch or execute answer, kept for the linter and the expected counts.
-    #[serde(rename_all = "camelCase")]
-    Response {
-        mode: Mode,
-        visitor: VisitorId,
-        session_id: String,
-        at: i64,
-        items: Vec<ResponseItem>,
-        /// The request's `context.userAgent`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        user_agent: Option<String>,
-        /// The request's `context.beacon`.
-        #[serde(default)]
-        beacon: bool,
-        /// The requestId (names the page view).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        response: Option<String>,
-        /// The request's impressionId (an execute retried with it counts once).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        impression_id: Option<String>,
-        /// The request was in Activity QA (its session's traffic is counted apart).
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        qa: bool,
-    },
+    Response(Box<ResponseRecord>),
 }
 
 /// A queued notification as the journal keeps it.
@@ -80,6 +58,32 @@ pub struct QueuedNotification {
     /// The requestId of the response its tokens came from (the page view).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+}
+
+/// A recorded prefetch or execute answer: one page view of one visitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseRecord {
+    pub mode: Mode,
+    pub visitor: VisitorId,
+    pub session_id: String,
+    pub at: i64,
+    pub items: Vec<ResponseItem>,
+    /// The request's `context.userAgent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The request's `context.beacon`.
+    #[serde(default)]
+    pub beacon: bool,
+    /// The requestId (names the page view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    /// The request's impressionId (an execute retried with it counts once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impression_id: Option<String>,
+    /// The request was in Activity QA (its session's traffic is counted apart).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub qa: bool,
 }
 
 /// One option (or click metric) of a recorded response.

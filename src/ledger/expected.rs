@@ -1,7 +1,7 @@
 //! What Target should count from a journal: its acknowledged notifications and its executes,
 //! fed as they are read to the same counting model the emulator counts with.
 
-use super::event::{Event, ResponseItem};
+use super::event::{ResponseItem, ResponseRecord};
 use super::Entry;
 use crate::counting::{visitor_key, Counter, Decision, Hit, HitKind, Outcome, Verdict};
 use crate::delivery::{Mode, NotificationType};
@@ -66,8 +66,8 @@ impl Expected {
     }
 
     /// Learns a response's tokens and names; an execute counts its impressions.
-    pub fn response(&mut self, event: &Event) {
-        let Event::Response {
+    pub fn response(&mut self, page: &ResponseRecord) {
+        let ResponseRecord {
             mode,
             visitor,
             session_id,
@@ -77,10 +77,7 @@ impl Expected {
             impression_id,
             qa,
             ..
-        } = event
-        else {
-            return;
-        };
+        } = page;
         if *qa {
             self.qa_sessions.insert(session_id.clone());
         }

@@ -4,7 +4,7 @@
 //! Options are matched to notifications by visitor and response, never by eventToken alone:
 //! Target's eventTokens are the same for every visitor who gets an experience.
 
-use super::event::{Event, ResponseItem};
+use super::event::ResponseItem;
 use super::{Entry, Ledger};
 use crate::clock::iso8601;
 use crate::counting::visitor_key;
@@ -200,33 +200,19 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
 fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
     let mut pages: Vec<Page> = Vec::new();
     let mut of_visitor: HashMap<Option<String>, Vec<usize>> = HashMap::new();
-    for (seq, event) in ledger.responses() {
-        let Event::Response {
-            mode,
-            visitor,
-            session_id,
-            at,
-            items,
-            response,
-            user_agent,
-            beacon,
-            ..
-        } = event
-        else {
-            continue;
-        };
+    for (seq, view) in ledger.responses() {
         let page = Page {
-            mode: *mode,
-            visitor: visitor_key(visitor),
-            session_id,
-            at: *at,
-            response: response.as_deref(),
-            items,
-            user_agent: user_agent.as_deref(),
-            beacon: *beacon,
+            mode: view.mode,
+            visitor: visitor_key(&view.visitor),
+            session_id: &view.session_id,
+            at: view.at,
+            response: view.response.as_deref(),
+            items: &view.items,
+            user_agent: view.user_agent.as_deref(),
+            beacon: view.beacon,
             superseded: HashMap::new(),
         };
-        let labels: HashSet<String> = items.iter().map(|i| i.location.label()).collect();
+        let labels: HashSet<String> = view.items.iter().map(|i| i.location.label()).collect();
         let earlier = of_visitor.entry(page.visitor.clone()).or_default();
         for &i in earlier.iter() {
             for label in &labels {

@@ -10,7 +10,7 @@ pub mod lint;
 pub mod record;
 pub mod store;
 
-pub use event::{Event, QueuedNotification, ResponseItem};
+pub use event::{Event, QueuedNotification, ResponseItem, ResponseRecord};
 pub use journal::{Journal, JournalError, Recovery};
 
 use crate::delivery::{
@@ -269,8 +269,8 @@ pub struct Ledger {
     entries: IndexMap<String, Entry>,
     /// The newest entry for each dedupe key.
     by_key: HashMap<String, String>,
-    /// The newest answers, for the linter, with their place in the journal.
-    responses: VecDeque<(u64, Event)>,
+    /// The newest page views, for the linter, with their place in the journal.
+    responses: VecDeque<(u64, ResponseRecord)>,
     /// Events applied so far (the place of the next one in the journal's order).
     applied: u64,
     expected: Expected,
@@ -389,15 +389,15 @@ impl Ledger {
                     }
                 }
             }
-            response @ Event::Response { .. } => {
-                self.expected.response(&response);
+            Event::Response(page) => {
+                self.expected.response(&page);
                 if let Some(window) = self.window.as_mut() {
-                    window.response(&response);
+                    window.response(&page);
                 }
                 if self.responses.len() >= LINT_WINDOW {
                     self.responses.pop_front();
                 }
-                self.responses.push_back((self.applied, response))
+                self.responses.push_back((self.applied, *page))
             }
         }
     }
@@ -516,7 +516,7 @@ impl Ledger {
 
     /// The newest recorded prefetch/execute responses (up to [`LINT_WINDOW`]), oldest first,
     /// each with its place in the journal's order (see [`Entry::seq`]).
-    pub fn responses(&self) -> impl Iterator<Item = (u64, &Event)> {
+    pub fn responses(&self) -> impl Iterator<Item = (u64, &ResponseRecord)> {
         self.responses.iter().map(|(seq, e)| (*seq, e))
     }
 

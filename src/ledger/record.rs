@@ -1,6 +1,6 @@
 //! Turning a prefetch/execute answer into the `response` event the linter reads.
 
-use super::event::{Event, ResponseItem};
+use super::event::{Event, ResponseItem, ResponseRecord};
 use crate::delivery::*;
 use serde_json::Value;
 
@@ -75,7 +75,7 @@ pub fn response_event(
         option_items(&location, parts.options, &mut items);
         metric_items(&location, parts.metrics, &mut items);
     }
-    Event::Response {
+    Event::Response(Box::new(ResponseRecord {
         mode,
         visitor,
         session_id: session_id.to_string(),
@@ -89,5 +89,5 @@ pub fn response_event(
             .or_else(|| response.request_id.clone()),
         impression_id: request.impression_id.clone(),
         qa: request.qa_mode.is_some(),
-    }
+    }))
 }

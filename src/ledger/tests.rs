@@ -367,10 +367,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     assert!(rules(&findings).contains(&"beacon"));
     assert!(rules(&findings).contains(&"token-notified-twice"));
     assert!(rules(&lint(&ledger, now_ms() - 10 * 60_000)).contains(&"timestamp-in-future"));
-    let session_start = match ledger.responses().next().unwrap().1 {
-        Event::Response { at, .. } => *at,
-        _ => unreachable!(),
-    };
+    let session_start = ledger.responses().next().unwrap().1.at;
     let id = crate::ids::uuid().to_string();
     ledger
         .record(vec![Event::Queued {
