@@ -203,11 +203,6 @@ fn collect(target: &TargetArgs, args: &NotifyArgs) -> Result<Vec<NewNotification
     let spec = target.request_spec(&profile, Mode::Prefetch)?;
     // The visitor the flags name, else a new one (its session for files that name none).
     let fresh = target.visitor(&profile)?;
-    let new = |n: Notifiable, visitor: VisitorId, session_id: String| NewNotification {
-        property_token: spec.property_token.clone(),
-        impression: args.impression(),
-        ..NewNotification::new(n.kind, visitor, session_id, n.location, n.tokens)
-    };
     if let Some(mbox) = &args.mbox {
         if args.tokens.is_empty() {
             return Err(Failure::usage("--mbox needs at least one --token"));
@@ -225,7 +220,15 @@ fn collect(target: &TargetArgs, args: &NotifyArgs) -> Result<Vec<NewNotification
         let context = spec.build(String::new()).context;
         return Ok(vec![NewNotification {
             context,
-            ..new(notifiable, target.visitor_id()?, fresh.session_id.clone())
+            property_token: spec.property_token.clone(),
+            impression: args.impression(),
+            ..NewNotification::new(
+                notifiable.kind,
+                target.visitor_id()?,
+                fresh.session_id.clone(),
+                notifiable.location,
+                notifiable.tokens,
+            )
         }]);
     }
     if args.from.is_empty() && !args.resume {

@@ -182,6 +182,29 @@ pub struct TargetClient {
 
 use crate::clock::now_ms;
 
+/// `GET {base}{path}` as JSON from a `mboxscope serve` (its `/report`, `/qa`), following no
+/// redirect; an error says what went wrong in words.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    base: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<T, String> {
+    let reply = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| e.to_string())?
+        .get(format!("{}{path}", base.trim_end_matches('/')))
+        .send()
+        .await
+        .map_err(|e| format!("no answer: {e}"))?;
+    if !reply.status().is_success() {
+        return Err(format!("GET {path}: HTTP {}", reply.status().as_u16()));
+    }
+    let bytes = reply.bytes().await.map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("GET {path}: {e}"))
+}
+
 impl TargetClient {
     /// A client with `settings`.
     pub fn new(settings: ClientSettings) -> Result<Self, ClientError> {

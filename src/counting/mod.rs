@@ -111,7 +111,7 @@ impl Outcome {
 }
 
 /// The counts of one experience.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     pub impressions: u64,
     pub visits: u64,

@@ -16,29 +16,9 @@ pub struct Row {
     pub activity_name: Option<String>,
     pub experience: String,
     pub experience_name: Option<String>,
-    pub expected: CountsJson,
+    pub expected: Counts,
     /// None when the target cannot say what it counted.
-    pub counted: Option<CountsJson>,
-}
-
-/// Counts as JSON.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CountsJson {
-    pub impressions: u64,
-    pub visits: u64,
-    pub visitors: u64,
-    pub clicks: u64,
-}
-
-impl From<Counts> for CountsJson {
-    fn from(c: Counts) -> Self {
-        CountsJson {
-            impressions: c.impressions,
-            visits: c.visits,
-            visitors: c.visitors,
-            clicks: c.clicks,
-        }
-    }
+    pub counted: Option<Counts>,
 }
 
 impl Row {
@@ -67,7 +47,7 @@ pub struct Comparison {
     pub no_counts_because: Option<String>,
     /// What the server counted of Activity QA traffic, apart from live traffic (experiences
     /// with counts only): `Activity · Experience` and the counts.
-    pub qa: Vec<(String, CountsJson)>,
+    pub qa: Vec<(String, Counts)>,
 }
 
 /// Puts expected counts beside a report (every experience either side counted).
@@ -81,7 +61,7 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
                 activity_name: e.activity_name.clone(),
                 experience: e.experience.clone(),
                 experience_name: e.experience_name.clone(),
-                expected: CountsJson {
+                expected: Counts {
                     impressions: e.impressions,
                     visits: e.visits,
                     visitors: e.visitors,
@@ -104,8 +84,8 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
     };
     for (a, e) in report.rows() {
         let key = (id_key(&a.id), id_key(&e.id));
-        let counted = CountsJson::from(e.counts());
-        if counted == CountsJson::default() && !rows.contains_key(&key) {
+        let counted = e.counts();
+        if counted == Counts::default() && !rows.contains_key(&key) {
             continue;
         }
         let row = rows.entry(key.clone()).or_insert_with(|| Row {
@@ -113,7 +93,7 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
             activity_name: None,
             experience: key.1.clone(),
             experience_name: None,
-            expected: CountsJson::default(),
+            expected: Counts::default(),
             counted: None,
         });
         row.activity_name = row
@@ -127,7 +107,7 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
         row.counted = Some(counted);
     }
     for row in rows.values_mut() {
-        row.counted.get_or_insert_with(CountsJson::default);
+        row.counted.get_or_insert_with(Counts::default);
     }
     let qa = report
         .qa
@@ -136,10 +116,10 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
         .map(|(a, e)| {
             (
                 format!("{} · {}", id_key(&a.name), id_key(&e.name)),
-                CountsJson::from(e.counts()),
+                e.counts(),
             )
         })
-        .filter(|(_, c)| *c != CountsJson::default())
+        .filter(|(_, c)| *c != Counts::default())
         .collect();
     Comparison {
         rows: rows.into_values().collect(),
@@ -155,27 +135,12 @@ pub async fn fetch_report(base: &str) -> Result<Report, String> {
     let not_serve = |why: String| {
         format!("{base} is not a mboxscope serve ({why}): Target itself reports counts only in its UI and Analytics, so only the expected counts are shown")
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let reply = client
-        .get(format!("{}/report", base.trim_end_matches('/')))
-        .send()
+    crate::client::get_json(base, "/report", Duration::from_secs(5))
         .await
-        .map_err(|e| not_serve(format!("no answer: {e}")))?;
-    if !reply.status().is_success() {
-        return Err(not_serve(format!(
-            "GET /report: HTTP {}",
-            reply.status().as_u16()
-        )));
-    }
-    let bytes = reply.bytes().await.map_err(|e| not_serve(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| not_serve(format!("GET /report: {e}")))
+        .map_err(not_serve)
 }
 
-fn counts_text(c: &CountsJson) -> String {
+fn counts_text(c: &Counts) -> String {
     format!(
         "{:>5} {:>5} {:>5} {:>5}",
         c.impressions, c.visits, c.visitors, c.clicks

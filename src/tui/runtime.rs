@@ -79,19 +79,9 @@ pub async fn refresh(
 
 /// The QA links of a `mboxscope serve` (or the built-in emulator); none from other targets.
 async fn fetch_qa_links(base: &str) -> Option<Vec<crate::delivery::QaLink>> {
-    let reply = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(2))
-        .build()
-        .ok()?
-        .get(format!("{}/qa", base.trim_end_matches('/')))
-        .send()
+    crate::client::get_json(base, "/qa", Duration::from_secs(2))
         .await
-        .ok()?;
-    if !reply.status().is_success() {
-        return None;
-    }
-    serde_json::from_slice(&reply.bytes().await.ok()?).ok()
+        .ok()
 }
 
 impl Runtime {
