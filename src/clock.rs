@@ -45,3 +45,43 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
+
+/// An instant given as ISO-8601 / RFC 3339 (`2026-12-24T10:00:00Z`, `2026-12-24T11:00+01:00`)
+/// or as milliseconds since the epoch; a time without an offset is UTC.
+pub fn parse_instant(text: &str) -> Result<i64, String> {
+    use time::format_description::well_known::{Iso8601, Rfc3339};
+    let text = text.trim();
+    if let Ok(ms) = text.parse::<i64>() {
+        return Ok(ms);
+    }
+    let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|_| time::OffsetDateTime::parse(text, &Iso8601::DEFAULT))
+        .or_else(|_| {
+            time::PrimitiveDateTime::parse(text, &Iso8601::DEFAULT).map(|t| t.assume_utc())
+        });
+    match parsed {
+        Ok(t) => Ok((t.unix_timestamp_nanos() / 1_000_000) as i64),
+        Err(_) => Err(format!(
+            "{text:?} is not a time: give ISO-8601 (2026-12-24T10:00:00Z, 2026-12-24T11:00+01:00) or ms since the epoch"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::parse_instant;
+
+    #[test]
+    fn instants_parse_as_iso_8601_or_epoch_ms() {
+        assert_eq!(parse_instant("1764144000000"), Ok(1_764_144_000_000));
+        assert_eq!(parse_instant("2025-11-26T08:00:00Z"), Ok(1_764_144_000_000));
+        assert_eq!(
+            parse_instant("2025-11-26T09:00:00+01:00"),
+            Ok(1_764_144_000_000)
+        );
+        assert_eq!(parse_instant("2025-11-26T08:00"), Ok(1_764_144_000_000));
+        assert!(parse_instant("next tuesday")
+            .unwrap_err()
+            .contains("ISO-8601"));
+    }
+}

@@ -73,7 +73,7 @@ fn a_failing_editor_leaves_no_request_behind() {
     let tmux = Tmux::start("edit", &tui_command(dir.path(), &env));
     tmux.wait_for(|s| s.contains("200 prefetch"), "the start-up prefetch");
     tmux.keys("e");
-    tmux.wait_for(|s| s.contains("│ editor: sh "), "the editor's failure");
+    tmux.wait_for(|s| s.contains(" editor: sh "), "the editor's failure");
     let mode = std::fs::read_to_string(&log).expect("the editor ran");
     assert_eq!(mode.trim(), "600", "the request file is private");
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().flatten().collect();

@@ -180,7 +180,7 @@ pub async fn run(target: &TargetArgs, args: &NotifyArgs) -> Result<(), Failure> 
             .await
             .map_err(Failure::usage)?;
     let summary = serde_json::json!({
-        "reply": report.exchanges.last().map(|e| e.sdk_result()),
+        "reply": report.exchanges().last().map(|e| e.sdk_result()),
         "sent": to_send,
         "acknowledged": report.acked,
         "not_acknowledged": report.pending.iter().chain(&report.rejected).map(|(id, reason)| serde_json::json!({"id": id, "reason": reason})).collect::<Vec<_>>(),

@@ -232,7 +232,7 @@ impl TargetClient {
 
     /// Completes `request` as the SDKs do: the visitor's tntId (`tnt_id`) when it names no
     /// visitor, a user agent that is not a bot's, and `beacon: false` so notifications are
-    /// acknowledged.
+    /// acknowledged (unless the request asks for a beacon itself).
     pub fn prepare(&self, mut request: DeliveryRequest, tnt_id: Option<&str>) -> DeliveryRequest {
         let id = request.id.get_or_insert_with(VisitorId::default);
         if id.tnt_id.is_none()
@@ -249,11 +249,33 @@ impl TargetClient {
         context
             .user_agent
             .get_or_insert_with(|| self.settings.user_agent.clone());
-        context.beacon = Some(false);
+        context.beacon.get_or_insert(false);
         if request.request_id.is_none() {
             request.request_id = Some(crate::ids::uuid().to_string());
         }
         request
+    }
+
+    /// The URL a call for `visitor` goes to: its edge cluster, client code, session and org.
+    pub fn delivery_url(&self, visitor: &Visitor) -> Result<reqwest::Url, ClientError> {
+        let base = self
+            .settings
+            .server
+            .base_url(visitor.location_hint.as_deref(), self.settings.secure);
+        let mut url = reqwest::Url::parse(&host::delivery_url(&base))
+            .map_err(|e| ClientError::Config(format!("bad server URL {base}: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(client) = &self.settings.client_code {
+                query.append_pair("client", client);
+            }
+            query.append_pair("sessionId", &visitor.session_id);
+            if let Some(org) = &self.settings.org_id {
+                query.append_pair("imsOrgId", org);
+            }
+            query.append_pair("version", env!("CARGO_PKG_VERSION"));
+        }
+        Ok(url)
     }
 
     /// Sends `request` (after [`prepare`](Self::prepare)) for `visitor`: in its session, with
@@ -266,23 +288,7 @@ impl TargetClient {
     ) -> Result<TargetResponse, ClientError> {
         let request = self.prepare(request, visitor.tnt_id.as_deref());
         let session_id = visitor.session_id.clone();
-        let base = self
-            .settings
-            .server
-            .base_url(visitor.location_hint.as_deref(), self.settings.secure);
-        let mut url = reqwest::Url::parse(&host::delivery_url(&base))
-            .map_err(|e| ClientError::Config(format!("bad server URL {base}: {e}")))?;
-        {
-            let mut query = url.query_pairs_mut();
-            if let Some(client) = &self.settings.client_code {
-                query.append_pair("client", client);
-            }
-            query.append_pair("sessionId", &session_id);
-            if let Some(org) = &self.settings.org_id {
-                query.append_pair("imsOrgId", org);
-            }
-            query.append_pair("version", env!("CARGO_PKG_VERSION"));
-        }
+        let url = self.delivery_url(visitor)?;
         let url_text = url.to_string();
         let body = serde_json::to_vec(&request).map_err(|e| ClientError::Config(e.to_string()))?;
         let request_headers = vec![

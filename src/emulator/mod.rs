@@ -101,9 +101,13 @@ pub struct Emulator {
     /// Activities whose reporting source is Analytics (A4T): only they get A4T payloads.
     a4t_activities: HashSet<String>,
     counts: Mutex<Tally>,
-    /// A frozen clock (ms since the epoch) for time-based audiences; the wall clock when `None`.
-    clock: Option<i64>,
+    /// A frozen clock (ms since the epoch) for time-based audiences; the wall clock when it
+    /// holds [`WALL_CLOCK`]. Settable while serving (the TUI's clock override).
+    clock: std::sync::atomic::AtomicI64,
 }
+
+/// The value of [`Emulator`]'s clock that means "the wall clock".
+const WALL_CLOCK: i64 = i64::MIN;
 
 impl Emulator {
     /// An emulator over artifact bytes (`rules.json`, or `rules.bin` with the org id).
@@ -182,7 +186,7 @@ impl Emulator {
             visitors: Mutex::new(visitors::Visitors::new(visitors::DEFAULT_CAP)),
             a4t_activities,
             counts: Mutex::new(Tally::new(true)),
-            clock: None,
+            clock: std::sync::atomic::AtomicI64::new(WALL_CLOCK),
         })
     }
 
@@ -193,9 +197,17 @@ impl Emulator {
     }
 
     /// Freezes the emulator's clock at `now_ms` (time-based audiences decide as at that time).
-    pub fn with_clock(mut self, now_ms: Option<i64>) -> Emulator {
-        self.clock = now_ms;
+    pub fn with_clock(self, now_ms: Option<i64>) -> Emulator {
+        self.set_clock(now_ms);
         self
+    }
+
+    /// Freezes the clock at `now_ms`, or with `None` lets it follow the wall clock again.
+    pub fn set_clock(&self, now_ms: Option<i64>) {
+        self.clock.store(
+            now_ms.unwrap_or(WALL_CLOCK),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// The client code answers are made for (the artifact's).
@@ -211,7 +223,10 @@ impl Emulator {
     /// Answers `POST /rest/v1/delivery?client&sessionId&imsOrgId` with `body`.
     pub fn delivery(&self, query: &HashMap<String, String>, body: &[u8]) -> Reply {
         let wall = crate::clock::now_ms();
-        let now = self.clock.unwrap_or(wall);
+        let now = match self.clock.load(std::sync::atomic::Ordering::Relaxed) {
+            WALL_CLOCK => wall,
+            frozen => frozen,
+        };
         if body.len() > MAX_BODY_BYTES {
             return Reply::error(
                 413,

@@ -51,8 +51,32 @@ pub struct DeliveryReport {
     pub pending: Vec<(String, String)>,
     /// Ids that failed for good (4xx), with Target's message.
     pub rejected: Vec<(String, String)>,
-    /// Every exchange, in order (for the TUI's Request/Response tabs).
-    pub exchanges: Vec<TargetResponse>,
+    /// Every attempt, in order, failed ones included (for the TUI's history and exports).
+    pub attempts: Vec<Attempt>,
+}
+
+impl DeliveryReport {
+    /// The attempts that were answered, in order.
+    pub fn exchanges(&self) -> impl Iterator<Item = &TargetResponse> {
+        self.attempts.iter().filter_map(|a| a.outcome.as_ref().ok())
+    }
+}
+
+/// One attempt at sending a batch: what went out and what came back.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The notification ids it carried.
+    pub ids: Vec<String>,
+    /// 1 for the first try of these notifications, 2 for the first retry...
+    pub number: u32,
+    /// Where it went.
+    pub url: String,
+    /// The request as built (the client completes it as it sends).
+    pub request: std::sync::Arc<DeliveryRequest>,
+    pub started_at_ms: i64,
+    pub duration: Duration,
+    /// The answer, or why there was none.
+    pub outcome: Result<TargetResponse, String>,
 }
 
 /// What the notifications of one request share: visitor, session, page-view context and
@@ -176,9 +200,14 @@ async fn send_batch(
             .map(|c| c.value),
             last_call_ms: None,
         };
+        // Never a beacon: a beacon's answer (204, no body) acknowledges nothing.
+        let context = group.context.clone().map(|context| Context {
+            beacon: Some(false),
+            ..context
+        });
         let request = DeliveryRequest {
             id: Some(group.visitor.clone()).filter(|v| v != &VisitorId::default()),
-            context: group.context.clone(),
+            context,
             property: group.property_token.clone().map(|token| Property {
                 token: Some(token),
                 ..Default::default()
@@ -186,7 +215,26 @@ async fn send_batch(
             notifications: Some(notifications),
             ..Default::default()
         };
-        match client.send(request, &visitor).await {
+        let url = client
+            .delivery_url(&visitor)
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let sent = std::sync::Arc::new(request.clone());
+        let started = std::time::Instant::now();
+        let outcome = client.send(request, &visitor).await;
+        report.attempts.push(Attempt {
+            ids: remaining.clone(),
+            number: previous + 1,
+            url,
+            request: sent,
+            started_at_ms: at,
+            duration: started.elapsed(),
+            outcome: outcome
+                .as_ref()
+                .map(Clone::clone)
+                .map_err(ToString::to_string),
+        });
+        match outcome {
             Ok(exchange) => {
                 let echoed: Vec<String> = exchange
                     .response
@@ -213,7 +261,6 @@ async fn send_batch(
                 }));
                 ledger.record(events)?;
                 report.acked.extend(acked);
-                report.exchanges.push(exchange);
                 remaining = missing;
             }
             Err(error) => {

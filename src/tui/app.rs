@@ -1,8 +1,10 @@
 //! The TUI's state and its one `update(&mut App, Action) -> Vec<Effect>`: every change of
 //! state goes through it, so tests drive the whole UI without a terminal.
 
+use super::exchange::{Exchange, ExchangeKind};
 use super::fold::Folds;
 use super::keymap::{command_for, Command};
+use super::overrides::{Form, Overrides};
 use super::rows::{rows_of, Row, RowKind};
 use super::secrets::mask_in_place;
 use super::text::TabText;
@@ -14,12 +16,15 @@ use crate::ledger::{Entry, NewNotification, PageView};
 use crossterm::event::{KeyCode, KeyEvent};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod form;
+mod history;
+mod input;
 mod tabs;
 
-pub use tabs::TabId;
+pub use tabs::{notification_detail, TabId};
 
 /// Where a notification of a row stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +47,19 @@ pub enum Input {
     AddLocation(String),
     TraceToken(String),
     Search(String),
+    /// The context overrides form.
+    Overrides(Form),
+    /// The message log, scrolled up this many lines from its end.
+    Log(usize),
+}
+
+/// What the left pane lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Locations,
+    /// Every exchange of the session.
+    History,
 }
 
 /// Something that happened: a key, a reply, a tick.
@@ -56,6 +74,10 @@ pub enum Action {
     Tick,
     /// A prefetch/execute answered (or failed with a one-line message).
     Answered(Result<Box<TargetResponse>, String>),
+    /// An exchange (call or notification attempt) finished, answered or not.
+    Exchange(Arc<Exchange>),
+    /// The terminal's size (columns, rows).
+    Resize(u16, u16),
     /// Notifications were queued in the ledger: (badge key, notification id, already
     /// acknowledged).
     Queued(Vec<(String, String, bool)>),
@@ -63,7 +85,6 @@ pub enum Action {
     Delivered {
         acked: Vec<String>,
         failed: Vec<(String, String)>,
-        exchange: Option<Box<TargetResponse>>,
     },
     /// The ledger's entries and findings, and its expected counts beside what the server
     /// counted.
@@ -99,6 +120,8 @@ pub enum Effect {
     },
     /// Ask the server for its QA links (`GET /qa`).
     LoadQaLinks,
+    /// Set the built-in emulator's clock (ms since the epoch; `None`: the wall clock).
+    SetClock(Option<i64>),
     Quit,
 }
 
@@ -142,6 +165,38 @@ pub struct App {
     pub reveal: bool,
     pub spinner: usize,
     pub quit: bool,
+    /// What the left pane lists.
+    pub pane: Pane,
+    /// Every exchange of the session, oldest first.
+    pub history: Vec<Arc<Exchange>>,
+    /// The exchange selected in the History pane.
+    pub history_selected: usize,
+    /// The exchange the Diff tab compares with (`m`).
+    pub baseline: Option<Arc<Exchange>>,
+    /// The detail pane's first line.
+    pub detail_scroll: u16,
+    /// The detail pane fills the right side.
+    pub zoom: bool,
+    /// Long lines of the tabs wrap (else they are cut, and `<`/`>` scroll sideways).
+    pub wrap: bool,
+    /// The tabs' first column when lines are cut.
+    pub hscroll: usize,
+    /// The terminal's size (columns, rows).
+    pub size: (u16, u16),
+    /// Context overrides (`o`), applied to every request.
+    pub overrides: Overrides,
+    /// The built-in emulator's clock as started (`--emulator-now`).
+    pub emulator_now: Option<i64>,
+    /// The text given to `$EDITOR`, to tell an unchanged save.
+    edit_sent: Option<String>,
+    /// An edited request that did not parse, kept for the next `e`.
+    pub edit_draft: Option<String>,
+    /// The mboxes the server's rules know (for "not in the rules"); `None` when unknown.
+    pub known_mboxes: Option<Vec<String>>,
+    /// The mode and outcome (`200 · 3 ms` or `failed`) of the latest prefetch or execute.
+    pub last_call: Option<(Mode, String)>,
+    /// Why the prompt's text was not applied (the prompt stays open).
+    pub prompt_error: Option<String>,
 }
 
 impl App {
@@ -185,6 +240,22 @@ impl App {
             reveal: false,
             spinner: 0,
             quit: false,
+            pane: Pane::Locations,
+            history: Vec::new(),
+            history_selected: 0,
+            baseline: None,
+            detail_scroll: 0,
+            zoom: false,
+            wrap: false,
+            hscroll: 0,
+            size: (120, 40),
+            overrides: Overrides::default(),
+            emulator_now: None,
+            edit_sent: None,
+            edit_draft: None,
+            known_mboxes: None,
+            last_call: None,
+            prompt_error: None,
         };
         app.refresh_tabs();
         app
@@ -209,6 +280,7 @@ impl App {
                 });
             }
         }
+        self.overrides.apply(&mut request);
         request
     }
 
@@ -256,21 +328,28 @@ impl App {
         self.tab_text(self.tab).len()
     }
 
-    /// Scrolls the tab by `lines` visible lines (negative = up), folded blocks counting one.
+    /// Scrolls the tab by `lines` visible lines (negative = up), folded blocks counting one;
+    /// never past the point where its last line is at the bottom.
     fn scroll_by(&mut self, lines: isize) {
         let folds = &self.folds[self.tab.index()];
+        let len = self.tab_len();
         self.scroll = if lines < 0 {
             folds.up(self.scroll, lines.unsigned_abs())
         } else {
-            folds.down(self.scroll, lines as usize, self.tab_len())
+            let rows = super::view::tab_rows(self);
+            let down = folds.down(self.scroll, lines as usize, len);
+            // The last top line that still fills the tab: `rows` visible lines up from the end.
+            let floor = folds.up(len.saturating_sub(1), rows.saturating_sub(1));
+            down.min(floor.max(self.scroll))
         };
     }
 
     /// The value at the top of the tab: the block opening there, else that line's value.
     fn focused_value(&self) -> String {
         let text = self.tab_text(self.tab);
-        match text.block_around(self.scroll) {
-            Some((open, close)) if open == self.scroll => {
+        let top = self.scroll.max(self.body_start());
+        match text.block_around(top) {
+            Some((open, close)) if open == top => {
                 let block = text.lines(open, close).trim();
                 // `"key": {…}` → the object itself.
                 let value = match block.split_once(": ") {
@@ -280,7 +359,7 @@ impl App {
                 value.trim_end_matches(',').to_string()
             }
             _ => {
-                let line = text.line(self.scroll).trim().trim_end_matches(',');
+                let line = text.line(top).trim().trim_end_matches(',');
                 match line.split_once("\": ") {
                     Some((key, value)) if key.starts_with('"') => value.to_string(),
                     _ => line.to_string(),
@@ -313,27 +392,52 @@ impl App {
     }
 
     fn apply_response(&mut self, response: Box<TargetResponse>) {
+        let selected_key = self.row().map(Row::key);
+        let selected_place = self.row().map(|r| r.location.label());
         self.rows = rows_of(&response.response);
-        self.selected = self
-            .rows
-            .iter()
-            .position(|r| matches!(r.kind, RowKind::Option(_)))
+        // The same row stays selected (else one of the same location, else the first option).
+        self.selected = selected_key
+            .and_then(|key| self.rows.iter().position(|r| r.key() == key))
+            .or_else(|| {
+                let place = selected_place?;
+                self.rows.iter().position(|r| r.location.label() == place)
+            })
+            .or_else(|| {
+                self.rows
+                    .iter()
+                    .position(|r| matches!(r.kind, RowKind::Option(_)))
+            })
             .unwrap_or(0);
         self.marked.clear();
-        let status = format!(
-            "{} {} · {} ms · {} locations",
+        let mode = if response.response.execute.is_some() {
+            Mode::Execute
+        } else {
+            Mode::Prefetch
+        };
+        let locations = self
+            .rows
+            .iter()
+            .filter(|r| matches!(r.kind, RowKind::Location { .. }))
+            .count();
+        let mut status = format!(
+            "{} {} · {} ms · {}",
             response.status,
-            if response.response.execute.is_some() {
-                "execute"
-            } else {
-                "prefetch"
-            },
+            mode.as_str(),
             response.duration.as_millis(),
-            self.rows
-                .iter()
-                .filter(|r| matches!(r.kind, RowKind::Location { .. }))
-                .count()
+            super::exchange::plural(locations, "location")
         );
+        let unknown = self.unknown_mboxes(&response.request);
+        if !unknown.is_empty() {
+            status.push_str(&format!(
+                " · not in the rules: {} (the server knows {})",
+                unknown.join(", "),
+                self.known_mboxes.as_deref().unwrap_or_default().join(", ")
+            ));
+        }
+        self.last_call = Some((
+            mode,
+            format!("{} · {} ms", response.status, response.duration.as_millis()),
+        ));
         self.visitor.learn(&response);
         self.last = Some(response);
         let prefix = format!("{}\u{1f}", self.response_id().unwrap_or_default());
@@ -343,8 +447,30 @@ impl App {
             .filter_map(|(k, b)| Some((k.strip_prefix(&prefix)?.to_string(), b.clone())))
             .collect();
         self.set_status(status);
-        self.refresh(&[TabId::Request, TabId::Cookies]);
-        self.refresh(&TabId::OF_RESPONSE);
+        self.detail_scroll = 0;
+        self.refresh(&TabId::OF_EXCHANGE);
+    }
+
+    /// The mboxes `request` asked for that the server's rules do not have (none when the
+    /// rules are unknown, as with real Target).
+    pub fn unknown_mboxes(&self, request: &DeliveryRequest) -> Vec<String> {
+        let Some(known) = &self.known_mboxes else {
+            return Vec::new();
+        };
+        let asked = request
+            .prefetch
+            .iter()
+            .flat_map(|p| p.mboxes.iter().flatten())
+            .chain(
+                request
+                    .execute
+                    .iter()
+                    .flat_map(|e| e.mboxes.iter().flatten()),
+            );
+        asked
+            .filter_map(|m| m.name.clone())
+            .filter(|name| !known.contains(name))
+            .collect()
     }
 
     /// What a notification about `row` carries, as an SDK sends it: the visitor and session
@@ -517,19 +643,27 @@ impl App {
                 Vec::new()
             }
             Command::NewSession => {
-                if let Some(term) = self.search.clone() {
-                    self.find_next(&term, true);
-                    return Vec::new();
-                }
                 self.new_session();
                 self.set_status("new session (a new visit)");
                 Vec::new()
             }
+            Command::NextMatch => {
+                match self.search.clone() {
+                    Some(term) => self.find_next(&term, true),
+                    None => {
+                        self.set_status("no search: / searches the tab (N starts a new session)")
+                    }
+                }
+                Vec::new()
+            }
             Command::Edit => {
-                let request = self.request(self.spec.mode);
-                vec![Effect::Edit(
-                    serde_json::to_string_pretty(&request).unwrap_or_default(),
-                )]
+                let text = match self.edit_draft.take() {
+                    Some(draft) => draft,
+                    None => serde_json::to_string_pretty(&self.request(self.spec.mode))
+                        .unwrap_or_default(),
+                };
+                self.edit_sent = Some(text.clone());
+                vec![Effect::Edit(text)]
             }
             Command::QaUrl => {
                 self.input = if self.qa_links.is_empty() {
@@ -556,7 +690,13 @@ impl App {
                 Vec::new()
             }
             Command::Copy => vec![Effect::Copy(self.focused_value())],
-            Command::CopyAll => vec![Effect::Copy(self.tab_text(self.tab).as_str().to_string())],
+            Command::CopyAll => {
+                let text = self.tab_text(self.tab);
+                let from = self.body_start();
+                vec![Effect::Copy(
+                    text.lines(from, text.len().saturating_sub(1)).to_string(),
+                )]
+            }
             Command::Fold => {
                 let mut folds = std::mem::take(&mut self.folds[self.tab.index()]);
                 let top = folds.toggle(self.tab_text(self.tab), self.scroll);
@@ -572,7 +712,8 @@ impl App {
                 let depth = if self.tab == TabId::Response { 3 } else { 1 };
                 let mut folds = std::mem::take(&mut self.folds[self.tab.index()]);
                 let folded = folds.toggle_all(self.tab_text(self.tab), depth);
-                self.scroll = folds.visible(self.scroll);
+                // From the top: what was below the fold is now a line or two.
+                self.scroll = 0;
                 self.folds[self.tab.index()] = folds;
                 self.set_status(if folded {
                     "folded every item (Z unfolds)"
@@ -595,13 +736,11 @@ impl App {
                 Vec::new()
             }
             Command::NextTab => {
-                self.tab = self.tab.next();
-                self.scroll = 0;
+                self.show_tab(self.tab.next());
                 Vec::new()
             }
             Command::Tab(i) => {
-                self.tab = TabId::at(i);
-                self.scroll = 0;
+                self.show_tab(TabId::at(i));
                 Vec::new()
             }
             Command::Up => {
@@ -611,6 +750,69 @@ impl App {
             Command::Down => {
                 self.move_selection(1);
                 Vec::new()
+            }
+            Command::History => {
+                self.toggle_pane();
+                Vec::new()
+            }
+            Command::MarkBaseline => {
+                self.mark_baseline();
+                Vec::new()
+            }
+            Command::Diff => {
+                self.show_tab(TabId::Diff);
+                Vec::new()
+            }
+            Command::DetailUp => {
+                self.detail_scroll = self.detail_scroll.saturating_sub(3);
+                Vec::new()
+            }
+            Command::DetailDown => {
+                self.detail_scroll = self.detail_scroll.saturating_add(3);
+                Vec::new()
+            }
+            Command::Zoom => {
+                self.zoom = !self.zoom;
+                Vec::new()
+            }
+            Command::ScrollLeft => {
+                self.hscroll = self.hscroll.saturating_sub(8);
+                Vec::new()
+            }
+            Command::ScrollRight => {
+                if self.wrap {
+                    self.set_status("lines wrap: L cuts them, then < and > scroll sideways");
+                } else {
+                    self.hscroll += 8;
+                }
+                Vec::new()
+            }
+            Command::Wrap => {
+                self.wrap = !self.wrap;
+                self.hscroll = 0;
+                self.set_status(if self.wrap {
+                    "long lines wrap (L cuts them)"
+                } else {
+                    "long lines cut: < and > scroll sideways (L wraps)"
+                });
+                Vec::new()
+            }
+            Command::Overrides => {
+                self.input = Input::Overrides(Form::of(&self.overrides));
+                Vec::new()
+            }
+            Command::MessageLog => {
+                self.input = Input::Log(0);
+                Vec::new()
+            }
+            Command::CopyVisitor => {
+                let tnt = self.visitor.tnt_id.clone().unwrap_or_default();
+                self.set_status(format!(
+                    "tntId {} · sessionId {} (copied the tntId)",
+                    if tnt.is_empty() { "(none yet)" } else { &tnt },
+                    self.visitor.session_id
+                ));
+                vec![Effect::Copy(tnt)]
             }
             Command::ScrollUp => {
                 self.scroll_by(-1);
@@ -642,11 +844,21 @@ impl App {
     }
 
     fn move_selection(&mut self, delta: isize) {
-        if self.rows.is_empty() {
+        let (len, at) = match self.pane {
+            Pane::Locations => (self.rows.len(), &mut self.selected),
+            Pane::History => (self.history.len(), &mut self.history_selected),
+        };
+        if len == 0 {
             return;
         }
-        let last = self.rows.len() as isize - 1;
-        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
+        let moved = (*at as isize + delta).clamp(0, len as isize - 1) as usize;
+        if moved != *at {
+            *at = moved;
+            self.detail_scroll = 0;
+            if self.pane == Pane::History {
+                self.refresh(&TabId::OF_EXCHANGE);
+            }
+        }
     }
 
     /// Moves the tab's scroll to the next line containing `term`.
@@ -661,6 +873,18 @@ impl App {
             Some(i) => {
                 self.folds[self.tab.index()].reveal(i);
                 self.scroll = i;
+                // The hit is brought into view sideways too, when lines are cut.
+                let line = self.tab_text(self.tab).line(i).to_lowercase();
+                let column = line
+                    .find(&needle)
+                    .map_or(0, |byte| line[..byte].chars().count());
+                let width = super::view::tab_cols(self);
+                if !self.wrap
+                    && (column < self.hscroll
+                        || column + needle.chars().count() > self.hscroll + width)
+                {
+                    self.hscroll = column.saturating_sub(width / 4);
+                }
                 self.set_status(format!("/{term}: line {}", i + 1));
             }
             None => self.set_status(format!("/{term}: not found in {}", self.tab.title())),
@@ -680,85 +904,6 @@ impl App {
             r.qa_mode = self.spec.qa_mode.clone();
         }
         self.refresh(&[TabId::Request]);
-    }
-
-    fn picked(&mut self, key: &KeyEvent, mut selected: usize) -> Vec<Effect> {
-        let picked = super::qa_pick::key(&self.qa_links, &mut selected, key);
-        self.input = Input::Normal;
-        match picked {
-            super::qa_pick::Picked::Moving => self.input = Input::QaPick(selected),
-            super::qa_pick::Picked::Cancel => {}
-            super::qa_pick::Picked::Paste => self.input = Input::QaUrl(String::new()),
-            super::qa_pick::Picked::Leave => {
-                self.set_qa_mode(None);
-                // The server keeps a session in QA: leaving takes a new one.
-                self.new_session();
-                self.set_status("left QA mode: a new session, p prefetches live");
-            }
-            super::qa_pick::Picked::Link(link) => match qa_mode_from_url(&link.url) {
-                Ok(qa) => {
-                    self.set_qa_mode(Some(qa));
-                    self.set_status(format!(
-                        "QA mode: {} · {} (p prefetches it)",
-                        link.activity_name.as_str().unwrap_or("?"),
-                        link.experience_name.as_str().unwrap_or("?")
-                    ));
-                }
-                Err(e) => self.set_status(format!("QA link: {e}")),
-            },
-        }
-        Vec::new()
-    }
-
-    fn typed(&mut self, key: &KeyEvent) -> Vec<Effect> {
-        if let Input::QaPick(selected) = self.input {
-            return self.picked(key, selected);
-        }
-        let buffer = match &mut self.input {
-            Input::QaUrl(b) | Input::Search(b) | Input::TraceToken(b) | Input::AddLocation(b) => b,
-            Input::Help | Input::Normal | Input::QaPick(_) => {
-                self.input = Input::Normal;
-                return Vec::new();
-            }
-        };
-        match key.code {
-            KeyCode::Char(c) => buffer.push(c),
-            KeyCode::Backspace => {
-                buffer.pop();
-            }
-            KeyCode::Esc => self.input = Input::Normal,
-            KeyCode::Enter => {
-                let input = std::mem::replace(&mut self.input, Input::Normal);
-                match input {
-                    Input::QaUrl(url) => match qa_mode_from_url(&url) {
-                        Ok(qa) => {
-                            self.set_qa_mode(Some(qa));
-                            self.set_status("QA mode set: p prefetches with it");
-                        }
-                        Err(e) => self.set_status(format!("QA link: {e}")),
-                    },
-                    Input::TraceToken(token) if !token.trim().is_empty() => {
-                        self.spec.trace_token = Some(token.trim().to_string());
-                        if let Some(r) = self.custom_request.as_mut() {
-                            r.trace = Some(TraceRequest {
-                                authorization_token: self.spec.trace_token.clone(),
-                                ..Default::default()
-                            });
-                        }
-                        self.set_status("trace token set (masked): p prefetches with trace");
-                        self.refresh(&[TabId::Request]);
-                    }
-                    Input::AddLocation(text) => self.add_location(text.trim()),
-                    Input::Search(term) if !term.is_empty() => {
-                        self.find_next(&term, false);
-                        self.search = Some(term);
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
     }
 }
 
@@ -781,6 +926,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.input = Input::QaUrl(String::new());
             }
             match &mut app.input {
+                Input::Overrides(form) => form.paste(&text),
                 Input::QaUrl(b)
                 | Input::TraceToken(b)
                 | Input::Search(b)
@@ -798,11 +944,28 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Answered(result) => {
-            app.in_flight = None;
+            let mode = app.in_flight.take().map_or(Mode::Prefetch, |(what, _)| {
+                if what == Mode::Execute.as_str() {
+                    Mode::Execute
+                } else {
+                    Mode::Prefetch
+                }
+            });
             match result {
                 Ok(response) => app.apply_response(response),
-                Err(message) => app.set_status(format!("error: {message}")),
+                Err(message) => {
+                    app.last_call = Some((mode, "failed".into()));
+                    app.set_status(format!("error: {message}"));
+                }
             }
+            Vec::new()
+        }
+        Action::Exchange(exchange) => {
+            app.add_exchange(exchange);
+            Vec::new()
+        }
+        Action::Resize(width, height) => {
+            app.size = (width, height);
             Vec::new()
         }
         Action::Queued(items) => {
@@ -822,11 +985,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.set_status(text);
             Vec::new()
         }
-        Action::Delivered {
-            acked,
-            failed,
-            exchange,
-        } => {
+        Action::Delivered { acked, failed } => {
             app.in_flight = None;
             let mut remaining = Vec::new();
             for (key, id) in std::mem::take(&mut app.queued) {
@@ -851,11 +1010,6 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 )
             };
             app.set_status(text);
-            if let Some(e) = exchange {
-                let request_url = e.request_url.clone();
-                app.log
-                    .push(format!("notifications → {request_url} HTTP {}", e.status));
-            }
             Vec::new()
         }
         Action::Ledger {
@@ -870,6 +1024,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Edited(text) => {
+            if app.edit_sent.take().is_some_and(|sent| sent == text) {
+                app.set_status("request unchanged");
+                return Vec::new();
+            }
             match serde_json::from_str::<DeliveryRequest>(&text) {
                 Ok(request) if request.context.is_some() => {
                     app.custom_request = Some(request);
@@ -877,9 +1035,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                     app.refresh(&[TabId::Request]);
                 }
                 Ok(_) => {
+                    app.edit_draft = Some(text);
                     app.set_status("edited request has no context: kept your text, e to fix it")
                 }
-                Err(e) => app.set_status(format!("edited request is not valid ({e}): e to fix it")),
+                Err(e) => {
+                    app.edit_draft = Some(text);
+                    app.set_status(format!(
+                        "edited request is not valid ({e}): kept your text, e to fix it"
+                    ))
+                }
             }
             Vec::new()
         }

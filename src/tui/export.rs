@@ -1,10 +1,11 @@
 //! Exporting the session: HAR 1.2 (every request and response, with timings) and a JSON
 //! session file; secrets masked unless revealed.
 
+use super::exchange::Exchange;
+use super::runtime::LedgerState;
 use super::secrets::{mask_in_place, mask_sdk_result};
-use crate::client::TargetResponse;
-use crate::ledger::Entry;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 fn headers(list: &[(String, String)]) -> Value {
     Value::Array(
@@ -26,52 +27,105 @@ fn body_json(bytes: &[u8], reveal: bool) -> String {
     }
 }
 
-/// The HAR 1.2 document of the exchanges.
-pub fn har(exchanges: &[TargetResponse], reveal: bool) -> Value {
-    let entries: Vec<Value> = exchanges
-        .iter()
-        .map(|e| {
-            let started = crate::clock::iso8601(e.started_at_ms);
-            let query: Vec<Value> = url::Url::parse(&e.request_url)
-                .map(|u| u.query_pairs().map(|(k, v)| json!({"name": k, "value": v})).collect())
-                .unwrap_or_default();
-            let ms = e.duration.as_secs_f64() * 1000.0;
-            json!({
-                "startedDateTime": started,
-                "time": ms,
-                "request": {
-                    "method": "POST", "url": e.request_url, "httpVersion": "HTTP/1.1",
-                    "cookies": [], "headers": headers(&e.request_headers), "queryString": query,
-                    "postData": {"mimeType": "application/json", "text": body_json(&e.request_body, reveal)},
-                    "headersSize": -1, "bodySize": e.request_body.len(),
-                },
-                "response": {
-                    "status": e.status, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [],
-                    "headers": headers(&e.response_headers),
-                    "content": {"size": e.response_body.len(), "mimeType": "application/json", "text": body_json(&e.response_body, reveal)},
-                    "redirectURL": "", "headersSize": -1, "bodySize": e.response_body.len(),
-                },
-                "cache": {},
-                "timings": {"send": 0, "wait": ms, "receive": 0},
-            })
+/// What an export holds: every exchange and the ledger's state.
+pub struct Session<'a> {
+    pub history: &'a [Arc<Exchange>],
+    pub ledger: &'a LedgerState,
+}
+
+/// The request as it went out: the bytes sent when answered, else the request as built.
+fn request_text(e: &Exchange, reveal: bool) -> (String, usize) {
+    match e.response() {
+        Some(r) => (body_json(&r.request_body, reveal), r.request_body.len()),
+        None => {
+            let bytes = serde_json::to_vec(&*e.request).unwrap_or_default();
+            (body_json(&bytes, reveal), bytes.len())
+        }
+    }
+}
+
+/// One HAR entry; a failed exchange has status 0 and its error in `_error` (as browsers
+/// export a request that got no answer).
+fn har_entry(e: &Exchange, reveal: bool) -> Value {
+    let started = crate::clock::iso8601(e.started_at_ms);
+    let query: Vec<Value> = url::Url::parse(&e.url)
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| json!({"name": k, "value": v}))
+                .collect()
         })
-        .collect();
+        .unwrap_or_default();
+    let ms = e.duration.as_secs_f64() * 1000.0;
+    let (text, size) = request_text(e, reveal);
+    let request_headers = e.response().map(|r| headers(&r.request_headers));
+    let response = match &e.outcome {
+        Ok(r) => json!({
+            "status": r.status, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [],
+            "headers": headers(&r.response_headers),
+            "content": {"size": r.response_body.len(), "mimeType": "application/json", "text": body_json(&r.response_body, reveal)},
+            "redirectURL": "", "headersSize": -1, "bodySize": r.response_body.len(),
+        }),
+        Err(error) => json!({
+            "status": 0, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
+            "content": {"size": 0, "mimeType": "x-unknown"},
+            "redirectURL": "", "headersSize": -1, "bodySize": -1, "_error": error,
+        }),
+    };
+    json!({
+        "startedDateTime": started,
+        "time": ms,
+        "request": {
+            "method": "POST", "url": e.url, "httpVersion": "HTTP/1.1",
+            "cookies": [], "headers": request_headers.unwrap_or_else(|| json!([])), "queryString": query,
+            "postData": {"mimeType": "application/json", "text": text},
+            "headersSize": -1, "bodySize": size,
+        },
+        "response": response,
+        "cache": {},
+        "timings": {"send": 0, "wait": ms, "receive": 0},
+        "_mboxscope": {"kind": e.title()},
+    })
+}
+
+/// The HAR 1.2 document of every exchange and attempt, the failed ones included.
+pub fn har(history: &[Arc<Exchange>], reveal: bool) -> Value {
+    let entries: Vec<Value> = history.iter().map(|e| har_entry(e, reveal)).collect();
     json!({"log": {"version": "1.2", "creator": {"name": "mboxscope", "version": env!("CARGO_PKG_VERSION")}, "entries": entries}})
 }
 
-/// The session file: exchanges (as the SDKs return them) and the ledger.
-pub fn session(exchanges: &[TargetResponse], ledger: &[Entry], reveal: bool) -> Value {
-    let calls: Vec<Value> = exchanges
+/// The session file: every exchange (answered calls as the SDKs return them), the ledger, the
+/// linter's findings and the expected counts beside the server's.
+pub fn session(session: &Session, reveal: bool) -> Value {
+    let exchanges: Vec<Value> = session
+        .history
         .iter()
         .map(|e| {
-            let mut result = e.sdk_result();
-            if !reveal {
-                mask_sdk_result(&mut result);
+            let mut entry = json!({
+                "kind": e.title(),
+                "started": crate::clock::iso8601(e.started_at_ms),
+                "ms": e.duration.as_millis() as u64,
+                "url": e.url,
+            });
+            match &e.outcome {
+                Ok(r) => {
+                    let mut result = r.sdk_result();
+                    if !reveal {
+                        mask_sdk_result(&mut result);
+                    }
+                    entry["result"] = result;
+                }
+                Err(error) => entry["error"] = json!(error),
             }
-            result
+            entry
         })
         .collect();
-    json!({"mboxscope": env!("CARGO_PKG_VERSION"), "calls": calls, "notifications": ledger})
+    json!({
+        "mboxscope": env!("CARGO_PKG_VERSION"),
+        "exchanges": exchanges,
+        "notifications": session.ledger.entries,
+        "findings": session.ledger.findings,
+        "report": session.ledger.comparison,
+    })
 }
 
 /// Writes an export readable by its owner only (mode 0600; it may hold tokens in clear),

@@ -2,9 +2,13 @@
 //! clicked, and watch what is counted.
 
 pub mod app;
+pub mod diff;
+pub mod exchange;
 pub mod export;
 pub mod fold;
 pub mod keymap;
+pub mod keys;
+pub mod overrides;
 pub mod qa_pick;
 pub mod rows;
 pub mod runtime;
@@ -31,7 +35,7 @@ pub const MAX_SNAPSHOT_SIDE: i64 = 1000;
 pub struct TuiArgs {
     #[command(flatten)]
     pub locations: LocationArgs,
-    /// Render the screen after the start-up prefetch as plain text, and exit.
+    /// Render the screen after the start-up prefetch (and --keys) as plain text, and exit.
     #[arg(long)]
     pub snapshot: bool,
     /// Snapshot width (20 to 1000 columns).
@@ -43,9 +47,15 @@ pub struct TuiArgs {
     /// Leave the mouse to the terminal (text selection).
     #[arg(long)]
     pub no_mouse: bool,
-    /// Freeze the local emulator's clock (ms since the epoch) for time-based audiences.
-    #[arg(long)]
+    /// Freeze the local emulator's clock for time-based audiences: ISO-8601
+    /// (2026-12-24T10:00:00Z) or ms since the epoch.
+    #[arg(long, value_parser = crate::clock::parse_instant)]
     pub emulator_now: Option<i64>,
+    /// With --snapshot: keys to press after the start-up prefetch, space-separated, by the
+    /// keymap's names (`j d s tab enter esc H space up down pgdn`...); each waits for the
+    /// requests it starts. Another word is typed letter by letter (`=word` types it as is).
+    #[arg(long, requires = "snapshot")]
+    pub keys: Option<String>,
 }
 
 /// Why the TUI could not start or stopped.
@@ -55,6 +65,8 @@ pub enum TuiError {
     Target(#[from] TargetError),
     #[error("local emulator: {0}")]
     Emulator(String),
+    #[error("--keys: {0}")]
+    Keys(String),
     #[error("terminal: {0}")]
     Terminal(std::io::Error),
     /// A signal ended it (the terminal was restored).
@@ -71,8 +83,15 @@ pub struct Session {
     pub first: Vec<Effect>,
 }
 
-/// The mboxes and views the server's artifact has, for a first prefetch with nothing configured.
-async fn artifact_locations(base: &str) -> Option<(Vec<String>, Vec<String>)> {
+/// The locations a server's rules artifact (`GET /rules.json`) knows.
+struct ArtifactLocations {
+    mboxes: Vec<String>,
+    views: Vec<String>,
+    global: String,
+}
+
+/// The mboxes and views the server's artifact has (none when it serves no `rules.json`).
+async fn artifact_locations(base: &str) -> Option<ArtifactLocations> {
     let reply = reqwest::Client::new()
         .get(format!("{base}/rules.json"))
         .timeout(std::time::Duration::from_secs(5))
@@ -94,7 +113,11 @@ async fn artifact_locations(base: &str) -> Option<(Vec<String>, Vec<String>)> {
             .map(str::to_string)
             .collect()
     };
-    Some((names("localMboxes"), names("localViews")))
+    Some(ArtifactLocations {
+        mboxes: names("localMboxes"),
+        views: names("localViews"),
+        global,
+    })
 }
 
 /// Builds the session: the in-process emulator when no target is named, the client, the ledger,
@@ -105,13 +128,16 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     let mut target = target.clone();
     let mut label = String::new();
     let mut report_base = None;
+    let mut local_emulator = None;
     if local {
         let emulator = Emulator::new(DEMO_ARTIFACT, None, "assets/demo/rules.json (built in)")
             .map_err(|e| TuiError::Emulator(e.to_string()))?
             .with_clock(args.emulator_now);
         let client_code = emulator.client_code().to_string();
+        let emulator = Arc::new(emulator);
+        local_emulator = Some(emulator.clone());
         let server = Arc::new(EmulatorServer {
-            emulator: Arc::new(emulator),
+            emulator,
             faults: Faults::default(),
             log: false,
         });
@@ -146,12 +172,18 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     args.locations.apply(&mut spec)?;
     let visitor = target.visitor(&profile)?;
     let base = client.base_url(visitor.location_hint.as_deref());
+    // Only a server on loopback or named by URL is asked (never Adobe's edge unasked).
+    let rules = match (&report_base, args.locations.is_empty()) {
+        (Some(known), _) => artifact_locations(known).await,
+        (None, true) => artifact_locations(&base).await,
+        (None, false) => None,
+    };
     let mut note = None;
     if args.locations.is_empty() {
-        match artifact_locations(&base).await {
-            Some((mboxes, views)) => {
-                spec.mboxes = mboxes.into_iter().map(|name| MboxSpec { name, parameters: Vec::new() }).collect();
-                spec.views = views;
+        match &rules {
+            Some(rules) => {
+                spec.mboxes = rules.mboxes.iter().map(|name| MboxSpec { name: name.clone(), parameters: Vec::new() }).collect();
+                spec.views = rules.views.clone();
             }
             None => note = Some("no --mbox given and the server serves no rules.json: prefetching the page load only"),
         }
@@ -160,6 +192,12 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     let (tx, rx) = mpsc::unbounded_channel();
     let data_dir = target.data_dir()?;
     let mut app = App::new(label, local, target.profile.clone(), spec, visitor);
+    app.known_mboxes = rules.map(|r| {
+        let mut known = r.mboxes;
+        known.push(r.global);
+        known
+    });
+    app.emulator_now = args.emulator_now;
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));
     }
@@ -174,7 +212,9 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
         report_base,
         data_dir,
         tx,
-        exchanges: Arc::new(std::sync::Mutex::new(Vec::new())),
+        history: Arc::new(std::sync::Mutex::new(Vec::new())),
+        emulator: local_emulator,
+        headless: args.snapshot,
         task: None,
         background: Vec::new(),
     };
@@ -234,7 +274,16 @@ pub async fn run(target: &TargetArgs, args: &TuiArgs) -> Result<(), TuiError> {
     let mut session = start(target, args).await?;
     if args.snapshot {
         let first = std::mem::take(&mut session.first);
+        let _ = update(&mut session.app, Action::Resize(args.width, args.height));
         settle(&mut session, first).await;
+        let script = keys::script(args.keys.as_deref().unwrap_or("")).map_err(TuiError::Keys)?;
+        for key in script {
+            let effects = update(&mut session.app, Action::Key(key));
+            if effects.contains(&Effect::Quit) {
+                break;
+            }
+            settle(&mut session, effects).await;
+        }
         print!(
             "{}",
             render_text(&session.app, args.width.max(20), args.height.max(5))

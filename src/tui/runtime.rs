@@ -2,9 +2,10 @@
 //! run as tasks that report back as actions. The terminal is restored on every exit path.
 
 use super::app::{update, Action, App, Effect};
+use super::exchange::{Exchange, ExchangeKind};
 use super::export;
 use super::view::{draw, Theme};
-use crate::client::{TargetClient, TargetResponse};
+use crate::client::TargetClient;
 use crate::ledger::compare::{compare, fetch_report};
 use crate::ledger::deliver::{deliver, RetryPolicy};
 use crate::ledger::lint::lint;
@@ -39,19 +40,31 @@ pub struct Runtime {
     pub report_base: Option<String>,
     pub data_dir: PathBuf,
     pub tx: mpsc::UnboundedSender<Action>,
-    pub exchanges: Arc<std::sync::Mutex<Vec<TargetResponse>>>,
+    /// Every exchange of the session, for exports.
+    pub history: Arc<std::sync::Mutex<Vec<Arc<Exchange>>>>,
+    /// The built-in emulator (its clock can be set from the TUI).
+    pub emulator: Option<Arc<crate::emulator::Emulator>>,
+    /// No terminal (`--snapshot`): nothing is written to stdout, the editor runs as it is.
+    pub headless: bool,
     pub task: Option<JoinHandle<()>>,
     /// Work that reports back on its own and is not cancelled (ledger refreshes).
     pub background: Vec<JoinHandle<()>>,
 }
 
-/// Sends the ledger's state back to the app, with its expected counts beside what the server
+/// The ledger's entries, the linter's findings, and the expected counts beside what the server
 /// counted (its `/report`, when it is a `mboxscope serve` or the built-in emulator).
-pub async fn refresh(
+pub struct LedgerState {
+    pub entries: Vec<crate::ledger::Entry>,
+    pub findings: Vec<crate::ledger::lint::Finding>,
+    pub comparison: crate::ledger::compare::Comparison,
+}
+
+/// Reads the ledger's state now (re-reading what other processes appended).
+pub async fn ledger_state(
     ledger: &Arc<Mutex<Ledger>>,
     report_base: Option<&str>,
     tx: &mpsc::UnboundedSender<Action>,
-) {
+) -> LedgerState {
     let counted = match report_base {
         Some(base) => fetch_report(base).await,
         None => Err(
@@ -70,10 +83,24 @@ pub async fn refresh(
         },
         Err(why) => compare(&ledger.expected(), Err(why.clone())),
     };
-    let _ = tx.send(Action::Ledger {
+    LedgerState {
         entries: ledger.entries().cloned().collect(),
         findings: lint(&ledger, crate::clock::now_ms()),
         comparison,
+    }
+}
+
+/// Sends the ledger's state back to the app.
+pub async fn refresh(
+    ledger: &Arc<Mutex<Ledger>>,
+    report_base: Option<&str>,
+    tx: &mpsc::UnboundedSender<Action>,
+) {
+    let state = ledger_state(ledger, report_base, tx).await;
+    let _ = tx.send(Action::Ledger {
+        entries: state.entries,
+        findings: state.findings,
+        comparison: state.comparison,
     });
 }
 
@@ -95,8 +122,15 @@ impl Runtime {
         );
         match effect {
             Effect::Call(request, mode, visitor) => {
-                let exchanges = self.exchanges.clone();
+                let history = self.history.clone();
                 self.task = Some(tokio::spawn(async move {
+                    let url = client
+                        .delivery_url(&visitor)
+                        .map(|u| u.to_string())
+                        .unwrap_or_default();
+                    let sent = Arc::new((*request).clone());
+                    let started_at_ms = crate::clock::now_ms();
+                    let started = std::time::Instant::now();
                     let outcome = client.send(*request, &visitor).await;
                     if let Ok(response) = &outcome {
                         let event = record::response_event(
@@ -108,11 +142,19 @@ impl Runtime {
                         if let Err(e) = ledger.lock().await.record(vec![event]) {
                             let _ = tx.send(Action::Status(format!("ledger: {e}")));
                         }
-                        exchanges
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(response.clone());
                     }
+                    let exchange = Arc::new(Exchange {
+                        kind: ExchangeKind::Call(mode),
+                        url,
+                        request: sent,
+                        started_at_ms,
+                        duration: started.elapsed(),
+                        outcome: outcome
+                            .as_ref()
+                            .map(|r| Box::new(r.clone()))
+                            .map_err(ToString::to_string),
+                    });
+                    remember(&history, &tx, exchange);
                     let _ = tx.send(Action::Answered(
                         outcome.map(Box::new).map_err(|e| e.to_string()),
                     ));
@@ -147,7 +189,7 @@ impl Runtime {
                 }));
             }
             Effect::Send(ids) => {
-                let exchanges = self.exchanges.clone();
+                let history = self.history.clone();
                 let journal = self.journal.clone();
                 self.task = Some(tokio::spawn(async move {
                     // A handle of its own on the journal (shared safely, as between processes):
@@ -168,29 +210,25 @@ impl Runtime {
                         Err(e) => Err(e),
                     };
                     match outcome {
-                        Ok(report_) => {
-                            let exchange = report_.exchanges.last().cloned().map(Box::new);
-                            exchanges
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .extend(report_.exchanges.iter().cloned());
-                            let failed = report_
+                        Ok(delivery) => {
+                            for attempt in delivery.attempts {
+                                remember(&history, &tx, Arc::new(Exchange::of_attempt(attempt)));
+                            }
+                            let failed = delivery
                                 .pending
                                 .iter()
-                                .chain(&report_.rejected)
+                                .chain(&delivery.rejected)
                                 .cloned()
                                 .collect();
                             let _ = tx.send(Action::Delivered {
-                                acked: report_.acked,
+                                acked: delivery.acked,
                                 failed,
-                                exchange,
                             });
                         }
                         Err(e) => {
                             let _ = tx.send(Action::Delivered {
                                 acked: Vec::new(),
                                 failed: ids.iter().map(|i| (i.clone(), e.to_string())).collect(),
-                                exchange: None,
                             });
                         }
                     }
@@ -203,30 +241,41 @@ impl Runtime {
                 }
             }
             Effect::Edit(text) => {
-                let _ = tx.send(match edit_in_editor(&text) {
+                let edited = if self.headless {
+                    edit_with(&editor(), &text)
+                } else {
+                    edit_in_editor(&text)
+                };
+                let _ = tx.send(match edited {
                     Ok(edited) => Action::Edited(edited),
                     Err(e) => Action::Status(format!("editor: {e}")),
                 });
             }
             Effect::Copy(text) => {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-                let mut out = std::io::stdout();
-                let _ = write!(out, "\x1b]52;c;{encoded}\x07");
-                let _ = out.flush();
+                if !self.headless {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                    let mut out = std::io::stdout();
+                    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                    let _ = out.flush();
+                }
                 let _ = tx.send(Action::Status(format!(
                     "copied {} bytes (OSC 52)",
                     text.len()
                 )));
             }
             Effect::Export { reveal } => {
-                let exchanges = self
-                    .exchanges
+                let history = self
+                    .history
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .clone();
-                let entries: Vec<_> = ledger.lock().await.entries().cloned().collect();
+                let state = ledger_state(&ledger, report.as_deref(), &tx).await;
+                let session = export::Session {
+                    history: &history,
+                    ledger: &state,
+                };
                 let _ = tx.send(Action::Status(
-                    match write_exports(&self.data_dir, &exchanges, &entries, reveal) {
+                    match write_exports(&self.data_dir, &session, reveal) {
                         Ok(path) => export::exported_message(&path, reveal),
                         Err(e) => format!("export failed: {e}"),
                     },
@@ -241,6 +290,14 @@ impl Runtime {
                     let _ = tx.send(Action::QaLinks(links));
                 }
             }
+            Effect::SetClock(now) => match &self.emulator {
+                Some(emulator) => emulator.set_clock(now),
+                None => {
+                    let _ = tx.send(Action::Status(
+                        "the clock is the server's: only the built-in emulator's can be set".into(),
+                    ));
+                }
+            },
             Effect::Quit => {}
         }
     }
@@ -249,31 +306,47 @@ impl Runtime {
 /// Writes `<data>/exports/session-<time>.har` and `.json`; returns the path without extension.
 pub fn write_exports(
     data_dir: &std::path::Path,
-    exchanges: &[TargetResponse],
-    entries: &[crate::ledger::Entry],
+    session: &export::Session,
     reveal: bool,
 ) -> std::io::Result<PathBuf> {
     let dir = data_dir.join("exports");
     std::fs::create_dir_all(&dir)?;
     let stem = dir.join(format!("session-{}", crate::clock::now_ms()));
-    let har = serde_json::to_vec_pretty(&export::har(exchanges, reveal))
+    let har = serde_json::to_vec_pretty(&export::har(session.history, reveal))
         .map_err(std::io::Error::other)?;
     export::write_private(&stem.with_extension("har"), &har)?;
-    let session = serde_json::to_vec_pretty(&export::session(exchanges, entries, reveal))
+    let json = serde_json::to_vec_pretty(&export::session(session, reveal))
         .map_err(std::io::Error::other)?;
-    export::write_private(&stem.with_extension("json"), &session)?;
+    export::write_private(&stem.with_extension("json"), &json)?;
     Ok(stem)
+}
+
+/// Keeps an exchange for exports and shows it in the history.
+fn remember(
+    history: &std::sync::Mutex<Vec<Arc<Exchange>>>,
+    tx: &mpsc::UnboundedSender<Action>,
+    exchange: Arc<Exchange>,
+) {
+    history
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(exchange.clone());
+    let _ = tx.send(Action::Exchange(exchange));
 }
 
 /// Leaves the TUI, runs `$EDITOR` on the text, comes back with what was saved.
 fn edit_in_editor(text: &str) -> std::io::Result<String> {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
     suspend();
-    let edited = edit_with(&editor, text);
+    let edited = edit_with(&editor(), text);
     resume(true);
     edited
+}
+
+/// `$VISUAL`, else `$EDITOR`, else `vi`.
+fn editor() -> String {
+    std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into())
 }
 
 /// Runs the shell command `editor` on a private copy of `text` (the request, tokens in clear):
@@ -393,6 +466,8 @@ pub async fn run_loop(
     let _guard = TerminalGuard;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
+    let size = terminal.size()?;
+    let _ = update(&mut app, Action::Resize(size.width, size.height));
     for effect in first {
         runtime.run(effect).await;
     }
@@ -412,7 +487,7 @@ pub async fn run_loop(
                     MouseEventKind::ScrollUp => Action::Scroll(-3),
                     _ => continue,
                 },
-                Some(Ok(Event::Resize(_, _))) => Action::Tick,
+                Some(Ok(Event::Resize(width, height))) => Action::Resize(width, height),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e),
                 None => break,

@@ -1,7 +1,9 @@
 //! Drawing: reads the App, never changes it.
 
-use super::app::{spinner, App, Badge, Input, TabId};
+use super::app::{notification_detail, spinner, App, Badge, Input, Pane, TabId};
+use super::exchange::{Exchange, ExchangeKind};
 use super::keymap::KEYMAP;
+use super::overrides::{Field, Form};
 use super::rows::{decode_tnta, Row, RowKind};
 use crate::delivery::{Location, Mode};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -75,16 +77,18 @@ fn scrub_controls(buffer: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
-    let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let text = format!(
-            "make me bigger: mboxscope needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
-            area.width, area.height
-        );
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-        return;
-    }
+/// Where each part of the screen goes.
+pub struct Areas {
+    pub header: Rect,
+    pub left: Rect,
+    pub detail: Rect,
+    pub tab_bar: Rect,
+    pub tabs: Rect,
+    pub footer: Rect,
+}
+
+/// The layout of a screen of `area` (the detail pane fills the right side when zoomed).
+pub fn areas(area: Rect, zoom: bool) -> Areas {
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -95,27 +99,87 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
             Constraint::Length(1),
         ])
         .split(area);
-    header(frame, app, theme, rows[0]);
-    let middle = Layout::default()
-        .direction(Direction::Horizontal)
-        .constraints([Constraint::Percentage(40), Constraint::Percentage(60)])
-        .split(rows[1]);
-    tree(frame, app, theme, middle[0]);
-    detail(frame, app, theme, middle[1]);
-    tab_bar(frame, app, theme, rows[2]);
-    tab_body(frame, app, theme, rows[3]);
-    footer(frame, app, theme, rows[4]);
+    let split = |r: Rect| {
+        Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(40), Constraint::Percentage(60)])
+            .split(r)
+    };
+    let middle = split(rows[1]);
+    if zoom {
+        let body = Rect {
+            height: rows[4].y - rows[1].y,
+            ..rows[1]
+        };
+        let sides = split(body);
+        return Areas {
+            header: rows[0],
+            left: sides[0],
+            detail: sides[1],
+            tab_bar: Rect::default(),
+            tabs: Rect::default(),
+            footer: rows[4],
+        };
+    }
+    Areas {
+        header: rows[0],
+        left: middle[0],
+        detail: middle[1],
+        tab_bar: rows[2],
+        tabs: rows[3],
+        footer: rows[4],
+    }
+}
+
+fn app_areas(app: &App) -> Areas {
+    areas(Rect::new(0, 0, app.size.0, app.size.1), false)
+}
+
+/// How many lines of a tab the screen shows.
+pub fn tab_rows(app: &App) -> usize {
+    (app_areas(app).tabs.height as usize).max(1)
+}
+
+/// How many columns of a tab the screen shows.
+pub fn tab_cols(app: &App) -> usize {
+    (app_areas(app).tabs.width as usize).max(1)
+}
+
+fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "make me bigger: mboxscope needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let at = areas(area, app.zoom);
+    header(frame, app, theme, at.header);
+    match app.pane {
+        Pane::Locations => tree(frame, app, theme, at.left),
+        Pane::History => history(frame, app, theme, at.left),
+    }
+    detail(frame, app, theme, at.detail);
+    if !app.zoom {
+        tab_bar(frame, app, theme, at.tab_bar);
+        tab_body(frame, app, theme, at.tabs);
+    }
+    footer(frame, app, theme, at.footer);
     match &app.input {
         Input::Help => help(frame, theme, area),
         Input::QaUrl(text) => prompt(
             frame,
-            "QA link (at_preview_token=…), Enter to apply, Esc to cancel",
+            app.prompt_error.as_deref().unwrap_or(
+                "QA link (at_preview_token=…), Enter to apply (empty: leave QA mode), Esc to cancel",
+            ),
             &super::secrets::mask_qa_link(text),
             area,
         ),
         Input::TraceToken(text) => prompt(
             frame,
-            "trace authorization token, Enter to apply",
+            "trace authorization token, Enter to apply (empty: no trace)",
             &"•".repeat(text.chars().count()),
             area,
         ),
@@ -127,8 +191,186 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
             area,
         ),
         Input::QaPick(selected) => qa_picker(frame, app, theme, *selected, area),
+        Input::Overrides(form) => overrides_form(frame, app, theme, form, area),
+        Input::Log(up) => message_log(frame, app, theme, *up, area),
         Input::Normal => {}
     }
+}
+
+/// The context overrides form.
+fn overrides_form(frame: &mut Frame, app: &App, theme: Theme, form: &Form, area: Rect) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4),
+        (Field::ALL.len() as u16 + 4).min(area.height),
+    );
+    let label_width = 26;
+    let value_width = (rect.width as usize).saturating_sub(label_width + 5);
+    let mut lines: Vec<Line> = Field::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let mut value = if *field == Field::PropertyToken && !app.reveal {
+                "•".repeat(form.texts[i].chars().count())
+            } else {
+                form.texts[i].clone()
+            };
+            if *field == Field::Clock && !app.local {
+                value = format!("{value}  (only the built-in emulator's clock)");
+            }
+            // The end of a long value shows, where the cursor is.
+            let count = value.chars().count();
+            if count > value_width {
+                value = format!(
+                    "…{}",
+                    value
+                        .chars()
+                        .skip(count + 1 - value_width)
+                        .collect::<String>()
+                );
+            }
+            let here = i == form.at;
+            let text = format!(
+                "{} {:<label_width$} {value}{}",
+                if here { "▶" } else { " " },
+                field.label(),
+                if here { "▏" } else { "" }
+            );
+            if here {
+                Line::from(Span::styled(text, theme.fg(Color::Yellow)))
+            } else {
+                Line::from(text)
+            }
+        })
+        .collect();
+    lines.push(Line::from(Span::styled(
+        form.error.clone().unwrap_or_default(),
+        theme.fg(Color::Red),
+    )));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(
+            " context overrides: ↑↓ field, type, ←→ UA presets, Enter applies, Esc cancels ",
+        )),
+        rect,
+    );
+}
+
+/// Every status message of the session, in full, newest at the bottom.
+fn message_log(frame: &mut Frame, app: &App, theme: Theme, up: usize, area: Rect) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    let inner_height = rect.height.saturating_sub(2) as usize;
+    let end = app.log.len().saturating_sub(up);
+    let start = end.saturating_sub(inner_height);
+    let lines: Vec<Line> = app.log[start..end]
+        .iter()
+        .map(|m| Line::from(crate::safe_text::one_line_uncapped(m)))
+        .collect();
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(theme.fg(Color::Gray))
+            .block(Block::default().borders(Borders::ALL).title(format!(
+                " messages ({}): ↑↓ scroll, any other key closes ",
+                app.log.len()
+            ))),
+        rect,
+    );
+}
+
+/// The History pane: every exchange, newest at the bottom.
+fn history(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" History ({}) ", app.history.len()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if app.history.is_empty() {
+        frame.render_widget(Paragraph::new("no exchange yet: p prefetches"), inner);
+        return;
+    }
+    let height = inner.height as usize;
+    let first = app
+        .history_selected
+        .saturating_sub(height.saturating_sub(1) / 2)
+        .min(app.history.len().saturating_sub(height));
+    let lines: Vec<Line> = app.history[first..(first + height).min(app.history.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let time = crate::clock::iso8601(e.started_at_ms);
+            let clock = time.get(11..19).unwrap_or(&time);
+            let base = app
+                .baseline
+                .as_ref()
+                .is_some_and(|b| std::sync::Arc::ptr_eq(b, e));
+            let color = if e.outcome.is_ok() {
+                Color::Reset
+            } else {
+                Color::Red
+            };
+            let outcome = match &e.outcome {
+                Ok(r) => format!("{} {:>4} ms", r.status, e.duration.as_millis()),
+                Err(_) => "✗ failed".to_string(),
+            };
+            let line = Line::from(vec![
+                Span::raw(format!("{}{clock} ", if base { "◆" } else { " " })),
+                Span::styled(format!("{outcome:<12}"), theme.fg(color)),
+                Span::styled(e.title(), theme.fg(Color::Cyan)),
+            ]);
+            if first + i == app.history_selected {
+                line.style(theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The detail pane in History: the exchange, and each notification it carried in full.
+fn exchange_detail(app: &App, exchange: &Exchange) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::from(format!(
+            "{} · {}",
+            exchange.title(),
+            exchange.outcome_text()
+        )),
+        Line::from(format!(
+            "at {} · {} ms · visitor {}",
+            crate::clock::iso8601(exchange.started_at_ms),
+            exchange.duration.as_millis(),
+            exchange.visitor()
+        )),
+        Line::from(format!("POST {}", exchange.url)),
+    ];
+    if let Err(e) = &exchange.outcome {
+        lines.push(Line::from(format!(
+            "error: {}",
+            crate::safe_text::one_line_uncapped(e)
+        )));
+    }
+    if let ExchangeKind::Notifications { ids, .. } = &exchange.kind {
+        for id in ids {
+            match app.ledger.iter().find(|e| &e.id == id) {
+                Some(entry) => lines.extend(
+                    notification_detail(entry, &app.findings)
+                        .lines()
+                        .map(|l| Line::from(l.to_string())),
+                ),
+                None => lines.push(Line::from(format!("notification {id}"))),
+            }
+        }
+    }
+    lines.push(Line::from(
+        "the tabs show its request, response, trace and cookies",
+    ));
+    lines
 }
 
 /// The server's QA links to pick from (the highlighted one scrolled into view).
@@ -165,33 +407,40 @@ fn qa_picker(frame: &mut Frame, app: &App, theme: Theme, selected: usize, area: 
     );
 }
 
+/// The header: what matters most first kept (mode, QA, trace, the last answer, the spinner),
+/// then overrides, ids, target and profile as the width allows.
 fn header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let mut spans = vec![
+    // (priority: lower is kept longer, span)
+    let mut parts: Vec<(u8, Span)> = vec![(
+        0,
         Span::styled(
             " mboxscope ",
             theme.fg(Color::Cyan).add_modifier(Modifier::BOLD),
         ),
-        Span::raw(format!(" {} ", app.target)),
-        Span::raw(format!(
-            " profile: {} ",
-            app.profile.as_deref().unwrap_or("-")
-        )),
-        Span::raw(format!(" tnt {} ", short(app.visitor.tnt_id.as_deref()))),
-        Span::raw(format!(" sid {} ", short(Some(&app.visitor.session_id)))),
+    )];
+    let mode = app
+        .last_call
+        .as_ref()
+        .map_or(app.spec.mode, |(mode, _)| *mode);
+    parts.push((
+        0,
         Span::styled(
-            format!(" {} ", app.spec.mode.as_str().to_uppercase()),
+            format!(" {} ", mode.as_str().to_uppercase()),
             theme.fg(Color::Yellow),
         ),
-    ];
+    ));
     if app.spec.qa_mode.is_some()
         || app
             .custom_request
             .as_ref()
             .is_some_and(|r| r.qa_mode.is_some())
     {
-        spans.push(Span::styled(
-            " QA ",
-            theme.fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        parts.push((
+            0,
+            Span::styled(
+                " QA ",
+                theme.fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            ),
         ));
     }
     if app.spec.trace_token.is_some()
@@ -200,24 +449,62 @@ fn header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             .as_ref()
             .is_some_and(|r| r.trace.is_some())
     {
-        spans.push(Span::styled(
-            " TRACE ",
-            theme.fg(Color::Blue).add_modifier(Modifier::BOLD),
+        parts.push((
+            0,
+            Span::styled(
+                " TRACE ",
+                theme.fg(Color::Blue).add_modifier(Modifier::BOLD),
+            ),
         ));
     }
-    if let Some(last) = &app.last {
-        spans.push(Span::raw(format!(
-            " {} · {} ms ",
-            last.status,
-            last.duration.as_millis()
-        )));
+    if let Some((_, outcome)) = &app.last_call {
+        let color = if outcome == "failed" {
+            Color::Red
+        } else {
+            Color::Reset
+        };
+        parts.push((0, Span::styled(format!(" {outcome} "), theme.fg(color))));
     }
     if let Some(s) = spinner(app) {
-        spans.push(Span::styled(
-            format!(" {s} (Esc cancels)"),
-            theme.fg(Color::Yellow),
+        parts.push((
+            0,
+            Span::styled(format!(" {s} (Esc cancels)"), theme.fg(Color::Yellow)),
         ));
     }
+    let overrides = app.overrides.summary();
+    if !overrides.is_empty() {
+        parts.push((
+            1,
+            Span::styled(format!(" {overrides} "), theme.fg(Color::Green)),
+        ));
+    }
+    if app.custom_request.is_some() {
+        parts.push((1, Span::raw(" edited ")));
+    }
+    parts.push((
+        2,
+        Span::raw(format!(" tnt {} ", short(app.visitor.tnt_id.as_deref()))),
+    ));
+    parts.push((
+        2,
+        Span::raw(format!(" sid {} ", short(Some(&app.visitor.session_id)))),
+    ));
+    parts.push((3, Span::raw(format!(" {} ", app.target))));
+    parts.push((
+        4,
+        Span::raw(format!(
+            " profile: {} ",
+            app.profile.as_deref().unwrap_or("-")
+        )),
+    ));
+    let width = |parts: &[(u8, Span)]| parts.iter().map(|(_, s)| s.width()).sum::<usize>();
+    for drop in (1..=4).rev() {
+        if width(&parts) <= area.width as usize {
+            break;
+        }
+        parts.retain(|(priority, _)| *priority < drop);
+    }
+    let spans: Vec<Span> = parts.into_iter().map(|(_, s)| s).collect();
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -248,10 +535,21 @@ fn row_line(app: &App, row: &Row, theme: Theme) -> Line<'static> {
             } else {
                 ""
             };
-            vec![Span::styled(
+            let unknown = match &*row.location {
+                Location::Mbox { name, .. } => app
+                    .known_mboxes
+                    .as_ref()
+                    .is_some_and(|known| !known.contains(name)),
+                _ => false,
+            };
+            let mut spans = vec![Span::styled(
                 format!("▾ {:<22}{mode} {options} opt", row.location.label()),
                 theme.fg(Color::Cyan),
-            )]
+            )];
+            if unknown {
+                spans.push(Span::styled(" · not in the rules", theme.fg(Color::Red)));
+            }
+            spans
         }
         RowKind::Option(o) => {
             let kind = o.option_type.clone().unwrap_or_else(|| "?".into());
@@ -308,14 +606,41 @@ fn tree(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let title = app
-        .row()
-        .map(|r| format!(" {} ", r.location.label()))
-        .unwrap_or_else(|| " option ".into());
-    let block = Block::default().borders(Borders::ALL).title(title);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let Some(row) = app.row() else { return };
+    let (title, lines) = match app.pane {
+        Pane::History => match app.shown_exchange() {
+            Some(e) => (format!(" {} ", e.title()), exchange_detail(app, e)),
+            None => (" exchange ".to_string(), Vec::new()),
+        },
+        Pane::Locations => (
+            app.row()
+                .map(|r| format!(" {} ", r.location.label()))
+                .unwrap_or_else(|| " option ".into()),
+            app.row()
+                .map(|row| row_detail(app, row, theme))
+                .unwrap_or_default(),
+        ),
+    };
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let inner_width = area.width.saturating_sub(2);
+    let total = paragraph.line_count(inner_width) as u16;
+    let visible = area.height.saturating_sub(2);
+    let top = app.detail_scroll.min(total.saturating_sub(visible));
+    let more = if total > visible {
+        format!(
+            "{title}[{}-{}/{total} J/K] ",
+            top + 1,
+            (top + visible).min(total)
+        )
+    } else {
+        title
+    };
+    let block = Block::default().borders(Borders::ALL).title(more);
+    frame.render_widget(paragraph.block(block).scroll((top, 0)), area);
+}
+
+/// The detail of a row: an option's activity, experience, state, token, A4T, metrics,
+/// response tokens and content; a metric; a location.
+fn row_detail(app: &App, row: &Row, theme: Theme) -> Vec<Line<'static>> {
     let label = |s: &str| Span::styled(format!("{s:<10}"), theme.fg(Color::DarkGray));
     let mut lines: Vec<Line> = Vec::new();
     let state = row
@@ -446,7 +771,7 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             theme.fg(Color::Red),
         )));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    lines
 }
 
 /// An option's content, pretty-printed by type.
@@ -488,12 +813,21 @@ pub fn content_lines(kind: Option<&str>, content: Option<&Value>) -> Vec<String>
     }
 }
 
+/// The tab bar; with short names when the full ones do not fit, so every tab shows.
 fn tab_bar(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let full: usize = TabId::ALL
+        .iter()
+        .map(|t| t.title().chars().count() + 5)
+        .sum();
     let spans: Vec<Span> = TabId::ALL
         .iter()
         .enumerate()
         .flat_map(|(i, tab)| {
-            let name = tab.title();
+            let name = if full <= area.width as usize {
+                tab.title()
+            } else {
+                tab.short_title()
+            };
             let style = if *tab == app.tab {
                 theme.selected()
             } else {
@@ -551,6 +885,23 @@ fn json_line(line: &str, theme: Theme, search: Option<&str>) -> Line<'static> {
     Line::from(line.to_string())
 }
 
+/// What names a folded item: its first `"name"`, else `"id"` or `"index"` member at its own
+/// level (`name: "home-hero"`); nothing when it has none.
+fn folded_name(lines: &super::text::TabText, open: usize, close: usize) -> String {
+    let depth = |l: &str| l.len() - l.trim_start().len();
+    let inner = depth(lines.line(open)) + 2;
+    for key in ["\"name\": ", "\"id\": ", "\"index\": "] {
+        let found = (open + 1..close.min(open + 400))
+            .map(|i| lines.line(i))
+            .find(|l| depth(l) == inner && l.trim_start().starts_with(key));
+        if let Some(line) = found {
+            let value = line.trim().trim_end_matches(',');
+            return format!(" {}", value.replacen('"', "", 2));
+        }
+    }
+    String::new()
+}
+
 fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let lines = app.tab_text(app.tab);
     let folds = app.folds();
@@ -562,7 +913,11 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             Some(close) => {
                 let closing = lines.line(close).trim();
                 line.spans.push(Span::styled(
-                    format!(" … {closing}  ({} lines folded)", close - at - 1),
+                    format!(
+                        " …{} {closing}  ({} lines folded)",
+                        folded_name(lines, at, close),
+                        close - at - 1
+                    ),
                     theme.fg(Color::DarkGray),
                 ));
                 at = close + 1;
@@ -571,10 +926,19 @@ fn tab_body(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         }
         visible.push(line);
     }
-    frame.render_widget(Paragraph::new(visible), area);
+    let body = Paragraph::new(visible);
+    let body = if app.wrap {
+        body.wrap(Wrap { trim: false })
+    } else {
+        body.scroll((0, app.hscroll.min(u16::MAX as usize) as u16))
+    };
+    frame.render_widget(body, area);
 }
 
+/// The footer: the status message first (`!` shows every one in full), then the key hints
+/// that fit.
 fn footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let status = crate::safe_text::one_line(&app.status);
     let mut hints = String::new();
     for (command, word) in super::keymap::FOOTER {
         hints.push_str(&format!(" {} {word}", super::keymap::label_of(*command)));
@@ -583,11 +947,24 @@ fn footer(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
         }
         hints.push(' ');
     }
-    hints.push_str(&format!("│ {}", crate::safe_text::one_line(&app.status)));
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(hints, theme.fg(Color::Gray)))),
-        area,
-    );
+    let room = (area.width as usize).saturating_sub(status.chars().count() + 3);
+    let hints: String = if hints.chars().count() <= room {
+        hints
+    } else {
+        // Cut at a hint's end, never in the middle of one.
+        let cut: String = hints.chars().take(room).collect();
+        cut.rsplit_once("  ")
+            .map(|(keep, _)| format!("{keep} "))
+            .unwrap_or_default()
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            format!(" {status} "),
+            theme.fg(Color::White).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("│{hints}"), theme.fg(Color::Gray)),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

@@ -13,11 +13,12 @@ pub enum TabId {
     Meta,
     Ledger,
     Report,
+    Diff,
 }
 
 impl TabId {
-    /// Every tab, in the order the tab bar shows them (`1`–`8` select them).
-    pub const ALL: [TabId; 8] = [
+    /// Every tab, in the order the tab bar shows them (`1`–`9` select them).
+    pub const ALL: [TabId; 9] = [
         TabId::Request,
         TabId::Response,
         TabId::Trace,
@@ -26,11 +27,19 @@ impl TabId {
         TabId::Meta,
         TabId::Ledger,
         TabId::Report,
+        TabId::Diff,
     ];
 
-    /// The tabs made from the last response.
-    pub const OF_RESPONSE: [TabId; 4] =
-        [TabId::Response, TabId::Trace, TabId::Analytics, TabId::Meta];
+    /// The tabs made from the exchange shown.
+    pub const OF_EXCHANGE: [TabId; 7] = [
+        TabId::Request,
+        TabId::Response,
+        TabId::Trace,
+        TabId::Analytics,
+        TabId::Cookies,
+        TabId::Meta,
+        TabId::Diff,
+    ];
 
     /// The tab's name.
     pub fn title(self) -> &'static str {
@@ -43,6 +52,22 @@ impl TabId {
             TabId::Meta => "Meta",
             TabId::Ledger => "Ledger",
             TabId::Report => "Report",
+            TabId::Diff => "Diff",
+        }
+    }
+
+    /// A shorter name, for narrow terminals.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            TabId::Request => "Req",
+            TabId::Response => "Resp",
+            TabId::Trace => "Trace",
+            TabId::Analytics => "A4T",
+            TabId::Cookies => "Cook",
+            TabId::Meta => "Meta",
+            TabId::Ledger => "Ledg",
+            TabId::Report => "Rep",
+            TabId::Diff => "Diff",
         }
     }
 
@@ -74,36 +99,45 @@ impl App {
             TabId::Meta => self.meta_text(),
             TabId::Ledger => self.ledger_text(),
             TabId::Report => self.report_text(),
+            TabId::Diff => self.diff_text(),
         }
     }
 
     fn request_text(&self) -> String {
-        let unsent;
-        let request = match &self.last {
-            Some(l) => &l.request,
-            None => {
-                unsent = self.request(self.spec.mode);
-                &unsent
+        if let Some(exchange) = self.shown_exchange() {
+            let mut shown = serde_json::to_value(exchange.sent_request()).unwrap_or_default();
+            if !self.reveal {
+                mask_in_place(&mut shown);
             }
-        };
-        let mut shown = serde_json::to_value(request).unwrap_or_default();
+            return format!(
+                "POST {}\n{}",
+                exchange.url,
+                serde_json::to_string_pretty(&shown).unwrap_or_default()
+            );
+        }
+        let mut shown = serde_json::to_value(self.request(self.spec.mode)).unwrap_or_default();
         if !self.reveal {
             mask_in_place(&mut shown);
         }
-        let url = self
-            .last
-            .as_ref()
-            .map(|l| format!("POST {}\n", l.request_url))
-            .unwrap_or_else(|| "(not sent yet)\n".into());
         format!(
-            "{url}{}",
+            "(not sent yet)\n{}",
             serde_json::to_string_pretty(&shown).unwrap_or_default()
         )
     }
 
     fn response_text(&self) -> String {
-        let Some(l) = &self.last else {
+        let Some(exchange) = self.shown_exchange() else {
             return "(no response yet)".into();
+        };
+        let l = match &exchange.outcome {
+            Ok(l) => l,
+            Err(e) => {
+                return format!(
+                    "no answer after {} ms:\n{}",
+                    exchange.duration.as_millis(),
+                    crate::safe_text::one_line_uncapped(e)
+                )
+            }
         };
         // The parsed response keeps every field: printing it needs no second tree.
         let mut pretty = format!(
@@ -118,7 +152,7 @@ impl App {
     }
 
     fn trace_text(&self) -> String {
-        match self.last.as_ref().map(|l| l.trace()) {
+        match self.shown_response().map(|l| l.trace()) {
             Some(traces) if !traces.is_empty() => {
                 serde_json::to_string_pretty(&traces).unwrap_or_default()
             }
@@ -129,8 +163,11 @@ impl App {
 
     fn analytics_text(&self) -> String {
         let mut analytics = String::new();
-        for row in self
-            .rows
+        let rows = self
+            .shown_response()
+            .map(|r| rows_of(&r.response))
+            .unwrap_or_default();
+        for row in rows
             .iter()
             .filter(|r| !matches!(r.kind, RowKind::Option(_)))
         {
@@ -158,7 +195,7 @@ impl App {
     }
 
     fn meta_text(&self) -> String {
-        let Some(l) = &self.last else {
+        let Some(l) = self.shown_response() else {
             return "(no response yet)".into();
         };
         #[derive(serde::Serialize)]
@@ -174,27 +211,41 @@ impl App {
     }
 
     fn cookies_text(&self) -> String {
-        match &self.last {
-            Some(l) => serde_json::to_string_pretty(&serde_json::json!({
-                "target_cookie": l.target_cookie,
-                "target_location_hint_cookie": l.target_location_hint_cookie,
-                "sessionId": self.visitor.session_id,
-                "tntId": self.visitor.tnt_id,
-            }))
-            .unwrap_or_default(),
-            None => "(no cookies yet)".into(),
+        let visitor = format!(
+            "visitor now: tntId {} · sessionId {} (I copies the ids)\n",
+            self.visitor.tnt_id.as_deref().unwrap_or("(none yet)"),
+            self.visitor.session_id
+        );
+        match self.shown_response() {
+            Some(l) => format!(
+                "{visitor}{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "target_cookie": l.target_cookie,
+                    "target_location_hint_cookie": l.target_location_hint_cookie,
+                    "sessionId": l.session_id,
+                    "tntId": l.response.id.as_ref().and_then(|id| id.tnt_id.clone()),
+                }))
+                .unwrap_or_default()
+            ),
+            None => format!("{visitor}(no cookies yet)"),
         }
     }
 
+    /// The Ledger tab: every notification with its visitor, type, location, tokens, state,
+    /// times, attempts and the findings about it; then the other findings.
     fn ledger_text(&self) -> String {
         let mut ledger = String::new();
         for e in self.ledger.iter().rev() {
-            let mark = if e.is_pending() { "…" } else { "✓" };
-            ledger.push_str(&format!("{mark} {}\n", e.summary()));
+            ledger.push_str(&notification_detail(e, &self.findings));
         }
-        if !self.findings.is_empty() {
+        let general: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.notification.is_none())
+            .collect();
+        if !general.is_empty() {
             ledger.push_str("\nfindings\n");
-            for f in &self.findings {
+            for f in general {
                 ledger.push_str(&format!("  {}\n", f.line()));
             }
         }
@@ -202,6 +253,15 @@ impl App {
             ledger = "(no notification yet: d marks the selected option displayed, s sends)".into();
         }
         ledger
+    }
+
+    /// The Diff tab: the baseline (`m`) beside the exchange shown.
+    fn diff_text(&self) -> String {
+        match (&self.baseline, self.shown_exchange()) {
+            (Some(baseline), Some(this)) => super::super::diff::text(baseline, this),
+            (None, _) => "(no baseline: m marks the exchange shown (H lists them all); then show another and D diffs them)".into(),
+            (Some(_), None) => "(nothing to compare: p prefetches, or H picks an exchange)".into(),
+        }
     }
 
     /// The Report tab: expected beside counted, per experience, and the findings that may
@@ -215,4 +275,40 @@ impl App {
         }
         out
     }
+}
+
+/// One notification in full, with the findings about it.
+pub fn notification_detail(e: &Entry, findings: &[Finding]) -> String {
+    let mark = if e.is_pending() { "…" } else { "✓" };
+    let acked = match &e.state {
+        crate::ledger::State::Acked { at } => format!(" · acked {}", crate::clock::iso8601(*at)),
+        _ => String::new(),
+    };
+    let mut out = format!(
+        "{mark} {} {} · {}{}\n    visitor {} · session {}\n    id {} · impressionId {}\n    queued {} · timestamp {}{acked} · attempts {}\n",
+        e.kind.as_str(),
+        e.location.label(),
+        e.state.describe(),
+        e.verdict
+            .as_deref()
+            .map(|v| format!(" · {v}"))
+            .unwrap_or_default(),
+        crate::counting::visitor_key(&e.visitor).unwrap_or_else(|| "?".into()),
+        e.session_id,
+        e.id,
+        e.impression_id.as_deref().unwrap_or("(none)"),
+        crate::clock::iso8601(e.at),
+        crate::clock::iso8601(e.timestamp),
+        e.attempts,
+    );
+    for token in &e.tokens {
+        out.push_str(&format!("    token {token}\n"));
+    }
+    for f in findings
+        .iter()
+        .filter(|f| f.notification.as_deref() == Some(e.id.as_str()))
+    {
+        out.push_str(&format!("    ⚠ {}\n", f.line()));
+    }
+    out
 }

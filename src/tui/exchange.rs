@@ -1,0 +1,116 @@
+//! The session's history: every exchange with the server (prefetch, execute, each attempt at a
+//! notification batch), the failed ones included.
+
+use crate::client::TargetResponse;
+use crate::delivery::{DeliveryRequest, Mode};
+use crate::ledger::deliver::Attempt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What an exchange was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExchangeKind {
+    Call(Mode),
+    /// A batch of notifications (their ids), and which attempt at them it was.
+    Notifications {
+        ids: Vec<String>,
+        attempt: u32,
+    },
+}
+
+/// One request and what came of it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub kind: ExchangeKind,
+    pub url: String,
+    pub request: Arc<DeliveryRequest>,
+    pub started_at_ms: i64,
+    pub duration: Duration,
+    /// The answer, or why there was none.
+    pub outcome: Result<Box<TargetResponse>, String>,
+}
+
+impl Exchange {
+    /// A notification attempt of the ledger's delivery.
+    pub fn of_attempt(attempt: Attempt) -> Exchange {
+        Exchange {
+            kind: ExchangeKind::Notifications {
+                ids: attempt.ids,
+                attempt: attempt.number,
+            },
+            url: attempt.url,
+            request: attempt.request,
+            started_at_ms: attempt.started_at_ms,
+            duration: attempt.duration,
+            outcome: attempt.outcome.map(Box::new),
+        }
+    }
+
+    /// The answer, when there was one.
+    pub fn response(&self) -> Option<&TargetResponse> {
+        self.outcome.as_deref().ok()
+    }
+
+    /// The request as it went out (completed by the client) when answered, else as built.
+    pub fn sent_request(&self) -> &DeliveryRequest {
+        match &self.outcome {
+            Ok(response) => &response.request,
+            Err(_) => &self.request,
+        }
+    }
+
+    /// `prefetch 3 locations`, `notifications ×2 (attempt 2)`.
+    pub fn title(&self) -> String {
+        match &self.kind {
+            ExchangeKind::Call(mode) => {
+                let request = self.sent_request();
+                let part = match mode {
+                    Mode::Execute => request.execute.as_ref().map(|e| {
+                        e.mboxes.as_ref().map_or(0, Vec::len) + usize::from(e.page_load.is_some())
+                    }),
+                    _ => request.prefetch.as_ref().map(|p| {
+                        p.mboxes.as_ref().map_or(0, Vec::len)
+                            + p.views.as_ref().map_or(0, Vec::len)
+                            + usize::from(p.page_load.is_some())
+                    }),
+                }
+                .unwrap_or(0);
+                format!("{} {}", mode.as_str(), plural(part, "location"))
+            }
+            ExchangeKind::Notifications { ids, attempt } => {
+                let retry = if *attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                };
+                format!("notifications ×{}{retry}", ids.len())
+            }
+        }
+    }
+
+    /// `200 · 3 ms`, or `failed: why`.
+    pub fn outcome_text(&self) -> String {
+        match &self.outcome {
+            Ok(r) => format!("{} · {} ms", r.status, self.duration.as_millis()),
+            Err(e) => format!("failed: {}", crate::safe_text::one_line(e)),
+        }
+    }
+
+    /// The visitor it was for (tntId, else another id), as the counting model keys it.
+    pub fn visitor(&self) -> String {
+        let answered = self.response().and_then(|r| r.response.id.as_ref());
+        answered
+            .or(self.sent_request().id.as_ref())
+            .and_then(crate::counting::visitor_key)
+            .unwrap_or_else(|| "-".into())
+    }
+}
+
+/// `1 location`, `3 locations`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
