@@ -419,11 +419,11 @@ impl App {
             .iter()
             .filter(|r| matches!(r.kind, RowKind::Location { .. }))
             .count();
+        // The timing is in the header: the message keeps a fixed width for the footer.
         let mut status = format!(
-            "{} {} · {} ms · {}",
+            "{} {} · {}",
             response.status,
             mode.as_str(),
-            response.duration.as_millis(),
             super::exchange::plural(locations, "location")
         );
         let unknown = self.unknown_mboxes(&response.request);

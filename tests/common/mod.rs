@@ -9,6 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 pub mod tmux;
+pub mod tui;
 
 /// The mboxscope binary under test.
 pub fn bin() -> PathBuf {
