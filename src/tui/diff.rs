@@ -23,10 +23,21 @@ pub fn facts(exchange: &Exchange) -> IndexMap<String, String> {
 
 fn response_facts(response: &TargetResponse, facts: &mut IndexMap<String, String>) {
     facts.insert("sessionId".into(), response.session_id.clone());
-    facts.insert(
-        "cookie mbox".into(),
-        response.target_cookie.value.to_string(),
-    );
+    // The mbox cookie's entries without their expiry times (those differ on every call).
+    let entries: Vec<String> = response
+        .target_cookie
+        .value
+        .split('|')
+        .map(|entry| {
+            let mut parts = entry.split('#');
+            format!(
+                "{}={}",
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default()
+            )
+        })
+        .collect();
+    facts.insert("cookie mbox".into(), entries.join(" "));
     if let Some(hint) = &response.target_location_hint_cookie {
         facts.insert("cookie mboxEdgeCluster".into(), hint.value.clone());
     }

@@ -98,7 +98,9 @@ async fn artifact_locations(base: &str) -> Option<ArtifactLocations> {
         .send()
         .await
         .ok()?;
-    let artifact: serde_json::Value = reply.json().await.ok()?;
+    let artifact: serde_json::Value = reply.error_for_status().ok()?.json().await.ok()?;
+    // Only a rules artifact says which mboxes exist (a server may answer any path).
+    artifact.get("rules")?.as_object()?;
     let global = artifact["globalMbox"]
         .as_str()
         .unwrap_or("target-global-mbox")

@@ -315,13 +315,14 @@ fn history(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 Color::Red
             };
             let outcome = match &e.outcome {
-                Ok(r) => format!("{} {:>4} ms", r.status, e.duration.as_millis()),
-                Err(_) => "✗ failed".to_string(),
+                Ok(r) => format!("{:<4}", r.status),
+                Err(_) => "✗   ".to_string(),
             };
             let line = Line::from(vec![
                 Span::raw(format!("{}{clock} ", if base { "◆" } else { " " })),
-                Span::styled(format!("{outcome:<12}"), theme.fg(color)),
+                Span::styled(outcome, theme.fg(color)),
                 Span::styled(e.title(), theme.fg(Color::Cyan)),
+                Span::raw(format!(" · {} ms", e.duration.as_millis())),
             ]);
             if first + i == app.history_selected {
                 line.style(theme.selected())
@@ -342,9 +343,8 @@ fn exchange_detail(app: &App, exchange: &Exchange) -> Vec<Line<'static>> {
             exchange.outcome_text()
         )),
         Line::from(format!(
-            "at {} · {} ms · visitor {}",
+            "at {} · visitor {}",
             crate::clock::iso8601(exchange.started_at_ms),
-            exchange.duration.as_millis(),
             exchange.visitor()
         )),
         Line::from(format!("POST {}", exchange.url)),

@@ -56,7 +56,6 @@ pub fn select_row(s: &mut Session, pred: impl Fn(&mboxscope::tui::rows::Row) -> 
 pub fn redact(text: &str) -> String {
     let rules = [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
-        (r"\b\d+ ms\b", "N ms="),
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "<uuid>",
@@ -69,11 +68,23 @@ pub fn redact(text: &str) -> String {
         (r"\b1\d{12}\b", "<ms>"),
         (r"\b1\d{9}\b", "<s>"),
         (r"\d+ bytes", "N bytes="),
+        (r"\b\d\d:\d\d:\d\d\b", "HH:MM:SS"),
         (r"session-\d+", "session-<ms>"),
     ];
     // Each match becomes a placeholder of the same width, so boxes stay aligned; a placeholder
     // ending in '=' is used as it is (what it hides has no fixed width, e.g. timings).
-    let mut out = text.to_string();
+    // A timing: "N ms"; one that pads a box to its border keeps the box's width.
+    let mut out = Regex::new(r"\b\d+ ms( *)(│?)")
+        .unwrap()
+        .replace_all(text, |c: &regex::Captures| {
+            if c[2].is_empty() {
+                format!("N ms{}", &c[1])
+            } else {
+                let width = c[0].chars().count();
+                format!("{:<w$}│", "N ms", w = width - 1)
+            }
+        })
+        .into_owned();
     for (pattern, placeholder) in rules {
         out = Regex::new(pattern)
             .unwrap()
