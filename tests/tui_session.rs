@@ -465,7 +465,7 @@ async fn the_smaller_bugs_are_fixed() {
     );
     let screen = render_text(&s.app, 120, 40);
     assert!(
-        screen.lines().nth(40 - 2).unwrap().trim().len() > 0,
+        !screen.lines().nth(40 - 2).unwrap().trim().is_empty(),
         "the last line of the tab is filled: {screen}"
     );
     // "1 location", and a mistyped mbox is named.
