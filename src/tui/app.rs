@@ -393,14 +393,16 @@ impl App {
 
     fn apply_response(&mut self, response: Box<TargetResponse>) {
         let selected_key = self.row().map(Row::key);
-        let selected_place = self.row().map(|r| r.location.label());
+        let selected_place =
+            (self.selected < self.rows.len()).then(|| place_of(&self.rows, self.selected));
         self.rows = rows_of(&response.response);
-        // The same row stays selected (else one of the same location, else the first option).
+        // The same row stays selected (else the row at the same place: the same location,
+        // kind and rank; else the first option).
         self.selected = selected_key
             .and_then(|key| self.rows.iter().position(|r| r.key() == key))
             .or_else(|| {
                 let place = selected_place?;
-                self.rows.iter().position(|r| r.location.label() == place)
+                (0..self.rows.len()).find(|&i| place_of(&self.rows, i) == place)
             })
             .or_else(|| {
                 self.rows
@@ -905,6 +907,21 @@ impl App {
         }
         self.refresh(&[TabId::Request]);
     }
+}
+
+/// Where row `i` sits: its location, its kind, and its rank among the rows of that kind there.
+fn place_of(rows: &[Row], i: usize) -> (String, u8, usize) {
+    let kind = |r: &Row| match r.kind {
+        RowKind::Location { .. } => 0,
+        RowKind::Option(_) => 1,
+        RowKind::Metric(_) => 2,
+    };
+    let row = &rows[i];
+    let rank = rows[..i]
+        .iter()
+        .filter(|r| r.location == row.location && kind(r) == kind(row))
+        .count();
+    (row.location.label(), kind(row), rank)
 }
 
 /// Applies one action; returns what the runtime must do.
