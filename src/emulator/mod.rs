@@ -412,7 +412,7 @@ impl Emulator {
         } = &mut *tally;
         let counter = if in_qa { qa } else { counter };
         if !executed.is_empty() {
-            counter.observe(&Hit {
+            let outcome = counter.observe(&Hit {
                 kind: HitKind::Execute,
                 at_ms: now,
                 visitor: visitor.as_deref(),
@@ -421,6 +421,9 @@ impl Emulator {
                 impression_id: request.impression_id.as_deref(),
                 decisions: &executed,
             });
+            if let Some(summary) = summary.as_deref_mut() {
+                summary.counted("execute", &outcome);
+            }
         }
         notifications
             .iter()

@@ -92,7 +92,7 @@ impl Summary {
         }
     }
 
-    /// Notes what the counting model made of notification `id`.
+    /// Notes what the counting model made of notification `id` (or of the execute).
     pub fn counted(&mut self, id: &str, outcome: &Outcome) {
         self.notifications
             .push((id.to_string(), verdict_text(outcome)));
