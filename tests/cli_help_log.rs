@@ -351,3 +351,81 @@ fn the_server_says_duplicate_for_a_duplicate_notification() {
     assert!(notifications[1].contains("[home-hero]"), "{lines:#?}");
     assert!(lines.iter().any(|l| l.contains(" prefetch ")), "{lines:#?}");
 }
+
+#[test]
+fn profile_show_says_where_each_value_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[profiles.staging]\nclient_code = \"acme\"\ntimeout_ms = 5000\ntrace_token = \"trace-in-file-123\"\n",
+    )
+    .unwrap();
+    let out = run(mboxscope(dir.path())
+        .env("MBOXSCOPE_ORG_ID", "ENV@AdobeOrg")
+        .args(["profile", "show", "staging", "--timeout-ms", "700"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |field: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{field} = ")))
+            .unwrap_or_else(|| panic!("no {field}:\n{stdout}"))
+            .to_string()
+    };
+    assert!(
+        line("client_code").ends_with(&format!("# profile \"staging\" in {}", config.display()))
+    );
+    assert_eq!(line("timeout_ms"), "timeout_ms = 700  # --timeout-ms");
+    assert_eq!(
+        line("org_id"),
+        "org_id = \"ENV@AdobeOrg\"  # MBOXSCOPE_ORG_ID"
+    );
+    assert!(!stdout.contains("trace-in-file-123"), "{stdout}");
+}
+
+#[test]
+fn the_man_page_and_completions_come_from_the_same_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let man = run(mboxscope(dir.path()).arg("man"));
+    assert!(man.status.success());
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH mboxscope"),
+        "{page}"
+    );
+    let completions = run(mboxscope(dir.path()).args(["completions", "bash"]));
+    let script = String::from_utf8_lossy(&completions.stdout);
+    for command in ["prefetch", "notify", "serve", "man"] {
+        assert!(page.contains(command), "the man page lacks {command}");
+        assert!(script.contains(command), "the completions lack {command}");
+    }
+    let pages = dir.path().join("man");
+    std::fs::create_dir_all(&pages).unwrap();
+    let out = run(mboxscope(dir.path()).args(["man", "--dir"]).arg(&pages));
+    assert!(out.status.success());
+    let serve = std::fs::read_to_string(pages.join("mboxscope-serve.1")).expect("a serve page");
+    assert!(serve.contains("log\\-format"), "{serve}");
+}
+
+#[test]
+fn the_version_names_the_commit_it_was_built_from() {
+    let out = Command::new(common::bin())
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(version.starts_with(&format!("mboxscope {}", env!("CARGO_PKG_VERSION"))));
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    if let Some(head) = head.ok().filter(|h| h.status.success()) {
+        let commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
+        assert!(version.contains(&commit), "{version} lacks {commit}");
+    }
+}
