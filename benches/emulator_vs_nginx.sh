@@ -5,7 +5,9 @@
 #  - nginx: GET of a static copy of the same response body.
 # Then p99 latency of the emulator at half its own maximum rate.
 # Targets: at least 50% of nginx's rate; p99 at half load under 2 ms.
-# Usage: [ROUNDS=3] benches/emulator_vs_nginx.sh [SECONDS]   (installs oha with cargo and nginx with apt if missing)
+# Usage: [ROUNDS=3] [SERVE_FLAGS=--quiet] benches/emulator_vs_nginx.sh [SECONDS]   (installs oha with
+# cargo and nginx with apt if missing). SERVE_FLAGS= (empty) measures with the request lines on,
+# written to a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-10}
@@ -21,7 +23,9 @@ OHA=$(command -v oha || echo target/bench-tools/bin/oha)
 [ -x "$OHA" ] || cargo install --quiet --locked oha --root target/bench-tools
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
 
-target/release/mboxscope serve --quiet --artifact "$ARTIFACT" > "$WORK/serve.out" &
+SERVE_FLAGS=${SERVE_FLAGS---quiet}
+# shellcheck disable=SC2086
+target/release/mboxscope serve $SERVE_FLAGS --artifact "$ARTIFACT" > "$WORK/serve.out" &
 for _ in $(seq 100); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
 EMULATOR=$(head -1 "$WORK/serve.out")
 cat > "$WORK/request.json" <<'JSON'
@@ -76,3 +80,4 @@ runs = ", ".join(f"{float(p):.2f}" for p in sys.argv[6].split())
 print(f"emulator: {emu:,.0f} requests/s   nginx (static copy): {ngx:,.0f} requests/s   ratio {ratio:.0%} (median of rounds; target: at least 50%)")
 print(f"p99 at half load ({int(half):,} requests/s): {p99:.2f} ms (median of {runs}; target: under 2 ms)")
 PY
+echo "serve ${SERVE_FLAGS:-(request lines on)}: $(($(wc -l < "$WORK/serve.out") - 2)) request lines written"

@@ -1,4 +1,5 @@
-//! Named profiles (TOML in the config dir) < `MBOXSCOPE_*` environment variables < flags.
+//! Named profiles (TOML in the config dir) < `MBOXSCOPE_*` environment variables < flags
+//! (clap reads the variables with the flags).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -15,14 +16,15 @@ pub enum ConfigError {
     },
     #[error("{path}: not a valid profiles file: {message}")]
     Parse { path: String, message: String },
-    #[error("no profile named {0:?} (see `mboxscope profile list`)")]
-    UnknownProfile(String),
-    #[error("{name}={value:?}: {message}")]
-    BadValue {
-        name: String,
-        value: String,
+    #[error("{path}:{line}: {field}: {message}")]
+    BadField {
+        path: String,
+        line: usize,
+        field: String,
         message: String,
     },
+    #[error("no profile named {0:?} (see `mboxscope profile list`)")]
+    UnknownProfile(String),
     #[error("no configuration directory could be found for this user; pass --config FILE")]
     NoConfigDir,
 }
@@ -61,38 +63,6 @@ impl Profile {
             page_url: other.page_url.or(self.page_url),
         }
     }
-
-    /// The profile the `MBOXSCOPE_*` environment variables describe.
-    pub fn from_env() -> Result<Profile, ConfigError> {
-        Profile::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-    }
-
-    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Profile, ConfigError> {
-        let number = |name: &str| -> Result<Option<i64>, ConfigError> {
-            var(name)
-                .map(|v| {
-                    v.trim().parse::<i64>().map_err(|e| ConfigError::BadValue {
-                        name: name.into(),
-                        value: v.clone(),
-                        message: e.to_string(),
-                    })
-                })
-                .transpose()
-        };
-        Ok(Profile {
-            client_code: var("MBOXSCOPE_CLIENT"),
-            org_id: var("MBOXSCOPE_ORG_ID"),
-            server: var("MBOXSCOPE_SERVER"),
-            property_token: var("MBOXSCOPE_PROPERTY_TOKEN"),
-            environment_id: number("MBOXSCOPE_ENVIRONMENT_ID")?,
-            location_hint: var("MBOXSCOPE_LOCATION_HINT"),
-            trace_token: var("MBOXSCOPE_TRACE_TOKEN"),
-            timeout_ms: number("MBOXSCOPE_TIMEOUT_MS")?.map(|v| v.max(1) as u64),
-            user_agent: var("MBOXSCOPE_USER_AGENT"),
-            channel: var("MBOXSCOPE_CHANNEL"),
-            page_url: var("MBOXSCOPE_PAGE_URL"),
-        })
-    }
 }
 
 /// The profiles file.
@@ -118,10 +88,7 @@ impl ConfigFile {
     /// Reads the file; a missing file is an empty configuration.
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
-                path: path.display().to_string(),
-                message: e.message().to_string(),
-            }),
+            Ok(text) => toml::from_str(&text).map_err(|e| where_in(path, &text, &e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
             Err(source) => Err(ConfigError::Io {
                 path: path.display().to_string(),
@@ -228,18 +195,54 @@ fn follow_symlinks(path: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
-/// The effective settings: the profile (if named) under the environment under the flags.
+/// A parse error of the file at `path`, with the line and the field (`profiles.NAME.KEY`) it
+/// is about when the parser says where.
+fn where_in(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let path = path.display().to_string();
+    let message = e.message().trim().to_string();
+    let Some(span) = e.span() else {
+        return ConfigError::Parse { path, message };
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let this_line = text.lines().nth(line - 1).unwrap_or_default();
+    let key = this_line
+        .split_once('=')
+        .map(|(key, _)| key.trim().trim_matches('"').to_string())
+        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    // The table the line is in: the last `[header]` above it.
+    let table = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let field = match (table, key) {
+        (Some(table), Some(key)) => format!("{table}.{key}"),
+        (None, Some(key)) => key,
+        (Some(table), None) => table,
+        (None, None) => "(top level)".to_string(),
+    };
+    ConfigError::BadField {
+        path,
+        line,
+        field,
+        message,
+    }
+}
+
+/// The effective settings: the profile (if named) under the flags (and the environment
+/// variables clap read for them).
 pub fn resolve(
     file: &ConfigFile,
     profile: Option<&str>,
-    env: Profile,
     flags: Profile,
 ) -> Result<Profile, ConfigError> {
     let base = match profile {
         Some(name) => file.profile(name)?,
         None => Profile::default(),
     };
-    Ok(base.overlay(env).overlay(flags))
+    Ok(base.overlay(flags))
 }
 
 #[cfg(test)]
@@ -247,7 +250,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flags_win_over_env_over_profile() {
+    fn flags_win_over_profile() {
         let mut file = ConfigFile::default();
         file.profiles.insert(
             "staging".into(),
@@ -258,27 +261,30 @@ mod tests {
                 ..Default::default()
             },
         );
-        let env = Profile::from_vars(|n| match n {
-            "MBOXSCOPE_CLIENT" => Some("env".into()),
-            "MBOXSCOPE_TIMEOUT_MS" => Some("2000".into()),
-            _ => None,
-        })
-        .unwrap();
         let flags = Profile {
+            client_code: Some("flag".into()),
             timeout_ms: Some(3),
             ..Default::default()
         };
-        let p = resolve(&file, Some("staging"), env, flags).unwrap();
-        assert_eq!(p.client_code.as_deref(), Some("env"));
+        let p = resolve(&file, Some("staging"), flags).unwrap();
+        assert_eq!(p.client_code.as_deref(), Some("flag"));
         assert_eq!(p.org_id.as_deref(), Some("org"));
         assert_eq!(p.timeout_ms, Some(3));
         assert!(matches!(
-            resolve(&file, Some("nope"), Profile::default(), Profile::default()),
+            resolve(&file, Some("nope"), Profile::default()),
             Err(ConfigError::UnknownProfile(_))
         ));
-        assert!(
-            Profile::from_vars(|n| (n == "MBOXSCOPE_TIMEOUT_MS").then(|| "soon".into())).is_err()
-        );
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_with_its_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = "[profiles.staging]\nclient_code = \"acme\"\ntimeout_ms = \"soon\"\n";
+        std::fs::write(&path, text).unwrap();
+        let message = ConfigFile::load(&path).unwrap_err().to_string();
+        let expected = format!("{}:3: profiles.staging.timeout_ms: ", path.display());
+        assert!(message.starts_with(&expected), "{message}");
     }
 
     #[test]
@@ -306,7 +312,7 @@ mod tests {
         std::fs::write(&path, "profiles = 3").unwrap();
         assert!(matches!(
             ConfigFile::load(&path),
-            Err(ConfigError::Parse { .. })
+            Err(ConfigError::BadField { line: 1, .. })
         ));
     }
 }

@@ -28,76 +28,111 @@ pub enum AnalyticsLogging {
     ServerSide,
 }
 
-/// Where to find Target and who the visitor is.
+/// Where to find Target and who the visitor is: the flags of every command that talks to a
+/// target, under the help headings "Target" and "Visitor".
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Target")]
 pub struct TargetArgs {
     /// Delivery API base URL (e.g. http://127.0.0.1:8080) or server domain.
-    #[arg(long, global = true)]
+    #[arg(long, env = "MBOXSCOPE_SERVER", value_name = "URL|DOMAIN")]
     pub server: Option<String>,
     /// Target client code.
-    #[arg(long = "client", global = true)]
+    #[arg(long = "client", env = "MBOXSCOPE_CLIENT", value_name = "CODE")]
     pub client_code: Option<String>,
     /// Experience Cloud organization id (…@AdobeOrg).
-    #[arg(long, global = true)]
+    #[arg(long, env = "MBOXSCOPE_ORG_ID", value_name = "ORG")]
     pub org_id: Option<String>,
     /// A saved profile (see `mboxscope profile`).
-    #[arg(long, global = true, env = "MBOXSCOPE_PROFILE")]
+    #[arg(long, env = "MBOXSCOPE_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
     /// The profiles file (default: config.toml in the user's config directory).
-    #[arg(long, global = true, env = "MBOXSCOPE_CONFIG")]
+    #[arg(long, env = "MBOXSCOPE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Where ledgers and exports are stored (default: the user's data directory).
-    #[arg(long, global = true, env = "MBOXSCOPE_DATA_DIR")]
+    /// Where ledgers, exports and the log are stored (default: the user's data directory).
+    #[arg(long, env = "MBOXSCOPE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The visitor's tntId.
-    #[arg(long, global = true)]
-    pub tnt_id: Option<String>,
-    /// The sessionId to use (default: a new one).
-    #[arg(long, global = true)]
-    pub session_id: Option<String>,
-    /// The visitor's Experience Cloud id (marketingCloudVisitorId).
-    #[arg(long, global = true)]
-    pub mcid: Option<String>,
-    /// The visitor's third-party id.
-    #[arg(long, global = true)]
-    pub third_party_id: Option<String>,
-    /// A customer id: CODE=ID[:authenticated|logged_out|unknown] (repeatable).
-    #[arg(long = "customer-id", global = true, value_name = "CODE=ID[:STATE]")]
-    pub customer_ids: Vec<String>,
     /// The at_property token.
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        env = "MBOXSCOPE_PROPERTY_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub property_token: Option<String>,
     /// The environment id.
-    #[arg(long, global = true)]
+    #[arg(long, env = "MBOXSCOPE_ENVIRONMENT_ID", value_name = "ID")]
     pub environment_id: Option<i64>,
     /// Trace authorization token (asks Target for traces).
-    #[arg(long, global = true)]
+    #[arg(
+        long,
+        env = "MBOXSCOPE_TRACE_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub trace_token: Option<String>,
     /// A QA link (at_preview_token=…) to put into qaMode.
-    #[arg(long, global = true)]
+    #[arg(long, value_name = "URL")]
     pub qa_url: Option<String>,
     /// A4T logging: client-side returns the payloads (default), server-side lets Target log them.
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, value_enum)]
     pub analytics: Option<AnalyticsLogging>,
-    /// The page URL (context.address.url).
-    #[arg(long, global = true)]
-    pub page_url: Option<String>,
-    /// The visitor's user agent (context.userAgent).
-    #[arg(long, global = true)]
-    pub user_agent: Option<String>,
     /// Give up on a call after this many milliseconds.
-    #[arg(long, global = true)]
+    #[arg(long, env = "MBOXSCOPE_TIMEOUT_MS", value_name = "MS")]
     pub timeout_ms: Option<u64>,
     /// The edge cluster (location hint) to start with.
-    #[arg(long, global = true)]
+    #[arg(long, env = "MBOXSCOPE_LOCATION_HINT", value_name = "HINT")]
     pub location_hint: Option<String>,
     /// Use http:// for hosts derived from a client code or server domain.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure: bool,
+    /// The visitor's tntId.
+    #[arg(long, help_heading = "Visitor", value_name = "ID")]
+    pub tnt_id: Option<String>,
+    /// The sessionId to use (default: a new one).
+    #[arg(long, help_heading = "Visitor", value_name = "ID")]
+    pub session_id: Option<String>,
+    /// The visitor's Experience Cloud id (marketingCloudVisitorId).
+    #[arg(long, help_heading = "Visitor", value_name = "ID")]
+    pub mcid: Option<String>,
+    /// The visitor's third-party id.
+    #[arg(long, help_heading = "Visitor", value_name = "ID")]
+    pub third_party_id: Option<String>,
+    /// A customer id: CODE=ID[:authenticated|logged_out|unknown] (repeatable).
+    #[arg(
+        long = "customer-id",
+        help_heading = "Visitor",
+        value_name = "CODE=ID[:STATE]"
+    )]
+    pub customer_ids: Vec<String>,
+    /// The page URL (context.address.url).
+    #[arg(
+        long,
+        help_heading = "Visitor",
+        env = "MBOXSCOPE_PAGE_URL",
+        value_name = "URL"
+    )]
+    pub page_url: Option<String>,
+    /// The visitor's user agent (context.userAgent).
+    #[arg(
+        long,
+        help_heading = "Visitor",
+        env = "MBOXSCOPE_USER_AGENT",
+        value_name = "UA"
+    )]
+    pub user_agent: Option<String>,
+    /// The channel (context.channel: web, mobile).
+    #[arg(
+        long,
+        help_heading = "Visitor",
+        env = "MBOXSCOPE_CHANNEL",
+        value_name = "CHANNEL"
+    )]
+    pub channel: Option<String>,
 }
 
 impl TargetArgs {
-    fn as_profile(&self) -> Profile {
+    /// The settings these flags (and their environment variables) give.
+    pub fn as_profile(&self) -> Profile {
         Profile {
             client_code: self.client_code.clone(),
             org_id: self.org_id.clone(),
@@ -108,7 +143,7 @@ impl TargetArgs {
             trace_token: self.trace_token.clone(),
             timeout_ms: self.timeout_ms,
             user_agent: self.user_agent.clone(),
-            channel: None,
+            channel: self.channel.clone(),
             page_url: self.page_url.clone(),
         }
     }
@@ -143,9 +178,7 @@ impl TargetArgs {
                 Err(_) => ConfigFile::default(),
             }
         };
-        let env = Profile::from_env().map_err(TargetError::new)?;
-        config::resolve(&file, self.profile.as_deref(), env, self.as_profile())
-            .map_err(TargetError::new)
+        config::resolve(&file, self.profile.as_deref(), self.as_profile()).map_err(TargetError::new)
     }
 
     /// The visitor ids the flags name.
@@ -307,16 +340,17 @@ fn warn_about(ledger: &crate::ledger::Ledger) {
     }
 }
 
-/// What to prefetch or execute.
+/// What to prefetch: mboxes, views, the page load (help heading "Locations").
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Locations")]
 pub struct LocationArgs {
     /// A mbox: NAME[:k=v,…] (repeatable).
     #[arg(long = "mbox", value_name = "NAME[:k=v,...]")]
     pub mboxes: Vec<String>,
-    /// A view by name (repeatable; prefetch only).
+    /// A view by name (repeatable).
     #[arg(long = "view", value_name = "NAME")]
     pub views: Vec<String>,
-    /// Every view (prefetch only).
+    /// Every view.
     #[arg(long)]
     pub all_views: bool,
     /// The page load (global mbox).

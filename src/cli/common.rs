@@ -55,3 +55,57 @@ impl From<crate::tui::TuiError> for Failure {
         }
     }
 }
+
+/// How much the log records (`--log-level`, `MBOXSCOPE_LOG`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+/// The log flags of every command that logs (help heading "Log").
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Log")]
+pub struct LogArgs {
+    /// How much the log file records.
+    #[arg(long, value_enum, env = "MBOXSCOPE_LOG", default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+}
+
+/// Flags of `execute`: the mboxes and page load (views can only be prefetched), and whether
+/// to print secrets.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExecuteArgs {
+    #[command(flatten)]
+    pub locations: ExecuteLocationArgs,
+    /// Print the request's trace, QA and property tokens in clear (masked by default).
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// What to execute (help heading "Locations").
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Locations")]
+pub struct ExecuteLocationArgs {
+    /// A mbox: NAME[:k=v,…] (repeatable).
+    #[arg(long = "mbox", value_name = "NAME[:k=v,...]")]
+    pub mboxes: Vec<String>,
+    /// The page load (global mbox).
+    #[arg(long)]
+    pub page_load: bool,
+}
+
+impl ExecuteLocationArgs {
+    /// The same locations in the form prefetch and execute share.
+    pub fn to_locations(&self) -> LocationArgs {
+        LocationArgs {
+            mboxes: self.mboxes.clone(),
+            page_load: self.page_load,
+            ..Default::default()
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! `mboxscope serve`: the local Delivery API emulator.
 
-use super::common::Failure;
-use crate::emulator::http::{serve_on_threads, Faults, Limits, Server};
+use super::common::{Failure, LogArgs};
+use crate::emulator::http::{serve_on_threads, set_log_format, Faults, Limits, Server};
+use crate::emulator::request_log::LogFormat;
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
 use clap::Args;
 use std::io::Write;
@@ -26,8 +27,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// No line per request.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub quiet: bool,
+    /// How request lines are written on stdout: text, or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, help_heading = "Output")]
+    pub log_format: LogFormat,
     /// Threads that serve requests, each with its own event loop (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
@@ -38,7 +42,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = Switch::On)]
     pub bot_filter: Switch,
     /// Organization id (for a rules.bin artifact).
-    #[arg(long = "artifact-org-id")]
+    #[arg(long = "artifact-org-id", env = "MBOXSCOPE_ORG_ID")]
     pub artifact_org_id: Option<String>,
     /// Milliseconds a client has to send a request's head (also how long an idle keep-alive
     /// connection stays open).
@@ -50,6 +54,16 @@ pub struct ServeArgs {
     /// Connections open at once; more wait until one closes.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_connections: u32,
+    /// Where the log file is written (default: the user's data directory).
+    #[arg(
+        long,
+        env = "MBOXSCOPE_DATA_DIR",
+        value_name = "DIR",
+        help_heading = "Log"
+    )]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Prints a line on stdout; a closed stdout is no reason to stop serving.
@@ -66,7 +80,7 @@ pub enum Switch {
 }
 
 /// Runs the emulator until Ctrl-C.
-pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> {
+pub async fn run(args: &ServeArgs) -> Result<(), Failure> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         return Err(Failure::usage(format!(
             "--fault-rate {} must be between 0 and 1",
@@ -83,8 +97,7 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
             "assets/demo/rules.json (built in)".to_string(),
         ),
     };
-    let org = args.artifact_org_id.as_deref().or(org_id);
-    let emulator = Emulator::new(&bytes, org, &location)
+    let emulator = Emulator::new(&bytes, args.artifact_org_id.as_deref(), &location)
         .map_err(|e| Failure::usage(format!("{location}: {e}")))?
         .with_clock(args.now)
         .with_bot_filter(args.bot_filter == Switch::On);
@@ -100,6 +113,8 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
         args.fault_rate,
         args.latency_ms
     ));
+    tracing::info!(%local, artifact = %location, fault_rate = args.fault_rate, "serving");
+    set_log_format(args.log_format);
     let server = Arc::new(Server {
         emulator: Arc::new(emulator),
         faults: Faults {
@@ -127,6 +142,7 @@ pub async fn run(args: &ServeArgs, org_id: Option<&str>) -> Result<(), Failure> 
     for worker in workers {
         let _ = worker.join();
     }
+    tracing::info!(%local, "stopped");
     let _ = writeln!(std::io::stderr(), "stopped");
     Ok(())
 }

@@ -286,6 +286,36 @@ impl TargetClient {
         request: DeliveryRequest,
         visitor: &Visitor,
     ) -> Result<TargetResponse, ClientError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "delivery",
+            target = %self.settings.server.describe(),
+            kind = %crate::emulator::request_log::Summary::of(&request).kind,
+            visitor = visitor.tnt_id.as_deref().unwrap_or("(new)"),
+            session = %visitor.session_id,
+        );
+        let outcome = self
+            .exchange(request, visitor)
+            .instrument(span.clone())
+            .await;
+        span.in_scope(|| match &outcome {
+            Ok(r) => tracing::info!(
+                status = r.status,
+                bytes = r.response_body.len(),
+                ms = r.duration.as_millis() as u64,
+                "answered"
+            ),
+            Err(e) => tracing::warn!(retryable = e.is_retryable(), error = %e, "failed"),
+        });
+        outcome
+    }
+
+    /// One request and its answer ([`send`](Self::send) without the log).
+    async fn exchange(
+        &self,
+        request: DeliveryRequest,
+        visitor: &Visitor,
+    ) -> Result<TargetResponse, ClientError> {
         let request = self.prepare(request, visitor.tnt_id.as_deref());
         let session_id = visitor.session_id.clone();
         let url = self.delivery_url(visitor)?;

@@ -1,5 +1,6 @@
 //! The emulator's HTTP server (hyper, HTTP/1.1 keep-alive) with injectable faults and latency.
 
+use super::request_log::{refusal, Line, LogFormat, Summary};
 use super::{Emulator, Reply, MAX_BODY_BYTES};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -142,6 +143,14 @@ fn is_json(parts: &hyper::http::request::Parts) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// How request lines are written ([`set_log_format`]; text unless set).
+static LOG_FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+/// Sets how this process's request lines are written (the first call wins).
+pub fn set_log_format(format: LogFormat) {
+    let _ = LOG_FORMAT.set(format);
+}
+
 /// The request log: lines go through a bounded queue to a thread that writes them to stdout,
 /// so a full queue drops lines and a closed or unread stdout never blocks or stops the server.
 fn request_log() -> Option<&'static SyncSender<String>> {
@@ -268,17 +277,25 @@ impl Server {
                     }
                     Err(_) => return Err(Dropped),
                 };
-                let reply = self.emulator.delivery(&query, &body);
+                let (reply, summary) = if self.log {
+                    let (reply, summary) = self.emulator.delivery_summarized(&query, &body);
+                    (reply, Some(summary))
+                } else {
+                    (self.emulator.delivery(&query, &body), None)
+                };
                 if fault == Some(Fault::DropAfter) {
-                    self.log_line(
-                        &method,
+                    self.log_delivery(
                         path,
                         &format!("{} processed, then dropped (fault)", reply.status),
+                        &reply,
+                        summary.as_ref(),
                         started,
                     );
                     return Err(Dropped);
                 }
-                json_response(reply)
+                let status = reply.status.to_string();
+                self.log_delivery(path, &status, &reply, summary.as_ref(), started);
+                return Ok(json_response(reply));
             }
             (_, &Method::GET, "/report") => {
                 json_response(Reply::json(200, &self.emulator.report()))
@@ -314,12 +331,45 @@ impl Server {
     /// Logs a line per request (when logging): dropped rather than waited for.
     fn log_line(&self, method: &Method, path: &str, outcome: &str, started: Instant) {
         if self.log {
-            if let Some(log) = request_log() {
-                let _ = log.try_send(format!(
-                    "{method} {path} {outcome} {:.2} ms",
-                    started.elapsed().as_secs_f64() * 1000.0
-                ));
-            }
+            self.send_line(Line {
+                at_ms: crate::clock::now_ms(),
+                method: method.as_str(),
+                path,
+                outcome,
+                refusal: None,
+                summary: None,
+                latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
+    }
+
+    /// Logs a delivery: what it was, what it counted, and why it was refused if it was.
+    fn log_delivery(
+        &self,
+        path: &str,
+        outcome: &str,
+        reply: &Reply,
+        summary: Option<&Summary>,
+        started: Instant,
+    ) {
+        if self.log {
+            self.send_line(Line {
+                at_ms: crate::clock::now_ms(),
+                method: "POST",
+                path,
+                outcome,
+                refusal: refusal(reply.status, &reply.body),
+                summary,
+                latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            });
+        }
+    }
+
+    /// Queues a line for the logger thread; a full queue drops it.
+    fn send_line(&self, line: Line) {
+        if let Some(log) = request_log() {
+            let format = LOG_FORMAT.get().copied().unwrap_or_default();
+            let _ = log.try_send(line.render(format));
         }
     }
 }

@@ -5,6 +5,7 @@ mod answer;
 pub mod catalog;
 pub mod http;
 pub mod qa;
+pub mod request_log;
 pub mod validate;
 pub mod visitors;
 
@@ -222,6 +223,27 @@ impl Emulator {
 
     /// Answers `POST /rest/v1/delivery?client&sessionId&imsOrgId` with `body`.
     pub fn delivery(&self, query: &HashMap<String, String>, body: &[u8]) -> Reply {
+        self.answer(query, body, &mut None)
+    }
+
+    /// Answers like [`delivery`](Self::delivery), and says what the request was and what it
+    /// counted (for the request log).
+    pub fn delivery_summarized(
+        &self,
+        query: &HashMap<String, String>,
+        body: &[u8],
+    ) -> (Reply, request_log::Summary) {
+        let mut summary = Some(request_log::Summary::default());
+        let reply = self.answer(query, body, &mut summary);
+        (reply, summary.unwrap_or_default())
+    }
+
+    fn answer(
+        &self,
+        query: &HashMap<String, String>,
+        body: &[u8],
+        summary: &mut Option<request_log::Summary>,
+    ) -> Reply {
         let wall = crate::clock::now_ms();
         let now = match self.clock.load(std::sync::atomic::Ordering::Relaxed) {
             WALL_CLOCK => wall,
@@ -255,6 +277,9 @@ impl Emulator {
                 )
             }
         };
+        if let Some(summary) = summary {
+            *summary = request_log::Summary::of(&request);
+        }
         if let Err(message) = validate::request(&request, wall.max(now)) {
             return self.reject_count(request.notifications.as_ref().map_or(0, Vec::len), message);
         }
@@ -277,6 +302,9 @@ impl Emulator {
             let mut visitors = self.visitors.lock().unwrap_or_else(|e| e.into_inner());
             let (tnt, _) = visitors.resolve(id, wall);
             id.tnt_id = Some(tnt.clone());
+            if let Some(summary) = summary.as_mut().filter(|s| s.visitor.is_none()) {
+                summary.visitor = id.visitor_key();
+            }
             visitors.remember_profile(&tnt, visitors::profile_parameters(&request));
             let allocation = visitors
                 .get(&tnt)
@@ -341,7 +369,12 @@ impl Emulator {
         response
             .request_id
             .get_or_insert_with(|| crate::ids::uuid().to_string());
-        let acked = self.count(&request, &decision.matched, &session_id, wall, in_qa);
+        let acked = self.count(
+            &request,
+            &decision.matched,
+            (&session_id, wall, in_qa),
+            summary.as_mut(),
+        );
         if request.notifications.is_some() {
             response.notifications = Some(acked);
         }
@@ -359,13 +392,14 @@ impl Emulator {
     /// Counts the request's executed activities and its notifications through the counting
     /// model; returns the acknowledgements. Requests with nothing to count (prefetches) do not
     /// take the lock.
+    /// The tuple is the request's session, arrival time and whether it is QA traffic;
+    /// `summary` (when logging) gets each notification's verdict.
     fn count(
         &self,
         request: &DeliveryRequest,
         matched: &[Matched],
-        session_id: &str,
-        now: i64,
-        in_qa: bool,
+        (session_id, now, in_qa): (&str, i64, bool),
+        mut summary: Option<&mut request_log::Summary>,
     ) -> Vec<NotificationResponse> {
         let notifications = request.notifications.as_deref().unwrap_or_default();
         let executed: Vec<Decision> = matched
@@ -393,7 +427,7 @@ impl Emulator {
         } = &mut *tally;
         let counter = if in_qa { qa } else { counter };
         if !executed.is_empty() {
-            counter.observe(&Hit {
+            let outcome = counter.observe(&Hit {
                 kind: HitKind::Execute,
                 at_ms: now,
                 visitor: visitor.as_deref(),
@@ -402,6 +436,9 @@ impl Emulator {
                 impression_id: request.impression_id.as_deref(),
                 decisions: &executed,
             });
+            if let Some(summary) = summary.as_deref_mut() {
+                summary.counted("execute", &outcome);
+            }
         }
         notifications
             .iter()
@@ -425,6 +462,9 @@ impl Emulator {
                 counters.accepted += 1;
                 if outcome.all_duplicates() {
                     counters.duplicates += 1;
+                }
+                if let Some(summary) = summary.as_deref_mut() {
+                    summary.counted(n.id.as_deref().unwrap_or("?"), &outcome);
                 }
                 NotificationResponse {
                     id: Some(n.id.clone().unwrap_or_default()),

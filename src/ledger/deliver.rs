@@ -9,6 +9,7 @@ use crate::delivery::{Context, DeliveryRequest, Property, VisitorId};
 use indexmap::IndexMap;
 use rand::Rng;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// The most notifications sent in one request.
 pub const BATCH_SIZE: usize = 50;
@@ -133,8 +134,11 @@ pub async fn deliver(
             .map(<[String]>::to_vec)
             .collect();
         while let Some(chunk) = work.pop() {
+            let span = tracing::info_span!("notifications", ids = %chunk.join(","));
             if let Some((rejected, reason)) =
-                send_batch(ledger, client, &group, &chunk, policy, &mut report).await?
+                send_batch(ledger, client, &group, &chunk, policy, &mut report)
+                    .instrument(span)
+                    .await?
             {
                 if rejected.len() > 1 {
                     let (a, b) = rejected.split_at(rejected.len() / 2);
@@ -164,6 +168,7 @@ async fn send_batch(
     let mut last_reason = String::new();
     for attempt in 1..=policy.max_attempts.max(1) {
         if attempt > 1 {
+            tracing::warn!(attempt, reason = %last_reason, "retrying");
             tokio::time::sleep(policy.delay(attempt)).await;
         }
         let previous = remaining
@@ -281,14 +286,17 @@ async fn send_batch(
                         .collect(),
                 )?;
                 if !retryable {
+                    tracing::warn!(attempts = attempt, reason = %last_reason, "rejected");
                     return Ok(Some((remaining, last_reason)));
                 }
             }
         }
         if remaining.is_empty() {
+            tracing::info!(attempts = attempt, "acknowledged");
             return Ok(None);
         }
     }
+    tracing::warn!(attempts = policy.max_attempts, reason = %last_reason, pending = remaining.len(), "still pending");
     report
         .pending
         .extend(remaining.into_iter().map(|id| (id, last_reason.clone())));
