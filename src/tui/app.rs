@@ -197,6 +197,8 @@ pub struct App {
     pub last_call: Option<(Mode, String)>,
     /// Why the prompt's text was not applied (the prompt stays open).
     pub prompt_error: Option<String>,
+    /// The log file's recent entries, read when the message log opens.
+    pub log_entries: Vec<String>,
 }
 
 impl App {
@@ -256,6 +258,7 @@ impl App {
             known_mboxes: None,
             last_call: None,
             prompt_error: None,
+            log_entries: Vec::new(),
         };
         app.refresh_tabs();
         app
@@ -804,6 +807,7 @@ impl App {
                 Vec::new()
             }
             Command::MessageLog => {
+                self.log_entries = crate::log::recent(100);
                 self.input = Input::Log(0);
                 Vec::new()
             }

@@ -264,12 +264,25 @@ fn message_log(frame: &mut Frame, app: &App, theme: Theme, up: usize, area: Rect
         area.height.saturating_sub(2),
     );
     let inner_height = rect.height.saturating_sub(2) as usize;
-    let end = app.log.len().saturating_sub(up);
-    let start = end.saturating_sub(inner_height);
-    let lines: Vec<Line> = app.log[start..end]
+    let mut all: Vec<Line> = app
+        .log
         .iter()
         .map(|m| Line::from(crate::safe_text::one_line_uncapped(m)))
         .collect();
+    if !app.log_entries.is_empty() {
+        all.push(Line::from(Span::styled(
+            "── the log file's recent entries ──",
+            theme.fg(Color::DarkGray),
+        )));
+        all.extend(
+            app.log_entries
+                .iter()
+                .map(|m| Line::from(crate::safe_text::one_line_uncapped(m))),
+        );
+    }
+    let end = all.len().saturating_sub(up);
+    let start = end.saturating_sub(inner_height);
+    let lines: Vec<Line> = all.drain(start..end).collect();
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

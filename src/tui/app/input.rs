@@ -25,6 +25,9 @@ impl App {
                 Err(e) => self.set_status(format!("QA link: {e}")),
             },
         }
+        if let Some(qa) = &self.spec.qa_mode {
+            qa.token.iter().for_each(|t| crate::log::keep_secret(t));
+        }
         Vec::new()
     }
 
@@ -55,6 +58,9 @@ impl App {
                 Vec::new()
             }
             FormKey::Apply(overrides) => {
+                if let Some(token) = &overrides.property_token {
+                    crate::log::keep_secret(token);
+                }
                 let clock_changed = overrides.clock != self.overrides.clock;
                 self.overrides = *overrides;
                 self.refresh(&[TabId::Request]);
@@ -74,7 +80,7 @@ impl App {
     }
 
     fn log_key(&mut self, key: &KeyEvent, up: usize) {
-        let last = self.log.len().saturating_sub(1);
+        let last = (self.log.len() + self.log_entries.len()).saturating_sub(1);
         self.input = match key.code {
             KeyCode::Up | KeyCode::Char('k') => Input::Log((up + 1).min(last)),
             KeyCode::Down | KeyCode::Char('j') => Input::Log(up.saturating_sub(1)),
@@ -127,6 +133,7 @@ impl App {
             Input::QaUrl(url) if url.trim().is_empty() => self.leave_qa_mode(),
             Input::QaUrl(url) => match qa_mode_from_url(url.trim()) {
                 Ok(qa) => {
+                    qa.token.iter().for_each(|t| crate::log::keep_secret(t));
                     self.set_qa_mode(Some(qa));
                     self.set_status("QA mode set: p prefetches with it");
                 }
@@ -139,6 +146,7 @@ impl App {
             },
             Input::TraceToken(token) => {
                 let token = token.trim();
+                crate::log::keep_secret(token);
                 let had = self.spec.trace_token.is_some();
                 self.spec.trace_token = (!token.is_empty()).then(|| token.to_string());
                 if let Some(r) = self.custom_request.as_mut() {
