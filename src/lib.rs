@@ -11,5 +11,6 @@ pub mod emulator;
 pub mod ids;
 pub mod ledger;
 pub mod safe_text;
+pub mod simulate;
 pub mod target;
 pub mod tui;

@@ -7,6 +7,7 @@ pub mod notify;
 pub mod prefetch;
 pub mod profile;
 pub mod serve;
+pub mod simulate;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use common::{Failure, TargetArgs};
@@ -34,6 +35,8 @@ pub enum Command {
     Notify(notify::NotifyArgs),
     /// Decide a DeliveryRequest on device with a rules artifact, as Adobe's SDKs would.
     Decide(decide::DecideArgs),
+    /// Simulate many visitors through an artifact: the split per experience, tested.
+    Simulate(simulate::SimulateArgs),
     /// Run the local Delivery API emulator.
     Serve(serve::ServeArgs),
     /// List the notification journal of the target.
@@ -66,6 +69,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Notify(args)) => notify::run(&cli.target, args).await,
         Some(Command::Decide(args)) => decide::run(&cli.target, args),
+        Some(Command::Simulate(args)) => simulate::run(&cli.target, args),
         Some(Command::Serve(args)) => serve::run(args, cli.target.org_id.as_deref()).await,
         Some(Command::Ledger(args)) => ledger::list(&cli.target, args),
         Some(Command::Report(args)) => ledger::report(&cli.target, args).await,
