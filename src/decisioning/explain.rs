@@ -7,11 +7,11 @@
 
 pub mod conditions;
 pub mod plan;
-mod text;
+pub mod render;
 
 pub use conditions::{Category, ConditionCheck, Read};
 pub use plan::Selection;
-pub use text::render_text;
+pub use render::render_text;
 
 use super::allocation::{allocation_in, allocation_visitor_id};
 use super::artifact::{Artifact, Rule};
