@@ -180,3 +180,32 @@ fn split_view_of_a_70_30_hero_against_an_intended_50_50() {
     assert!(screen.contains("FLAGGED"), "{screen}");
     insta::assert_snapshot!("split_altered_hero_80x12", screen);
 }
+
+#[tokio::test]
+async fn the_why_view_can_get_its_rules_from_a_serve_over_loopback() {
+    use mboxscope::decisioning::explain::source::fetch_serve_rules;
+    use mboxscope::emulator::http::{spawn, Faults, Server};
+    let emulator =
+        mboxscope::emulator::Emulator::new(mboxscope::emulator::DEMO_ARTIFACT, None, "demo")
+            .expect("emulator");
+    let server = Arc::new(Server {
+        emulator: Arc::new(emulator),
+        faults: Faults::default(),
+        log: false,
+    });
+    let (base, handle) = spawn(server, "127.0.0.1:0".parse().expect("loopback"))
+        .await
+        .expect("listens");
+    let timeout = std::time::Duration::from_secs(10);
+    let fetched = fetch_serve_rules(&base, timeout).await.expect("rules");
+    let request = firefox_on_sale();
+    let local = explain(&demo(), &request, &options());
+    let remote = explain(&fetched, &request, &options());
+    assert_eq!(remote.locations[0].winners, local.locations[0].winners);
+    assert_eq!(fetched.mboxes.len(), demo().mboxes.len());
+    // A wrong path is a clear error, not a panic.
+    let missing = fetch_serve_rules(&format!("{base}/nowhere"), timeout).await;
+    let message = missing.expect_err("404").to_string();
+    assert!(message.contains("HTTP 404"), "{message}");
+    handle.abort();
+}

@@ -8,6 +8,7 @@
 pub mod conditions;
 pub mod plan;
 pub mod render;
+pub mod source;
 
 pub use conditions::{Category, ConditionCheck, Read};
 pub use plan::Selection;
