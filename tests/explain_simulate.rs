@@ -685,3 +685,57 @@ fn the_counting_what_if_counts_as_the_counting_model_does() {
     );
     assert!(counts.is_empty(), "{counts:?}");
 }
+
+#[test]
+fn bad_simulate_and_explain_input_is_a_one_line_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mix = dir.path().join("mix.toml");
+    std::fs::write(&mix, "[[hours]]\nday = 8\nhour = 1\n").expect("mix");
+    let mix = mix.to_str().expect("path");
+    let cases: [(&[&str], &str); 6] = [
+        (&["simulate"], "nothing to simulate"),
+        (
+            &["simulate", "--mbox", "home-hero", "--expect", "312345"],
+            "ACTIVITY=SHARE",
+        ),
+        (
+            &["simulate", "--mbox", "home-hero", "--expect", "999=50/50"],
+            "activity 999",
+        ),
+        (
+            &[
+                "simulate",
+                "--mbox",
+                "home-hero",
+                "--expect",
+                "312345=1/1/1",
+            ],
+            "2 experiences, 3 shares",
+        ),
+        (&["simulate", "--mbox", "home-hero", "--mix", mix], "day 8"),
+        (
+            &["simulate", "--mbox", "home-hero", "--notify-rate", "1.5"],
+            "--notify-rate must be between 0 and 1",
+        ),
+    ];
+    for (args, needle) in cases {
+        let output = run(&[args, &["--visitors", "100"]].concat(), None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    }
+    let artifact = demo_artifact();
+    let output = run(
+        &[
+            "decide",
+            "--artifact",
+            artifact.to_str().expect("path"),
+            "--explain",
+        ],
+        Some(b"{not json"),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a DeliveryRequest"), "{stderr}");
+}
