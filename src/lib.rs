@@ -12,5 +12,6 @@ pub mod ids;
 pub mod ledger;
 pub mod log;
 pub mod safe_text;
+pub mod simulate;
 pub mod target;
 pub mod tui;

@@ -2,6 +2,7 @@
 
 use super::common::{Failure, TargetArgs};
 use crate::clock::now_ms;
+use crate::decisioning::explain::{explain, render_text};
 use crate::decisioning::{Artifact, DecideOptions, Engine};
 use crate::delivery::{DeliveryRequest, Geo};
 use clap::Args;
@@ -29,6 +30,13 @@ pub struct DecideArgs {
     /// A geo lookup result: {"countryCode","stateCode","city","latitude","longitude"}.
     #[arg(long)]
     pub geo: Option<String>,
+    /// Explain the decision instead: every rule considered per location, each condition with
+    /// the value it read, the allocation, the winner.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub explain: bool,
+    /// With --explain: the explanation as JSON.
+    #[arg(long, requires = "explain")]
+    pub json: bool,
 }
 
 /// Loads an artifact file into an engine.
@@ -121,9 +129,22 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::usage(format!("reading the request: {e}")))?;
         let request: DeliveryRequest = serde_json::from_str(&text)
             .map_err(|e| Failure::usage(format!("not a DeliveryRequest: {e}")))?;
-        let result = decide_one(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
-        serde_json::to_writer_pretty(&mut out, &result).map_err(|e| write_err(e.into()))?;
-        out.write_all(b"\n").map_err(write_err)?;
+        let options = options(args.now.unwrap_or_else(now_ms));
+        if args.explain {
+            let explanation = explain(engine.artifact(), &request, &options);
+            if args.json {
+                serde_json::to_writer_pretty(&mut out, &explanation)
+                    .map_err(|e| write_err(e.into()))?;
+                out.write_all(b"\n").map_err(write_err)?;
+            } else {
+                out.write_all(render_text(&explanation).as_bytes())
+                    .map_err(write_err)?;
+            }
+        } else {
+            let result = decide_one(&engine, &request, &options);
+            serde_json::to_writer_pretty(&mut out, &result).map_err(|e| write_err(e.into()))?;
+            out.write_all(b"\n").map_err(write_err)?;
+        }
     }
     out.flush().map_err(write_err)
 }

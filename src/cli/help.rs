@@ -38,6 +38,13 @@ Examples:
   mboxscope decide --artifact rules.json --request request.json
   mboxscope decide --artifact rules.bin --org-id 0123456789ABCDEF@AdobeOrg --jsonl < requests.jsonl";
 
+/// `mboxscope simulate`.
+pub const SIMULATE: &str = "\
+Examples:
+  mboxscope simulate --mbox home-hero --visitors 100000
+  mboxscope simulate --artifact rules.json --mbox home-hero --expect 312345=50/50
+  mboxscope simulate --page-load --mix-user-agent '3:Mozilla/5.0 (Windows NT 10.0) Chrome/120.0' --notify-rate 0.8";
+
 /// `mboxscope serve`.
 pub const SERVE: &str = "\
 Examples:

@@ -8,6 +8,7 @@ pub mod notify;
 pub mod prefetch;
 pub mod profile;
 pub mod serve;
+pub mod simulate;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use common::{Failure, LogArgs, TargetArgs};
@@ -54,6 +55,9 @@ pub enum Command {
     /// Decide a DeliveryRequest on device with a rules artifact, as Adobe's SDKs would.
     #[command(after_long_help = help::with_log(help::DECIDE))]
     Decide(Targeted<decide::DecideArgs>),
+    /// Simulate many visitors through an artifact: the split per experience, tested.
+    #[command(after_long_help = help::with_log(help::SIMULATE))]
+    Simulate(Targeted<simulate::SimulateArgs>),
     /// Run the local Delivery API emulator.
     #[command(after_long_help = help::with_log(help::SERVE))]
     Serve(serve::ServeArgs),
@@ -102,6 +106,7 @@ impl Cli {
             Some(Command::Execute(c)) => (&c.target, &c.log),
             Some(Command::Notify(c)) => (&c.target, &c.log),
             Some(Command::Decide(c)) => (&c.target, &c.log),
+            Some(Command::Simulate(c)) => (&c.target, &c.log),
             Some(Command::Ledger(c)) | Some(Command::Report(c)) => {
                 // They only read: a data directory that does not exist yet stays so.
                 if !c.target.data_dir().is_ok_and(|dir| dir.exists()) {
@@ -144,6 +149,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Notify(c)) => notify::run(&c.target, &c.args).await,
         Some(Command::Decide(c)) => decide::run(&c.target, &c.args),
+        Some(Command::Simulate(c)) => simulate::run(&c.target, &c.args),
         Some(Command::Serve(args)) => serve::run(args).await,
         Some(Command::Ledger(c)) => ledger::list(&c.target, &c.args),
         Some(Command::Report(c)) => ledger::report(&c.target, &c.args).await,

@@ -187,7 +187,8 @@ impl Engine {
 
 use crate::clock::iso8601;
 
-fn resolve_geo(request: &DeliveryRequest, lookup: Option<&Geo>) -> Option<Geo> {
+/// The request's `context.geo`, completed by a geo lookup result.
+pub(crate) fn resolve_geo(request: &DeliveryRequest, lookup: Option<&Geo>) -> Option<Geo> {
     let from_request = request.context.as_ref().and_then(|c| c.geo.clone());
     match (from_request, lookup) {
         (None, None) => None,

@@ -5,6 +5,7 @@ pub mod artifact;
 pub mod browser;
 pub mod context;
 pub mod engine;
+pub mod explain;
 pub mod jsonlogic;
 pub mod macros;
 pub mod page;

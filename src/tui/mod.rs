@@ -13,8 +13,10 @@ pub mod qa_pick;
 pub mod rows;
 pub mod runtime;
 pub mod secrets;
+pub mod split;
 pub mod text;
 pub mod view;
+pub mod why;
 
 use crate::delivery::{MboxSpec, Mode, RequestSpec};
 use crate::emulator::http::{spawn, Faults, Server as EmulatorServer};
