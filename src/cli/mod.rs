@@ -57,7 +57,7 @@ pub enum Command {
     Decide(Targeted<decide::DecideArgs>),
     /// Simulate many visitors through an artifact: the split per experience, tested.
     #[command(after_long_help = help::with_log(help::SIMULATE))]
-    Simulate(Targeted<simulate::SimulateArgs>),
+    Simulate(Box<Targeted<simulate::SimulateArgs>>),
     /// Run the local Delivery API emulator.
     #[command(after_long_help = help::with_log(help::SERVE))]
     Serve(serve::ServeArgs),
