@@ -563,3 +563,35 @@ fn snapshot_keys_show_the_export_path_and_the_history() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "--keys needs --snapshot");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn w_explains_the_selected_location_and_percent_simulates_its_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session(dir.path()).await;
+    select_row(&mut s, |r| {
+        r.location.label() == "pageLoad" && matches!(r.kind, RowKind::Option(_))
+    });
+    press(&mut s, ch('w')).await;
+    assert_eq!(s.app.detail_view, mboxscope::tui::app::DetailView::Why);
+    let screen = render_text(&s.app, 120, 40);
+    assert!(screen.contains("why: pageLoad"), "{screen}");
+    assert!(screen.contains("browser: user.browserType"), "{screen}");
+    assert!(screen.contains("WON"), "{screen}");
+    press(&mut s, ch('w')).await;
+    assert_eq!(s.app.detail_view, mboxscope::tui::app::DetailView::Row);
+    // % simulates the hero mbox's visitors off the event loop: a 50/50 split.
+    select_row(&mut s, |r| {
+        r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Option(_))
+    });
+    press(&mut s, ch('%')).await;
+    let (label, simulation) = s.app.insight.split.as_ref().expect("a split");
+    assert_eq!(label, "mbox home-hero");
+    let hero = &simulation.activities[0];
+    assert_eq!(hero.id, "312345");
+    for experience in &hero.experiences {
+        assert!((experience.share - 50.0).abs() < 2.0, "{hero:?}");
+    }
+    let screen = render_text(&s.app, 120, 40);
+    assert!(screen.contains("split: mbox home-hero"), "{screen}");
+    assert!(screen.contains("configured"), "{screen}");
+}

@@ -22,8 +22,10 @@ use std::time::{Duration, Instant};
 mod form;
 mod history;
 mod input;
+mod insight;
 mod tabs;
 
+pub use insight::{DetailView, Insight, SimulateJob};
 pub use tabs::{notification_detail, TabId};
 
 /// Where a notification of a row stands.
@@ -78,6 +80,10 @@ pub enum Action {
     Exchange(Arc<Exchange>),
     /// The terminal's size (columns, rows).
     Resize(u16, u16),
+    /// A simulated split for the location labelled so (or why there is none).
+    Split(String, Result<Box<crate::simulate::Simulation>, String>),
+    /// The target's rules artifact was fetched (or why not).
+    Rules(Result<Arc<crate::decisioning::Artifact>, String>),
     /// Notifications were queued in the ledger: (badge key, notification id, already
     /// acknowledged).
     Queued(Vec<(String, String, bool)>),
@@ -122,6 +128,10 @@ pub enum Effect {
     LoadQaLinks,
     /// Set the built-in emulator's clock (ms since the epoch; `None`: the wall clock).
     SetClock(Option<i64>),
+    /// Simulate visitors through the rules (off the event loop).
+    Simulate(Box<SimulateJob>),
+    /// Fetch the rules artifact Adobe publishes for the client, from this URL.
+    LoadRules(String),
     Quit,
 }
 
@@ -199,6 +209,12 @@ pub struct App {
     pub prompt_error: Option<String>,
     /// The log file's recent entries, read when the message log opens.
     pub log_entries: Vec<String>,
+    /// What the detail pane shows.
+    pub detail_view: DetailView,
+    /// The rules artifact and what `w` and `%` computed from it.
+    pub insight: Insight,
+    /// Where Adobe publishes the client's rules artifact (a real Target client only).
+    pub published_rules: Option<String>,
 }
 
 impl App {
@@ -259,6 +275,9 @@ impl App {
             last_call: None,
             prompt_error: None,
             log_entries: Vec::new(),
+            detail_view: DetailView::Row,
+            insight: Insight::default(),
+            published_rules: None,
         };
         app.refresh_tabs();
         app
@@ -811,6 +830,8 @@ impl App {
                 self.input = Input::Log(0);
                 Vec::new()
             }
+            Command::Why => self.toggle_why(),
+            Command::Split => self.show_split(),
             Command::CopyVisitor => {
                 let tnt = self.visitor.tnt_id.clone().unwrap_or_default();
                 self.set_status(format!(
@@ -861,6 +882,7 @@ impl App {
         if moved != *at {
             *at = moved;
             self.detail_scroll = 0;
+            self.detail_view = DetailView::Row;
             if self.pane == Pane::History {
                 self.refresh(&TabId::OF_EXCHANGE);
             }
@@ -987,6 +1009,32 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Resize(width, height) => {
             app.size = (width, height);
+            Vec::new()
+        }
+        Action::Split(label, result) => {
+            match result {
+                Ok(simulation) => {
+                    app.set_status(format!(
+                        "split of {label} over {} simulated visitors (% closes)",
+                        simulation.visitors
+                    ));
+                    app.insight.split = Some((label, *simulation));
+                }
+                Err(e) => {
+                    app.detail_view = DetailView::Row;
+                    app.set_status(format!("simulate: {e}"));
+                }
+            }
+            Vec::new()
+        }
+        Action::Rules(result) => {
+            match result {
+                Ok(rules) => {
+                    app.insight.rules = Some(rules);
+                    app.set_status("rules artifact loaded: w explains, % simulates");
+                }
+                Err(e) => app.set_status(format!("rules artifact: {e}")),
+            }
             Vec::new()
         }
         Action::Queued(items) => {

@@ -50,6 +50,8 @@ pub enum Command {
     Overrides,
     MessageLog,
     CopyVisitor,
+    Why,
+    Split,
 }
 
 /// One row of the keymap: the keys, the command, what help says.
@@ -187,6 +189,18 @@ pub const KEYMAP: &[Binding] = &[
         label: "D",
         command: Command::Diff,
         help: "diff the exchange shown with the baseline",
+    },
+    Binding {
+        keys: &[KeyCode::Char('w')],
+        label: "w",
+        command: Command::Why,
+        help: "why: the rules and conditions behind the selected location",
+    },
+    Binding {
+        keys: &[KeyCode::Char('%')],
+        label: "%",
+        command: Command::Split,
+        help: "split of its activities over 20,000 simulated visitors",
     },
     Binding {
         keys: &[KeyCode::Char('J')],

@@ -90,6 +90,8 @@ struct ArtifactLocations {
     mboxes: Vec<String>,
     views: Vec<String>,
     global: String,
+    /// The artifact itself, for `w` and `%` (when it loads as one).
+    rules: Option<Arc<crate::decisioning::Artifact>>,
 }
 
 /// The mboxes and views the server's artifact has (none when it serves no `rules.json`).
@@ -100,7 +102,8 @@ async fn artifact_locations(base: &str) -> Option<ArtifactLocations> {
         .send()
         .await
         .ok()?;
-    let artifact: serde_json::Value = reply.error_for_status().ok()?.json().await.ok()?;
+    let bytes = reply.error_for_status().ok()?.bytes().await.ok()?;
+    let artifact: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     // Only a rules artifact says which mboxes exist (a server may answer any path).
     artifact.get("rules")?.as_object()?;
     let global = artifact["globalMbox"]
@@ -121,6 +124,9 @@ async fn artifact_locations(base: &str) -> Option<ArtifactLocations> {
         mboxes: names("localMboxes"),
         views: names("localViews"),
         global,
+        rules: crate::decisioning::Artifact::from_json(&bytes)
+            .ok()
+            .map(Arc::new),
     })
 }
 
@@ -196,11 +202,24 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     let (tx, rx) = mpsc::unbounded_channel();
     let data_dir = target.data_dir()?;
     let mut app = App::new(label, local, target.profile.clone(), spec, visitor);
+    if let Some(r) = &rules {
+        app.insight.rules = r.rules.clone();
+    }
     app.known_mboxes = rules.map(|r| {
         let mut known = r.mboxes;
         known.push(r.global);
         known
     });
+    if report_base.is_none() {
+        // Real Target: the artifact Adobe publishes for the client, fetched when `w` asks.
+        app.published_rules = client.settings().client_code.as_deref().map(|code| {
+            crate::decisioning::explain::source::published_artifact_url(
+                code,
+                None,
+                profile.property_token.as_deref(),
+            )
+        });
+    }
     app.emulator_now = args.emulator_now;
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));

@@ -101,6 +101,11 @@ impl Row {
         }
     }
 
+    /// The server's trace of the row's mbox, view or page load (asked with a trace token).
+    pub fn trace(&self) -> Option<&crate::delivery::Trace> {
+        self.item.parts(&self.response).trace
+    }
+
     /// A response token of an option row.
     pub fn response_token(&self, key: &str) -> Option<String> {
         match &self.kind {

@@ -298,9 +298,40 @@ impl Runtime {
                     ));
                 }
             },
+            Effect::Simulate(job) => {
+                self.background.retain(|t| !t.is_finished());
+                self.background.push(tokio::spawn(async move {
+                    let label = job.label.clone();
+                    let result = tokio::task::spawn_blocking(move || job.run())
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(Action::Split(label, result.map(Box::new)));
+                }));
+            }
+            Effect::LoadRules(url) => {
+                self.background.retain(|t| !t.is_finished());
+                self.background.push(tokio::spawn(async move {
+                    let _ = tx.send(Action::Rules(load_published_rules(&url).await));
+                }));
+            }
             Effect::Quit => {}
         }
     }
+}
+
+/// Adobe's published rules artifact for a client (asked for by the operator, never in tests).
+async fn load_published_rules(url: &str) -> Result<Arc<crate::decisioning::Artifact>, String> {
+    let reply = reqwest::Client::new()
+        .get(url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| format!("{url}: {e}"))?;
+    let bytes = reply.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    crate::decisioning::Artifact::from_json(&bytes)
+        .map(Arc::new)
+        .map_err(|e| format!("{url}: {e}"))
 }
 
 /// Writes `<data>/exports/session-<time>.har` and `.json`; returns the path without extension.

@@ -1,6 +1,6 @@
 //! Drawing: reads the App, never changes it.
 
-use super::app::{notification_detail, spinner, App, Badge, Input, Pane, TabId};
+use super::app::{notification_detail, spinner, App, Badge, DetailView, Input, Pane, TabId};
 use super::exchange::{Exchange, ExchangeKind};
 use super::keymap::KEYMAP;
 use super::overrides::{Field, Form};
@@ -624,14 +624,25 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             Some(e) => (format!(" {} ", e.title()), exchange_detail(app, e)),
             None => (" exchange ".to_string(), Vec::new()),
         },
-        Pane::Locations => (
-            app.row()
-                .map(|r| format!(" {} ", r.location.label()))
-                .unwrap_or_else(|| " option ".into()),
-            app.row()
-                .map(|row| row_detail(app, row, theme))
-                .unwrap_or_default(),
-        ),
+        Pane::Locations => {
+            let place = app
+                .row()
+                .map(|r| r.location.label())
+                .unwrap_or_else(|| "option".into());
+            match app.detail_view {
+                DetailView::Row => (
+                    format!(" {place} "),
+                    app.row()
+                        .map(|row| row_detail(app, row, theme))
+                        .unwrap_or_default(),
+                ),
+                DetailView::Why => (format!(" why: {place} (w: back) "), why_lines(app, theme)),
+                DetailView::Split => (
+                    format!(" split: {place} (%: back) "),
+                    split_lines(app, theme, area.width.saturating_sub(2)),
+                ),
+            }
+        }
     };
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     let inner_width = area.width.saturating_sub(2);
@@ -649,6 +660,46 @@ fn detail(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
     };
     let block = Block::default().borders(Borders::ALL).title(more);
     frame.render_widget(paragraph.block(block).scroll((top, 0)), area);
+}
+
+/// The Why view: the explanation of the selected location, then the server's trace of it
+/// (when a trace token asked for one) with where the two disagree.
+fn why_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
+    let Some(location) = &app.insight.why else {
+        return vec![Line::from("w explains the selected location")];
+    };
+    let mut lines = super::why::explanation_text(location, theme.color).lines;
+    match app.row().and_then(|r| r.trace()) {
+        Some(trace) => {
+            lines.push(Line::from(""));
+            lines.extend(super::why::trace_text(location, trace, theme.color).lines);
+        }
+        None => lines.push(Line::from(
+            "(no server trace: T sets a trace token, p asks again, and the trace shows here beside the rules)",
+        )),
+    }
+    lines
+}
+
+/// The Split view: observed vs configured share of each activity of the location.
+fn split_lines(app: &App, theme: Theme, width: u16) -> Vec<Line<'static>> {
+    let Some((label, simulation)) = &app.insight.split else {
+        return vec![Line::from("simulating…")];
+    };
+    let mut lines = vec![Line::from(format!(
+        "{label}: {} simulated visitors with this request's context",
+        simulation.visitors
+    ))];
+    for activity in &simulation.activities {
+        lines.push(Line::from(""));
+        lines.extend(super::split::split_text(activity, width, theme.color).lines);
+    }
+    if simulation.activities.is_empty() {
+        lines.push(Line::from(
+            "no activity decided this location for any visitor",
+        ));
+    }
+    lines
 }
 
 /// The detail of a row: an option's activity, experience, state, token, A4T, metrics,
