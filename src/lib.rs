@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod emulator;
 pub mod ids;
 pub mod ledger;
+pub mod proxy;
 pub mod safe_text;
 pub mod target;
 pub mod tui;

@@ -6,6 +6,7 @@ pub mod ledger;
 pub mod notify;
 pub mod prefetch;
 pub mod profile;
+pub mod proxy;
 pub mod serve;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -36,6 +37,8 @@ pub enum Command {
     Decide(decide::DecideArgs),
     /// Run the local Delivery API emulator.
     Serve(serve::ServeArgs),
+    /// Forward an application's Delivery API traffic unchanged and journal it as observed.
+    Proxy(proxy::ProxyArgs),
     /// List the notification journal of the target.
     Ledger(ledger::LedgerArgs),
     /// Expected counts per experience beside what a mboxscope serve counted, and the findings.
@@ -67,6 +70,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Notify(args)) => notify::run(&cli.target, args).await,
         Some(Command::Decide(args)) => decide::run(&cli.target, args),
         Some(Command::Serve(args)) => serve::run(args, cli.target.org_id.as_deref()).await,
+        Some(Command::Proxy(args)) => proxy::run(&cli.target, args).await,
         Some(Command::Ledger(args)) => ledger::list(&cli.target, args),
         Some(Command::Report(args)) => ledger::report(&cli.target, args).await,
         Some(Command::Profile(command)) => profile::run(&cli.target, command),

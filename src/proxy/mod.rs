@@ -1,0 +1,295 @@
+//! `mboxscope proxy`: a Delivery API endpoint on loopback that an application's SDK points at.
+//! It forwards every request unchanged to the upstream (real Target, a `mboxscope serve`, the
+//! built-in emulator), gives the upstream's answer back unchanged, and journals each Delivery
+//! exchange as observed traffic in the ledger of that target, off the forwarding path. Its feed
+//! (`GET /mboxscope/exchanges`) shows the exchanges as they are journaled.
+
+pub mod feed;
+pub mod forward;
+pub mod recorder;
+pub mod watch;
+
+use bytes::Bytes;
+use feed::{Feed, FEED_PATH};
+use forward::{Answer, Forwarder};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use recorder::{Observed, Recorder};
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The largest request body forwarded (Target's own limit is 60 MB).
+pub const MAX_BODY_BYTES: usize = 60 * 1024 * 1024;
+
+/// The Delivery API's path: the exchanges on it are journaled.
+const DELIVERY_PATH: &str = "/rest/v1/delivery";
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("the proxy listens on loopback only, not {0}")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot make the upstream's HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("cannot start the journal writer: {0}")]
+    Writer(std::io::Error),
+}
+
+/// What the proxy forwards to and journals in.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    /// The upstream's base URL (`http://127.0.0.1:8080`, `https://acme.tt.omtrdc.net`).
+    pub upstream: String,
+    /// The journal of the target (client code + upstream).
+    pub journal: PathBuf,
+    /// Where to listen (loopback only).
+    pub addr: SocketAddr,
+}
+
+/// A running proxy.
+pub struct Proxy {
+    forwarder: Forwarder,
+    recorder: Recorder,
+    feed: Arc<Feed>,
+}
+
+/// A proxy serving in the background.
+pub struct RunningProxy {
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+    proxy: Arc<Proxy>,
+    stop: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RunningProxy {
+    /// Stops accepting connections, then waits until what was handed to the journal writer is
+    /// journaled.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        let proxy = self.proxy;
+        let _ = tokio::task::spawn_blocking(move || proxy.recorder.stop()).await;
+    }
+}
+
+/// Binds the loopback address and serves in the background.
+pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> {
+    if !settings.addr.ip().is_loopback() {
+        return Err(ProxyError::NotLoopback(settings.addr));
+    }
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .map_err(|source| ProxyError::Listen {
+            addr: settings.addr,
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| ProxyError::Listen {
+        addr: settings.addr,
+        source,
+    })?;
+    let feed = Arc::new(Feed::default());
+    let proxy = Arc::new(Proxy {
+        forwarder: Forwarder::new(&settings.upstream)?,
+        recorder: Recorder::start(settings.journal, feed.clone()).map_err(ProxyError::Writer)?,
+        feed,
+    });
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(serve(listener, proxy.clone(), async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    Ok(RunningProxy {
+        url: format!("http://{local}"),
+        proxy,
+        stop,
+        server,
+    })
+}
+
+/// Accepts connections until `shutdown` completes.
+async fn serve(listener: TcpListener, proxy: Arc<Proxy>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(connection(stream, proxy.clone()));
+                }
+                // Out of file descriptors, say: wait rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+/// Serves one keep-alive connection.
+async fn connection(stream: TcpStream, proxy: Arc<Proxy>) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request| proxy.clone().handle(request));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+fn json(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Target's error shape.
+fn error(status: u16, message: String) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "status": status, "message": message });
+    json(status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+impl Proxy {
+    async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        if request.uri().path() == FEED_PATH {
+            return Ok(self.feed(&request).await);
+        }
+        let started = Instant::now();
+        let at = crate::clock::now_ms();
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Ok(error(
+                    413,
+                    format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+                ))
+            }
+            Err(e) => return Ok(error(400, format!("the request body was cut off: {e}"))),
+        };
+        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let answer = self
+            .forwarder
+            .forward(
+                parts.method.clone(),
+                path_and_query,
+                &parts.headers,
+                body.clone(),
+            )
+            .await;
+        if parts.method == Method::POST && parts.uri.path() == DELIVERY_PATH {
+            self.recorder.observe(Observed {
+                at,
+                duration: started.elapsed(),
+                session_id: session_id(parts.uri.query()),
+                request: body,
+                status: answer.status,
+                response: answer.body.clone(),
+                unreachable: answer.unreachable.clone(),
+            });
+        }
+        Ok(respond(answer))
+    }
+
+    /// `GET /mboxscope/exchanges?after=SEQ&wait_ms=N`.
+    async fn feed(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        if request.method() != Method::GET {
+            return error(
+                405,
+                format!("{} is not allowed on {FEED_PATH}", request.method()),
+            );
+        }
+        if let Some(host) = request
+            .headers()
+            .get(hyper::header::HOST)
+            .filter(|host| !is_loopback_host(host.as_bytes()))
+        {
+            let host = String::from_utf8_lossy(host.as_bytes()).into_owned();
+            return error(403, format!("Forbidden: Host {host:?} is not loopback"));
+        }
+        match feed::parse_query(request.uri().query()) {
+            Ok((after, wait)) => {
+                let exchanges = self.feed.wait_after(after, wait).await;
+                json(200, serde_json::to_vec(&exchanges).unwrap_or_default())
+            }
+            Err(message) => error(400, message),
+        }
+    }
+}
+
+/// Whether a Host header names a loopback host (the feed holds the application's traffic: a
+/// web page that rebinds its own name to 127.0.0.1 must not read it).
+fn is_loopback_host(host: &[u8]) -> bool {
+    let Ok(authority) = std::str::from_utf8(host).map(str::parse::<hyper::http::uri::Authority>)
+    else {
+        return false;
+    };
+    let Ok(authority) = authority else {
+        return false;
+    };
+    let name = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The `sessionId` query parameter.
+fn session_id(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == "sessionId")
+        .map(|(_, value)| value.into_owned())
+}
+
+fn respond(answer: Answer) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(answer.body));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    *response.headers_mut() = answer.headers;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_comes_from_the_query() {
+        assert_eq!(
+            session_id(Some("client=demo&sessionId=s%201")).as_deref(),
+            Some("s 1")
+        );
+        assert_eq!(session_id(Some("client=demo")), None);
+        assert_eq!(session_id(None), None);
+    }
+
+    #[test]
+    fn only_loopback_hosts_may_read_the_feed() {
+        assert!(is_loopback_host(b"127.0.0.1:4000"));
+        assert!(is_loopback_host(b"localhost:4000"));
+        assert!(is_loopback_host(b"[::1]:4000"));
+        assert!(!is_loopback_host(b"evil.example:4000"));
+        assert!(!is_loopback_host(b"\xff"));
+    }
+}
