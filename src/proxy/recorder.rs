@@ -9,10 +9,11 @@ use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification}
 use crate::clock::{iso8601, now_ms};
 use crate::counting::visitor_key;
 use crate::delivery::{decided_items, DeliveryRequest, DeliveryResponse};
+use crate::ledger::lint::{lint, Finding};
 use crate::ledger::observed::Exchange;
-use crate::ledger::{lint::lint, Ledger};
+use crate::ledger::Ledger;
 use bytes::Bytes;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -174,11 +175,8 @@ impl Pending {
         }
     }
 
-    /// The exchange for the feed; `ledger` and `findings` when it was journaled.
-    fn summary(
-        &self,
-        journaled: Option<(&Ledger, &[crate::ledger::lint::Finding])>,
-    ) -> ObservedExchange {
+    /// The exchange for the feed; the ledger and its findings when it was journaled.
+    fn summary(&self, journaled: Option<(&Ledger, &FindingsIndex)>) -> ObservedExchange {
         let request = self.request.as_ref();
         let visitor = request
             .and_then(|r| r.id.as_ref())
@@ -217,22 +215,9 @@ impl Pending {
                 }
             })
             .collect();
-        let page_view = self.page_view();
         let findings = journaled
-            .map(|(_, findings)| findings)
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| {
-                let same_page = page_view.is_some()
-                    && f.response.as_deref() == page_view
-                    && f.visitor == visitor;
-                same_page || f.notification.as_ref().is_some_and(|id| ids.contains(id))
-            })
-            .map(|f| ObservedFinding {
-                rule: f.rule.to_string(),
-                line: f.line(),
-            })
-            .collect();
+            .map(|(_, index)| index.about(visitor.as_deref(), self.page_view(), &ids))
+            .unwrap_or_default();
         ObservedExchange {
             seq: self.seq,
             at: self.observed.at,
@@ -250,6 +235,51 @@ impl Pending {
             findings,
             journaled: journaled.is_some(),
         }
+    }
+}
+
+/// The linter's findings by page view (visitor and requestId) and by notification id.
+struct FindingsIndex<'a> {
+    by_page: HashMap<(Option<&'a str>, &'a str), Vec<&'a Finding>>,
+    by_notification: HashMap<&'a str, Vec<&'a Finding>>,
+}
+
+impl<'a> FindingsIndex<'a> {
+    fn new(findings: &'a [Finding]) -> FindingsIndex<'a> {
+        let mut index = FindingsIndex {
+            by_page: HashMap::new(),
+            by_notification: HashMap::new(),
+        };
+        for f in findings {
+            if let Some(id) = f.notification.as_deref() {
+                index.by_notification.entry(id).or_default().push(f);
+            } else if let Some(page) = f.response.as_deref() {
+                let key = (f.visitor.as_deref(), page);
+                index.by_page.entry(key).or_default().push(f);
+            }
+        }
+        index
+    }
+
+    /// The findings about a visitor's page view and about the notifications `ids`.
+    fn about(
+        &self,
+        visitor: Option<&str>,
+        page_view: Option<&str>,
+        ids: &[String],
+    ) -> Vec<ObservedFinding> {
+        let page = page_view.and_then(|p| self.by_page.get(&(visitor, p)));
+        let notifications = ids
+            .iter()
+            .filter_map(|id| self.by_notification.get(id.as_str()));
+        page.into_iter()
+            .chain(notifications)
+            .flatten()
+            .map(|f| ObservedFinding {
+                rule: f.rule.to_string(),
+                line: f.line(),
+            })
+            .collect()
     }
 }
 
@@ -343,6 +373,7 @@ impl Writer {
                 }
                 let Some(ledger) = &self.ledger else { return };
                 let findings = lint(ledger, now_ms());
+                let findings = FindingsIndex::new(&findings);
                 for pending in self.waiting.drain(..) {
                     if !pending.published {
                         self.feed
