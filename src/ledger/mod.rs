@@ -90,7 +90,7 @@ impl Entry {
     /// what it counted.
     pub fn summary(&self) -> String {
         format!(
-            "{} {:<7} {:<20} visitor {} id {} impression {} tokens {} attempts {} · {}{}",
+            "{} {:<7} {:<20} visitor {} id {} impression {} tokens {} attempts {} · {}{}{}",
             crate::clock::iso8601(self.timestamp),
             self.kind.as_str(),
             self.location.label(),
@@ -103,7 +103,12 @@ impl Entry {
             self.verdict
                 .as_deref()
                 .map(|v| format!(" · {v}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if self.observed {
+                " · observed (sent by the application)"
+            } else {
+                ""
+            }
         )
     }
 
