@@ -290,6 +290,21 @@ mod tests {
     }
 
     #[test]
+    fn journals_written_before_observed_traffic_read_as_before() {
+        let line = r#"{"event":"queued","id":"n","impressionId":"i","type":"display","timestamp":1,"visitor":{"tntId":"a"},"sessionId":"s","location":{"kind":"mbox","name":"m","state":"st"},"tokens":["t"],"at":1}"#;
+        let Event::Queued { notification, .. } = serde_json::from_str(line).unwrap() else {
+            panic!("a queued event")
+        };
+        assert!(!notification.observed);
+        let written = serde_json::to_string(&Event::Queued {
+            notification,
+            property_token: None,
+        })
+        .unwrap();
+        assert!(!written.contains("observed"), "{written}");
+    }
+
+    #[test]
     fn a_locked_journal_is_refused_at_once_and_written_once_free() {
         let (dir, mut ledger) = open();
         let holder = std::fs::OpenOptions::new()
