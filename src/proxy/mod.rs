@@ -18,7 +18,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use recorder::{Observed, Recorder};
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,10 +57,11 @@ pub struct ProxySettings {
     pub addr: SocketAddr,
 }
 
-/// A running proxy.
+/// One worker's proxy: its own upstream client (so a request and its upstream connection stay
+/// on the worker's thread), the shared journal writer and feed.
 pub struct Proxy {
     forwarder: Forwarder,
-    recorder: Recorder,
+    recorder: Arc<Recorder>,
     feed: Arc<Feed>,
 }
 
@@ -69,9 +69,10 @@ pub struct Proxy {
 pub struct RunningProxy {
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
-    proxy: Arc<Proxy>,
+    recorder: Arc<Recorder>,
     stop: tokio::sync::watch::Sender<bool>,
-    server: tokio::task::JoinHandle<()>,
+    acceptor: tokio::task::JoinHandle<()>,
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl RunningProxy {
@@ -79,54 +80,94 @@ impl RunningProxy {
     /// journaled.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.server.await;
-        let proxy = self.proxy;
-        let _ = tokio::task::spawn_blocking(move || proxy.recorder.stop()).await;
+        let _ = self.acceptor.await;
+        let (recorder, workers) = (self.recorder, self.workers);
+        let _ = tokio::task::spawn_blocking(move || {
+            for worker in workers {
+                let _ = worker.join();
+            }
+            recorder.stop();
+        })
+        .await;
     }
 }
 
-/// Binds the loopback address and serves in the background.
+/// Binds the loopback address and serves in the background: an acceptor on the caller's
+/// runtime deals connections round-robin to one worker thread per core, each with its own
+/// single-threaded runtime (as `mboxscope serve` does), so forwarding never hops threads.
 pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> {
     if !settings.addr.ip().is_loopback() {
         return Err(ProxyError::NotLoopback(settings.addr));
     }
-    let listener = TcpListener::bind(settings.addr)
-        .await
-        .map_err(|source| ProxyError::Listen {
-            addr: settings.addr,
-            source,
-        })?;
-    let local = listener.local_addr().map_err(|source| ProxyError::Listen {
+    let listen_error = |source| ProxyError::Listen {
         addr: settings.addr,
         source,
-    })?;
+    };
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .map_err(listen_error)?;
+    let local = listener.local_addr().map_err(listen_error)?;
     let feed = Arc::new(Feed::default());
-    let proxy = Arc::new(Proxy {
-        forwarder: Forwarder::new(&settings.upstream)?,
-        recorder: Recorder::start(settings.journal, feed.clone()).map_err(ProxyError::Writer)?,
-        feed,
-    });
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(serve(listener, proxy.clone(), async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    }));
+    let recorder =
+        Arc::new(Recorder::start(settings.journal, feed.clone()).map_err(ProxyError::Writer)?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut workers = Vec::new();
+    let mut queues = Vec::new();
+    for i in 0..threads {
+        let proxy = Arc::new(Proxy {
+            forwarder: Forwarder::new(&settings.upstream)?,
+            recorder: recorder.clone(),
+            feed: feed.clone(),
+        });
+        let (queue, connections) = tokio::sync::mpsc::unbounded_channel();
+        queues.push(queue);
+        workers.push(worker(i, proxy, connections).map_err(ProxyError::Writer)?);
+    }
+    let acceptor = tokio::spawn(accept(listener, queues, stopped));
     Ok(RunningProxy {
         url: format!("http://{local}"),
-        proxy,
+        recorder,
         stop,
-        server,
+        acceptor,
+        workers,
     })
 }
 
-/// Accepts connections until `shutdown` completes.
-async fn serve(listener: TcpListener, proxy: Arc<Proxy>, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
+/// A worker thread serving the connections it is dealt until their queue closes.
+fn worker(
+    index: usize,
+    proxy: Arc<Proxy>,
+    mut connections: tokio::sync::mpsc::UnboundedReceiver<std::net::TcpStream>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("proxy-{index}"))
+        .spawn(move || {
+            runtime.block_on(async move {
+                while let Some(stream) = connections.recv().await {
+                    if let Ok(stream) = TcpStream::from_std(stream) {
+                        tokio::spawn(connection(stream, proxy.clone()));
+                    }
+                }
+            })
+        })
+}
+
+/// Accepts connections and deals them round-robin until `stopped` turns true.
+async fn accept(
+    listener: TcpListener,
+    queues: Vec<tokio::sync::mpsc::UnboundedSender<std::net::TcpStream>>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    for queue in queues.iter().cycle() {
         tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, proxy.clone()));
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => match accepted.and_then(|(s, _)| s.into_std()) {
+                Ok(stream) => {
+                    let _ = queue.send(stream);
                 }
                 // Out of file descriptors, say: wait rather than spin.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,

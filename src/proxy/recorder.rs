@@ -22,9 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Exchanges the queue holds for the writer.
-const QUEUE: usize = 8192;
+const QUEUE: usize = 16_384;
 /// Exchanges journaled with one write at most.
-const BATCH: usize = 1024;
+const BATCH: usize = QUEUE;
+/// How long the writer lets exchanges gather after a write: it is then woken once per window
+/// under load, not once per exchange (each wake takes a core from forwarding).
+const GATHER: Duration = Duration::from_millis(20);
 /// Exchanges kept while the journal cannot be written; older ones are dropped.
 const MAX_WAITING: usize = 50_000;
 /// How often a journal that could not be written is tried again.
@@ -336,6 +339,7 @@ impl Writer {
             if let Some(done) = stop {
                 return self.finish(Some(done));
             }
+            std::thread::sleep(GATHER);
         }
     }
 
