@@ -445,6 +445,16 @@ fn the_feed_shows_each_exchange_with_its_notifications_and_findings() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
     let proxy = Proxy::start(dir.path(), &emulator.url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    // A live view watches from the start: nothing yet, answered at once.
+    let none = runtime
+        .block_on(mboxscope::proxy::watch::poll(&client, &proxy.url, 0))
+        .unwrap();
+    assert!(none.is_empty());
     let query = "rest/v1/delivery?client=mboxscopedemo&sessionId=feed-session";
     let (_, _, body) = exchange(
         &format!("{}/{query}", proxy.url),
@@ -461,11 +471,6 @@ fn the_feed_shows_each_exchange_with_its_notifications_and_findings() {
         &format!("{}/{query}", proxy.url),
         &serde_json::to_vec(&notify).unwrap(),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = reqwest::Client::new();
     let feed = runtime
         .block_on(mboxscope::proxy::watch::poll_waiting(
             &client,

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ pub struct ObservedExchange {
     /// The notifications the request carried, with what came of them.
     pub notifications: Vec<ObservedNotification>,
     /// The linter's findings about this exchange (its page view and notifications), when it
-    /// was journaled.
+    /// was journaled while a live view watched the feed.
     pub findings: Vec<ObservedFinding>,
     /// Whether it is in the journal (false while the journal cannot be written).
     pub journaled: bool,
@@ -79,6 +80,8 @@ pub struct ObservedFinding {
 pub struct Feed {
     exchanges: Mutex<VecDeque<ObservedExchange>>,
     latest: tokio::sync::watch::Sender<u64>,
+    /// Whether a live view has polled the feed.
+    watched: AtomicBool,
 }
 
 impl Default for Feed {
@@ -86,6 +89,7 @@ impl Default for Feed {
         Feed {
             exchanges: Mutex::new(VecDeque::with_capacity(FEED_LENGTH)),
             latest: tokio::sync::watch::Sender::new(0),
+            watched: AtomicBool::new(false),
         }
     }
 }
@@ -114,8 +118,16 @@ impl Feed {
             .collect()
     }
 
-    /// The exchanges after `after`, waiting up to `wait` (capped at [`MAX_WAIT`]) for one.
+    /// Whether a live view has polled the feed (the findings are worked out from then on:
+    /// the linter reads the whole journal, so nobody pays for it while nobody watches).
+    pub fn is_watched(&self) -> bool {
+        self.watched.load(Ordering::Relaxed)
+    }
+
+    /// A live view's poll: the exchanges after `after`, waiting up to `wait` (capped at
+    /// [`MAX_WAIT`]) for one.
     pub async fn wait_after(&self, after: u64, wait: Duration) -> Vec<ObservedExchange> {
+        self.watched.store(true, Ordering::Relaxed);
         let mut latest = self.latest.subscribe();
         let _ = tokio::time::timeout(wait.min(MAX_WAIT), latest.wait_for(|seq| *seq > after)).await;
         self.after(after)

@@ -376,7 +376,11 @@ impl Writer {
                     say(&format!("journal {}: written again", self.path.display()));
                 }
                 let Some(ledger) = &self.ledger else { return };
-                let findings = lint(ledger, now_ms());
+                let findings = if self.feed.is_watched() {
+                    lint(ledger, now_ms())
+                } else {
+                    Vec::new()
+                };
                 let findings = FindingsIndex::new(&findings);
                 for pending in self.waiting.drain(..) {
                     if !pending.published {
