@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod ids;
 pub mod ledger;
 pub mod log;
+pub mod proxy;
 pub mod safe_text;
 pub mod simulate;
 pub mod target;

@@ -45,6 +45,13 @@ Examples:
   mboxscope simulate --artifact rules.json --mbox home-hero --expect 312345=50/50
   mboxscope simulate --page-load --mix-user-agent '3:Mozilla/5.0 (Windows NT 10.0) Chrome/120.0' --notify-rate 0.8";
 
+/// `mboxscope proxy`.
+pub const PROXY: &str = "\
+Examples:
+  mboxscope proxy --upstream http://127.0.0.1:8080 --client mboxscopedemo
+  mboxscope proxy --client acme --upstream acme.tt.omtrdc.net --addr 127.0.0.1:9090
+  mboxscope report --server http://127.0.0.1:8080 --client mboxscopedemo";
+
 /// `mboxscope serve`.
 pub const SERVE: &str = "\
 Examples:

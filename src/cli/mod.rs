@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod notify;
 pub mod prefetch;
 pub mod profile;
+pub mod proxy;
 pub mod serve;
 pub mod simulate;
 
@@ -61,6 +62,9 @@ pub enum Command {
     /// Run the local Delivery API emulator.
     #[command(after_long_help = help::with_log(help::SERVE))]
     Serve(serve::ServeArgs),
+    /// Forward an application's Delivery API traffic unchanged and journal it as observed.
+    #[command(after_long_help = help::with_log(help::PROXY))]
+    Proxy(Targeted<proxy::ProxyArgs>),
     /// List the notification journal of the target.
     #[command(after_long_help = help::with_log(help::LEDGER), mut_arg("json", output))]
     Ledger(Targeted<ledger::LedgerArgs>),
@@ -106,6 +110,7 @@ impl Cli {
             Some(Command::Execute(c)) => (&c.target, &c.log),
             Some(Command::Notify(c)) => (&c.target, &c.log),
             Some(Command::Decide(c)) => (&c.target, &c.log),
+            Some(Command::Proxy(c)) => (&c.target, &c.log),
             Some(Command::Simulate(c)) => (&c.target, &c.log),
             Some(Command::Ledger(c)) | Some(Command::Report(c)) => {
                 // They only read: a data directory that does not exist yet stays so.
@@ -151,6 +156,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Decide(c)) => decide::run(&c.target, &c.args),
         Some(Command::Simulate(c)) => simulate::run(&c.target, &c.args),
         Some(Command::Serve(args)) => serve::run(args).await,
+        Some(Command::Proxy(c)) => proxy::run(&c.target, &c.args).await,
         Some(Command::Ledger(c)) => ledger::list(&c.target, &c.args),
         Some(Command::Report(c)) => ledger::report(&c.target, &c.args).await,
         Some(Command::Profile(command)) => profile::run(command),

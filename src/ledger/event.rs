@@ -58,6 +58,9 @@ pub struct QueuedNotification {
     /// The requestId of the response its tokens came from (the page view).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+    /// An application sent it through `mboxscope proxy`: observed, never sent by mboxscope.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub observed: bool,
 }
 
 /// A recorded prefetch or execute answer: one page view of one visitor.

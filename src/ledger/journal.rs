@@ -27,6 +27,8 @@ pub enum JournalError {
     },
     #[error("no journal at {path}")]
     Missing { path: String },
+    #[error("journal {path} is locked by another process")]
+    Locked { path: String },
 }
 
 /// An append-only, fsync'd JSON Lines file.
@@ -130,13 +132,32 @@ impl Journal {
     /// else can be writing now) and returns what others appended since the last read. Every
     /// `lock` must be followed by [`unlock`](Self::unlock).
     pub fn lock(&mut self) -> Result<Recovery, JournalError> {
+        self.lock_with(|file, path| file.lock().map_err(io_error(path)))
+    }
+
+    /// [`lock`](Self::lock) without waiting: [`JournalError::Locked`] while another process
+    /// holds the lock.
+    pub fn try_lock(&mut self) -> Result<Recovery, JournalError> {
+        self.lock_with(|file, path| {
+            file.try_lock().map_err(|e| match e {
+                std::fs::TryLockError::WouldBlock => JournalError::Locked {
+                    path: path.display().to_string(),
+                },
+                std::fs::TryLockError::Error(e) => io_error(path)(e),
+            })
+        })
+    }
+
+    fn lock_with(
+        &mut self,
+        take: impl FnOnce(&File, &Path) -> Result<(), JournalError>,
+    ) -> Result<Recovery, JournalError> {
         if !self.writable {
             return Err(io_error(&self.path)(std::io::Error::other(
                 "opened read-only",
             )));
         }
-        let io = io_error(&self.path);
-        self.file.lock().map_err(io)?;
+        take(&self.file, &self.path)?;
         let caught_up = self.read_new().and_then(|recovery| {
             if recovery.torn_bytes.is_some() {
                 self.file

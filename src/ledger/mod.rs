@@ -7,6 +7,7 @@ pub mod event;
 pub mod expected;
 pub mod journal;
 pub mod lint;
+pub mod observed;
 pub mod record;
 pub mod store;
 
@@ -89,7 +90,7 @@ impl Entry {
     /// what it counted.
     pub fn summary(&self) -> String {
         format!(
-            "{} {:<7} {:<20} visitor {} id {} impression {} tokens {} attempts {} · {}{}",
+            "{} {:<7} {:<20} visitor {} id {} impression {} tokens {} attempts {} · {}{}{}",
             crate::clock::iso8601(self.timestamp),
             self.kind.as_str(),
             self.location.label(),
@@ -102,7 +103,12 @@ impl Entry {
             self.verdict
                 .as_deref()
                 .map(|v| format!(" · {v}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if self.observed {
+                " · observed (sent by the application)"
+            } else {
+                ""
+            }
         )
     }
 
@@ -110,6 +116,7 @@ impl Entry {
     pub fn is_pending(&self) -> bool {
         match &self.state {
             State::Queued | State::Sent => true,
+            _ if self.observed => false,
             State::Failed { retryable, .. } => *retryable,
             State::Acked { .. } => false,
         }
@@ -355,7 +362,9 @@ impl Ledger {
                     seq: self.applied,
                 };
                 let id = entry.id.clone();
-                self.by_key.insert(entry.key(), id.clone());
+                if !entry.observed {
+                    self.by_key.insert(entry.key(), id.clone());
+                }
                 self.entries.insert(id, entry);
             }
             Event::Sent { id, attempt, .. } => {
@@ -368,7 +377,8 @@ impl Ledger {
             }
             Event::Acked { id, at } => {
                 if let Some(e) = self.entries.get_mut(&id) {
-                    if !matches!(e.state, State::Acked { .. }) {
+                    // An application may send a notification again: Target counts each copy.
+                    if e.observed || !matches!(e.state, State::Acked { .. }) {
                         e.state = State::Acked { at };
                         e.verdict = Some(self.expected.acked(e, at));
                         if let Some(window) = self.window.as_mut() {
@@ -414,7 +424,16 @@ impl Ledger {
         &mut self,
         make: impl FnOnce(&Ledger) -> (Vec<Event>, T),
     ) -> Result<T, JournalError> {
-        let recovery = self.journal.lock()?;
+        self.write_locked(Journal::lock, make)
+    }
+
+    /// [`write`](Self::write) under a lock taken by `lock` (waiting or not).
+    fn write_locked<T>(
+        &mut self,
+        lock: fn(&mut Journal) -> Result<Recovery, JournalError>,
+        make: impl FnOnce(&Ledger) -> (Vec<Event>, T),
+    ) -> Result<T, JournalError> {
+        let recovery = lock(&mut self.journal)?;
         self.unknown_lines += recovery.unknown_lines;
         for event in recovery.events {
             self.apply(event);
@@ -491,6 +510,7 @@ impl Ledger {
                     at,
                     context: n.context,
                     response: n.response,
+                    observed: false,
                 }),
                 property_token: n.property_token,
             });

@@ -383,6 +383,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
                 at: now_ms(),
                 context: None,
                 response: None,
+                observed: false,
             }),
             property_token: None,
         }])
@@ -673,6 +674,7 @@ fn per_notification_rules_name_only_the_offending_visitor() {
                 at: now_ms(),
                 context: None,
                 response: Some("r2".into()),
+                observed: false,
             }),
             property_token: None,
         }])

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# mboxscope proxy against the upstream directly, same machine, same load generator (oha),
+# keep-alive, loopback, side by side in one run:
+#  - upstream: mboxscope serve on the demo artifact; the request prefetches home-hero,
+#    product-recs (with a parameter) and the page load, with no tntId (every request a new
+#    visitor, as an application's traffic is), so the proxy journals a page view per request;
+#  - rate: rounds alternate direct and through the proxy at full load; medians are kept;
+#  - added latency: p99 through the proxy minus p99 direct, both at half the direct rate.
+# Targets: through the proxy at least 70% of the direct rate; p99 added under 1 ms at half load.
+# Usage: [ROUNDS=3] [CONNECTIONS=32] benches/proxy_vs_direct.sh [SECONDS]
+#   (installs oha with cargo if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-10}
+ROUNDS=${ROUNDS:-3}
+CONNECTIONS=${CONNECTIONS:-32}
+WORK=$(mktemp -d)
+cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+cargo build --release --quiet
+OHA=$(command -v oha || echo target/bench-tools/bin/oha)
+[ -x "$OHA" ] || cargo install --quiet --locked oha --root target/bench-tools
+
+first_line() { for _ in $(seq 200); do [ -s "$1" ] && break; sleep 0.05; done; head -1 "$1"; }
+target/release/mboxscope serve --quiet > "$WORK/serve.out" &
+UPSTREAM=$(first_line "$WORK/serve.out")
+MBOXSCOPE_DATA_DIR="$WORK/data" target/release/mboxscope proxy --upstream "$UPSTREAM" --client mboxscopedemo \
+  > "$WORK/proxy.out" 2> "$WORK/proxy.err" &
+PROXY=$(first_line "$WORK/proxy.out")
+
+cat > "$WORK/request.json" <<'JSON'
+{"context":{"channel":"web","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36","address":{"url":"https://shop.example.com/"}},
+ "prefetch":{"mboxes":[{"name":"home-hero","index":1},{"name":"product-recs","index":2,"parameters":{"category":"shoes"}}],"pageLoad":{}}}
+JSON
+QUERY="rest/v1/delivery?client=mboxscopedemo&sessionId=bench"
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$WORK/request.json" "$UPSTREAM/$QUERY" > "$WORK/direct.json"
+curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$WORK/request.json" "$PROXY/$QUERY" > "$WORK/proxied.json"
+echo "response body: $(wc -c < "$WORK/direct.json") bytes direct, $(wc -c < "$WORK/proxied.json") bytes through the proxy"
+
+load() { local base=$1; shift; "$OHA" --no-tui --output-format json -c "$CONNECTIONS" "$@" -m POST -H 'Content-Type: application/json' -D "$WORK/request.json" "$base/$QUERY"; }
+rate() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["summary"]["requestsPerSec"])'; }
+p99() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["latencyPercentiles"]["p99"]*1000)'; }
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))' "$@"; }
+
+# Warm both paths (connections, caches).
+load "$UPSTREAM" -z 2s > /dev/null
+load "$PROXY" -z 2s > /dev/null
+DIRECTS=(); PROXIEDS=(); RATIOS=()
+for round in $(seq "$ROUNDS"); do
+  D=$(load "$UPSTREAM" -z "${SECONDS_EACH}s" | rate)
+  P=$(load "$PROXY" -z "${SECONDS_EACH}s" | rate)
+  DIRECTS+=("$D"); PROXIEDS+=("$P"); RATIOS+=("$(python3 -c "print($P/$D)")")
+  python3 -c "print(f'round $round: direct {$D:,.0f} requests/s, through the proxy {$P:,.0f} requests/s, ratio {$P/$D:.0%}')"
+done
+HALF=$(python3 -c "print(int($(median "${DIRECTS[@]}")/2))")
+ADDED=()
+for round in $(seq "$ROUNDS"); do
+  D=$(load "$UPSTREAM" -z "${SECONDS_EACH}s" -q "$HALF" --latency-correction | p99)
+  P=$(load "$PROXY" -z "${SECONDS_EACH}s" -q "$HALF" --latency-correction | p99)
+  ADDED+=("$(python3 -c "print($P-$D)")")
+  python3 -c "print(f'round $round at {$HALF:,} requests/s: p99 direct {$D:.2f} ms, through the proxy {$P:.2f} ms, added {$P-$D:.2f} ms')"
+done
+JOURNALED=$(cat "$WORK"/data/ledger/*.jsonl | wc -l)
+python3 - "$(median "${DIRECTS[@]}")" "$(median "${PROXIEDS[@]}")" "$(median "${RATIOS[@]}")" "$HALF" "$(median "${ADDED[@]}")" "$JOURNALED" <<'PY'
+import sys
+direct, proxied, ratio, half, added, journaled = (float(a) for a in sys.argv[1:7])
+print(f"direct: {direct:,.0f} requests/s   through the proxy: {proxied:,.0f} requests/s   ratio {ratio:.0%} (median of rounds; target: at least 70%)")
+print(f"p99 added by the proxy at half load ({int(half):,} requests/s): {added:.2f} ms (median of rounds; target: under 1 ms)")
+print(f"journal: {int(journaled):,} lines written by the proxy during the run")
+PY
+if [ -s "$WORK/proxy.err" ]; then echo "proxy stderr:"; sort "$WORK/proxy.err" | uniq -c | head; fi

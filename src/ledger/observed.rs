@@ -1,0 +1,328 @@
+//! Traffic an application sent through `mboxscope proxy`, journaled as observed: its prefetch
+//! and execute answers as page views (as the tool's own), its notifications as entries that
+//! mboxscope never sends, with what Target answered (acknowledged or rejected).
+
+use super::event::{Event, QueuedNotification};
+use super::record::response_event;
+use super::{Journal, JournalError, Ledger};
+use crate::delivery::{
+    DeliveryRequest, DeliveryResponse, Location, Mode, Notification, NotificationType,
+};
+
+/// One Delivery API exchange the proxy forwarded.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    /// The `sessionId` query parameter.
+    pub session_id: &'a str,
+    pub request: &'a DeliveryRequest,
+    /// The upstream's answer when it was a Delivery response (2xx).
+    pub response: Option<&'a DeliveryResponse>,
+    /// Why the request failed as a whole (the upstream's error, or that it was unreachable).
+    pub failure: Option<&'a str>,
+    /// When the answer came (ms).
+    pub at: i64,
+}
+
+impl Ledger {
+    /// Journals exchanges with one write (one fsync), without waiting for another process's
+    /// lock: [`JournalError::Locked`] then, and nothing is written.
+    pub fn record_observed(&mut self, exchanges: &[Exchange]) -> Result<(), JournalError> {
+        self.write_locked(Journal::try_lock, |ledger| {
+            let mut events = Vec::new();
+            let mut attempts = std::collections::HashMap::new();
+            for exchange in exchanges {
+                ledger.observed_events(exchange, &mut attempts, &mut events);
+            }
+            (events, ())
+        })
+    }
+
+    /// The events of one exchange; `attempts` counts the sends of ids seen earlier in the
+    /// same write.
+    fn observed_events(
+        &self,
+        exchange: &Exchange,
+        attempts: &mut std::collections::HashMap<String, u32>,
+        events: &mut Vec<Event>,
+    ) {
+        let request = exchange.request;
+        if let Some(response) = exchange.response {
+            if request.execute.is_some() || request.prefetch.is_some() {
+                let mode = if request.execute.is_some() {
+                    Mode::Execute
+                } else {
+                    Mode::Prefetch
+                };
+                events.push(response_event(mode, request, exchange.session_id, response));
+            }
+        }
+        let visitor = request
+            .id
+            .clone()
+            .or_else(|| exchange.response.and_then(|r| r.id.clone()))
+            .unwrap_or_default();
+        for n in request.notifications.iter().flatten() {
+            let id =
+                n.id.clone()
+                    .unwrap_or_else(|| crate::ids::uuid().to_string());
+            let earlier = attempts
+                .get(&id)
+                .copied()
+                .or_else(|| self.entry(&id).map(|e| e.attempts));
+            if earlier.is_none() {
+                events.push(Event::Queued {
+                    notification: Box::new(QueuedNotification {
+                        id: id.clone(),
+                        impression_id: n.impression_id.clone(),
+                        kind: n
+                            .notification_type
+                            .as_deref()
+                            .and_then(|t| t.parse().ok())
+                            .unwrap_or(NotificationType::Display),
+                        timestamp: n.timestamp.unwrap_or(exchange.at),
+                        visitor: visitor.clone(),
+                        session_id: exchange.session_id.to_string(),
+                        location: location(n),
+                        tokens: n.tokens.clone().unwrap_or_default(),
+                        at: exchange.at,
+                        context: request.context.clone(),
+                        response: None,
+                        observed: true,
+                    }),
+                    property_token: None,
+                });
+            }
+            let attempt = earlier.unwrap_or(0) + 1;
+            attempts.insert(id.clone(), attempt);
+            events.push(Event::Sent {
+                id: id.clone(),
+                attempt,
+                at: exchange.at,
+            });
+            events.push(outcome(exchange, id));
+        }
+    }
+}
+
+/// Acknowledged when the answer echoes the id; else rejected, with why.
+fn outcome(exchange: &Exchange, id: String) -> Event {
+    let echoed = exchange.response.is_some_and(|r| {
+        r.notifications
+            .iter()
+            .flatten()
+            .any(|n| n.id.as_deref() == Some(id.as_str()))
+    });
+    if echoed {
+        return Event::Acked {
+            id,
+            at: exchange.at,
+        };
+    }
+    Event::Failed {
+        id,
+        reason: match exchange.failure {
+            Some(why) => format!("rejected: {why}"),
+            None => "rejected: the answer did not echo its id (not processed)".into(),
+        },
+        retryable: false,
+        at: exchange.at,
+    }
+}
+
+/// The location a wire notification names.
+fn location(n: &Notification) -> Location {
+    if let Some(mbox) = &n.mbox {
+        Location::Mbox {
+            name: mbox.name.clone().unwrap_or_default(),
+            state: mbox.state.clone(),
+        }
+    } else if let Some(view) = &n.view {
+        Location::View {
+            name: view.name.clone().unwrap_or_default(),
+            key: view.key.clone(),
+            state: view.state.clone(),
+        }
+    } else if let Some(page_load) = &n.page_load {
+        Location::PageLoad {
+            state: page_load.state.clone(),
+        }
+    } else {
+        Location::Page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::lint::lint;
+    use crate::ledger::State;
+    use serde_json::json;
+
+    fn prefetch(tnt: &str, request_id: &str) -> (DeliveryRequest, DeliveryResponse) {
+        let request = json!({
+            "requestId": request_id,
+            "id": {"tntId": tnt},
+            "context": {"channel": "web", "userAgent": "Mozilla/5.0 (X11) Chrome/120"},
+            "prefetch": {"mboxes": [{"name": "home-hero", "index": 1}]}
+        });
+        let response = json!({
+            "status": 200, "requestId": request_id, "id": {"tntId": tnt},
+            "prefetch": {"mboxes": [{"index": 1, "name": "home-hero", "state": "st",
+                "options": [{"type": "html", "content": "A", "eventToken": "tok-a",
+                    "responseTokens": {"activity.id": "312345", "experience.id": "0"}}]}]}
+        });
+        (
+            serde_json::from_value(request).unwrap(),
+            serde_json::from_value(response).unwrap(),
+        )
+    }
+
+    fn display(tnt: &str, id: &str, impression: Option<&str>) -> DeliveryRequest {
+        let mut n = json!({"id": id, "type": "display", "timestamp": crate::clock::now_ms(),
+            "mbox": {"name": "home-hero", "state": "st"}, "tokens": ["tok-a"]});
+        if let Some(i) = impression {
+            n["impressionId"] = json!(i);
+        }
+        serde_json::from_value(json!({
+            "id": {"tntId": tnt},
+            "context": {"channel": "web", "userAgent": "Mozilla/5.0 (X11) Chrome/120"},
+            "notifications": [n]
+        }))
+        .unwrap()
+    }
+
+    fn acked(id: &str) -> DeliveryResponse {
+        serde_json::from_value(json!({"status": 200, "notifications": [{"id": id}]})).unwrap()
+    }
+
+    fn exchange<'a>(
+        request: &'a DeliveryRequest,
+        response: Option<&'a DeliveryResponse>,
+        failure: Option<&'a str>,
+    ) -> Exchange<'a> {
+        Exchange {
+            session_id: "s1",
+            request,
+            response,
+            failure,
+            at: crate::clock::now_ms(),
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, Ledger) {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("j.jsonl")).unwrap();
+        (dir, ledger)
+    }
+
+    #[test]
+    fn an_applications_traffic_is_counted_and_linted_like_the_tools_own() {
+        let (_dir, mut ledger) = open();
+        let (request_a, response_a) = prefetch("a", "r1");
+        let (request_b, response_b) = prefetch("b", "r2");
+        let notify = display("a", "n1", Some("i1"));
+        let ack = acked("n1");
+        ledger
+            .record_observed(&[
+                exchange(&request_a, Some(&response_a), None),
+                exchange(&request_b, Some(&response_b), None),
+                exchange(&notify, Some(&ack), None),
+            ])
+            .unwrap();
+        let entry = ledger.entry("n1").unwrap();
+        assert!(entry.observed);
+        assert!(matches!(entry.state, State::Acked { .. }));
+        assert!(
+            !entry.is_pending(),
+            "mboxscope never sends what it observed"
+        );
+        assert_eq!(entry.verdict.as_deref(), Some("counted 1 impression"));
+        let counts = ledger.expected();
+        assert_eq!(counts.len(), 1);
+        assert_eq!((counts[0].impressions, counts[0].visitors), (1, 1));
+        let never: Vec<_> = lint(&ledger, crate::clock::now_ms())
+            .into_iter()
+            .filter(|f| f.rule == "prefetched-not-notified")
+            .map(|f| f.visitor.unwrap())
+            .collect();
+        assert_eq!(never, ["b"]);
+        // Read again from the file: the same.
+        let again = Ledger::open_read_only(ledger.path()).unwrap();
+        assert_eq!(again.entry("n1").unwrap(), ledger.entry("n1").unwrap());
+    }
+
+    #[test]
+    fn rejected_notifications_fail_for_good_and_a_resend_counts_again() {
+        let (_dir, mut ledger) = open();
+        let (request, response) = prefetch("a", "r1");
+        let bad = display("a", "n-bad", None);
+        ledger
+            .record_observed(&[
+                exchange(&request, Some(&response), None),
+                exchange(&bad, None, Some("400 unknown token")),
+            ])
+            .unwrap();
+        let failed = ledger.entry("n-bad").unwrap();
+        assert_eq!(
+            failed.state,
+            State::Failed {
+                reason: "rejected: 400 unknown token".into(),
+                retryable: false
+            }
+        );
+        assert!(!failed.is_pending());
+        // Without an impressionId, each accepted copy counts (Target does the same).
+        let twice = display("a", "n2", None);
+        let ack = acked("n2");
+        ledger
+            .record_observed(&[
+                exchange(&twice, Some(&ack), None),
+                exchange(&twice, Some(&ack), None),
+            ])
+            .unwrap();
+        assert_eq!(ledger.entry("n2").unwrap().attempts, 2);
+        assert_eq!(ledger.expected()[0].impressions, 2);
+        let rules: Vec<&str> = lint(&ledger, crate::clock::now_ms())
+            .iter()
+            .map(|f| f.rule)
+            .collect();
+        assert!(rules.contains(&"retry-without-impression-id"), "{rules:?}");
+    }
+
+    #[test]
+    fn journals_written_before_observed_traffic_read_as_before() {
+        let line = r#"{"event":"queued","id":"n","impressionId":"i","type":"display","timestamp":1,"visitor":{"tntId":"a"},"sessionId":"s","location":{"kind":"mbox","name":"m","state":"st"},"tokens":["t"],"at":1}"#;
+        let Event::Queued { notification, .. } = serde_json::from_str(line).unwrap() else {
+            panic!("a queued event")
+        };
+        assert!(!notification.observed);
+        let written = serde_json::to_string(&Event::Queued {
+            notification,
+            property_token: None,
+        })
+        .unwrap();
+        assert!(!written.contains("observed"), "{written}");
+    }
+
+    #[test]
+    fn a_locked_journal_is_refused_at_once_and_written_once_free() {
+        let (dir, mut ledger) = open();
+        let holder = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(dir.path().join("j.jsonl"))
+            .unwrap();
+        holder.lock().unwrap();
+        let (request, response) = prefetch("a", "r1");
+        let err = ledger
+            .record_observed(&[exchange(&request, Some(&response), None)])
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Locked { .. }), "{err}");
+        assert_eq!(ledger.responses().count(), 0);
+        holder.unlock().unwrap();
+        ledger
+            .record_observed(&[exchange(&request, Some(&response), None)])
+            .unwrap();
+        assert_eq!(ledger.responses().count(), 1);
+    }
+}

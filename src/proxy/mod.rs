@@ -1,0 +1,336 @@
+//! `mboxscope proxy`: a Delivery API endpoint on loopback that an application's SDK points at.
+//! It forwards every request unchanged to the upstream (real Target, a `mboxscope serve`, the
+//! built-in emulator), gives the upstream's answer back unchanged, and journals each Delivery
+//! exchange as observed traffic in the ledger of that target, off the forwarding path. Its feed
+//! (`GET /mboxscope/exchanges`) shows the exchanges as they are journaled.
+
+pub mod feed;
+pub mod forward;
+pub mod recorder;
+pub mod watch;
+
+use bytes::Bytes;
+use feed::{Feed, FEED_PATH};
+use forward::{Answer, Forwarder};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use recorder::{Observed, Recorder};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The largest request body forwarded (Target's own limit is 60 MB).
+pub const MAX_BODY_BYTES: usize = 60 * 1024 * 1024;
+
+/// The Delivery API's path: the exchanges on it are journaled.
+const DELIVERY_PATH: &str = "/rest/v1/delivery";
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("the proxy listens on loopback only, not {0}")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot make the upstream's HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("cannot start the journal writer: {0}")]
+    Writer(std::io::Error),
+}
+
+/// What the proxy forwards to and journals in.
+#[derive(Debug, Clone)]
+pub struct ProxySettings {
+    /// The upstream's base URL (`http://127.0.0.1:8080`, `https://acme.tt.omtrdc.net`).
+    pub upstream: String,
+    /// The journal of the target (client code + upstream).
+    pub journal: PathBuf,
+    /// Where to listen (loopback only).
+    pub addr: SocketAddr,
+}
+
+/// One worker's proxy: its own upstream client (so a request and its upstream connection stay
+/// on the worker's thread), the shared journal writer and feed.
+pub struct Proxy {
+    forwarder: Forwarder,
+    recorder: Arc<Recorder>,
+    feed: Arc<Feed>,
+}
+
+/// A proxy serving in the background.
+pub struct RunningProxy {
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+    recorder: Arc<Recorder>,
+    stop: tokio::sync::watch::Sender<bool>,
+    acceptor: tokio::task::JoinHandle<()>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl RunningProxy {
+    /// Stops accepting connections, then waits until what was handed to the journal writer is
+    /// journaled.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.acceptor.await;
+        let (recorder, workers) = (self.recorder, self.workers);
+        let _ = tokio::task::spawn_blocking(move || {
+            for worker in workers {
+                let _ = worker.join();
+            }
+            recorder.stop();
+        })
+        .await;
+    }
+}
+
+/// Binds the loopback address and serves in the background: an acceptor on the caller's
+/// runtime deals connections round-robin to one worker thread per core, each with its own
+/// single-threaded runtime (as `mboxscope serve` does), so forwarding never hops threads.
+pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> {
+    if !settings.addr.ip().is_loopback() {
+        return Err(ProxyError::NotLoopback(settings.addr));
+    }
+    let listen_error = |source| ProxyError::Listen {
+        addr: settings.addr,
+        source,
+    };
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .map_err(listen_error)?;
+    let local = listener.local_addr().map_err(listen_error)?;
+    let feed = Arc::new(Feed::default());
+    let recorder =
+        Arc::new(Recorder::start(settings.journal, feed.clone()).map_err(ProxyError::Writer)?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut workers = Vec::new();
+    let mut queues = Vec::new();
+    for i in 0..threads {
+        let proxy = Arc::new(Proxy {
+            forwarder: Forwarder::new(&settings.upstream)?,
+            recorder: recorder.clone(),
+            feed: feed.clone(),
+        });
+        let (queue, connections) = tokio::sync::mpsc::unbounded_channel();
+        queues.push(queue);
+        workers.push(worker(i, proxy, connections).map_err(ProxyError::Writer)?);
+    }
+    let acceptor = tokio::spawn(accept(listener, queues, stopped));
+    Ok(RunningProxy {
+        url: format!("http://{local}"),
+        recorder,
+        stop,
+        acceptor,
+        workers,
+    })
+}
+
+/// A worker thread serving the connections it is dealt until their queue closes.
+fn worker(
+    index: usize,
+    proxy: Arc<Proxy>,
+    mut connections: tokio::sync::mpsc::UnboundedReceiver<std::net::TcpStream>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("proxy-{index}"))
+        .spawn(move || {
+            runtime.block_on(async move {
+                while let Some(stream) = connections.recv().await {
+                    if let Ok(stream) = TcpStream::from_std(stream) {
+                        tokio::spawn(connection(stream, proxy.clone()));
+                    }
+                }
+            })
+        })
+}
+
+/// Accepts connections and deals them round-robin until `stopped` turns true.
+async fn accept(
+    listener: TcpListener,
+    queues: Vec<tokio::sync::mpsc::UnboundedSender<std::net::TcpStream>>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    for queue in queues.iter().cycle() {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => match accepted.and_then(|(s, _)| s.into_std()) {
+                Ok(stream) => {
+                    let _ = queue.send(stream);
+                }
+                // Out of file descriptors, say: wait rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+/// Serves one keep-alive connection.
+async fn connection(stream: TcpStream, proxy: Arc<Proxy>) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request| proxy.clone().handle(request));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+fn json(status: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Target's error shape.
+fn error(status: u16, message: String) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "status": status, "message": message });
+    json(status, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+impl Proxy {
+    async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
+        if request.uri().path() == FEED_PATH {
+            return Ok(self.feed(&request).await);
+        }
+        let started = Instant::now();
+        let at = crate::clock::now_ms();
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Ok(error(
+                    413,
+                    format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+                ))
+            }
+            Err(e) => return Ok(error(400, format!("the request body was cut off: {e}"))),
+        };
+        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let answer = self
+            .forwarder
+            .forward(
+                parts.method.clone(),
+                path_and_query,
+                &parts.headers,
+                body.clone(),
+            )
+            .await;
+        if parts.method == Method::POST && parts.uri.path() == DELIVERY_PATH {
+            self.recorder.observe(Observed {
+                at,
+                duration: started.elapsed(),
+                session_id: session_id(parts.uri.query()),
+                request: body,
+                status: answer.status,
+                response: answer.body.clone(),
+                unreachable: answer.unreachable.clone(),
+            });
+        }
+        Ok(respond(answer))
+    }
+
+    /// `GET /mboxscope/exchanges?after=SEQ&wait_ms=N`.
+    async fn feed(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        if request.method() != Method::GET {
+            return error(
+                405,
+                format!("{} is not allowed on {FEED_PATH}", request.method()),
+            );
+        }
+        if let Some(host) = request
+            .headers()
+            .get(hyper::header::HOST)
+            .filter(|host| !is_loopback_host(host.as_bytes()))
+        {
+            let host = String::from_utf8_lossy(host.as_bytes()).into_owned();
+            return error(403, format!("Forbidden: Host {host:?} is not loopback"));
+        }
+        match feed::parse_query(request.uri().query()) {
+            Ok((after, wait)) => {
+                let exchanges = self.feed.wait_after(after, wait).await;
+                json(200, serde_json::to_vec(&exchanges).unwrap_or_default())
+            }
+            Err(message) => error(400, message),
+        }
+    }
+}
+
+/// Whether a Host header names a loopback host (the feed holds the application's traffic: a
+/// web page that rebinds its own name to 127.0.0.1 must not read it).
+fn is_loopback_host(host: &[u8]) -> bool {
+    let Ok(authority) = std::str::from_utf8(host).map(str::parse::<hyper::http::uri::Authority>)
+    else {
+        return false;
+    };
+    let Ok(authority) = authority else {
+        return false;
+    };
+    let name = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The `sessionId` query parameter.
+fn session_id(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == "sessionId")
+        .map(|(_, value)| value.into_owned())
+}
+
+fn respond(answer: Answer) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(answer.body));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    *response.headers_mut() = answer.headers;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_comes_from_the_query() {
+        assert_eq!(
+            session_id(Some("client=demo&sessionId=s%201")).as_deref(),
+            Some("s 1")
+        );
+        assert_eq!(session_id(Some("client=demo")), None);
+        assert_eq!(session_id(None), None);
+    }
+
+    #[test]
+    fn only_loopback_hosts_may_read_the_feed() {
+        assert!(is_loopback_host(b"127.0.0.1:4000"));
+        assert!(is_loopback_host(b"localhost:4000"));
+        assert!(is_loopback_host(b"[::1]:4000"));
+        assert!(!is_loopback_host(b"evil.example:4000"));
+        assert!(!is_loopback_host(b"\xff"));
+    }
+}

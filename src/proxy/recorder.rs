@@ -1,0 +1,435 @@
+//! Journaling that never holds forwarding up: the proxy hands every exchange to a bounded
+//! queue (never waiting: when it is full the exchange is counted and left out of the journal)
+//! and a writer thread journals them in batches (one fsync a batch), then publishes them to
+//! the feed with what the ledger made of them. A journal that cannot be written (locked by
+//! another process, a full disk, a bad path) is said on stderr; its exchanges wait, a bounded
+//! number of them, and are written once it can be.
+
+use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification};
+use crate::clock::{iso8601, now_ms};
+use crate::counting::visitor_key;
+use crate::delivery::{decided_items, DeliveryRequest, DeliveryResponse};
+use crate::ledger::lint::{lint, Finding};
+use crate::ledger::observed::Exchange;
+use crate::ledger::Ledger;
+use bytes::Bytes;
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exchanges the queue holds for the writer.
+const QUEUE: usize = 16_384;
+/// Exchanges journaled with one write at most.
+const BATCH: usize = QUEUE;
+/// How long the writer lets exchanges gather after a write: it is then woken once per window
+/// under load, not once per exchange (each wake takes a core from forwarding).
+const GATHER: Duration = Duration::from_millis(20);
+/// Exchanges kept while the journal cannot be written; older ones are dropped.
+const MAX_WAITING: usize = 50_000;
+/// How often a journal that could not be written is tried again.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// One forwarded Delivery API exchange, as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// When the request arrived (ms).
+    pub at: i64,
+    pub duration: Duration,
+    /// The `sessionId` query parameter.
+    pub session_id: Option<String>,
+    pub request: Bytes,
+    pub status: u16,
+    pub response: Bytes,
+    /// Why the upstream could not be reached (the application got a 502).
+    pub unreachable: Option<String>,
+}
+
+enum Message {
+    Exchange(Observed),
+    /// Journal what is queued, then stop and say so.
+    Stop(std::sync::mpsc::Sender<()>),
+}
+
+/// The proxy's side of the queue.
+pub struct Recorder {
+    queue: SyncSender<Message>,
+    /// Exchanges left out because the queue was full.
+    dropped: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    /// Starts the writer thread for the journal at `journal`, publishing to `feed`.
+    pub fn start(journal: PathBuf, feed: Arc<Feed>) -> std::io::Result<Recorder> {
+        let (queue, messages) = sync_channel(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let mut writer = Writer {
+            path: journal,
+            ledger: None,
+            waiting: VecDeque::new(),
+            feed,
+            next_seq: 1,
+            problem: None,
+            dropped: dropped.clone(),
+            dropped_said: 0,
+        };
+        std::thread::Builder::new()
+            .name("proxy-journal".into())
+            .spawn(move || writer.run(messages))?;
+        Ok(Recorder { queue, dropped })
+    }
+
+    /// Hands an exchange to the writer without waiting.
+    pub fn observe(&self, exchange: Observed) {
+        match self.queue.try_send(Message::Exchange(exchange)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Waits until what was handed over is journaled (or said to be lost) and the writer has
+    /// stopped.
+    pub fn stop(&self) {
+        let (done, finished) = std::sync::mpsc::channel();
+        if self.queue.send(Message::Stop(done)).is_ok() {
+            let _ = finished.recv();
+        }
+    }
+}
+
+/// An exchange on its way to the journal.
+struct Pending {
+    seq: u64,
+    observed: Observed,
+    request: Option<DeliveryRequest>,
+    response: Option<DeliveryResponse>,
+    /// Why the request failed as a whole, if it did.
+    failure: Option<String>,
+    published: bool,
+}
+
+impl Pending {
+    fn new(seq: u64, observed: Observed) -> Pending {
+        let request = serde_json::from_slice::<DeliveryRequest>(&observed.request).ok();
+        let ok = (200..300).contains(&observed.status);
+        let response = ok
+            .then(|| serde_json::from_slice::<DeliveryResponse>(&observed.response).ok())
+            .flatten();
+        let failure = match &observed.unreachable {
+            Some(why) => Some(why.clone()),
+            None if !ok => Some(upstream_error(observed.status, &observed.response)),
+            None => None,
+        };
+        Pending {
+            seq,
+            observed,
+            request,
+            response,
+            failure,
+            published: false,
+        }
+    }
+
+    fn exchange(&self) -> Option<Exchange<'_>> {
+        Some(Exchange {
+            session_id: self.observed.session_id.as_deref().unwrap_or_default(),
+            request: self.request.as_ref()?,
+            response: self.response.as_ref(),
+            failure: self.failure.as_deref(),
+            at: self.observed.at,
+        })
+    }
+
+    /// The requestId naming this exchange's page view in the journal.
+    fn page_view(&self) -> Option<&str> {
+        self.request
+            .as_ref()
+            .and_then(|r| r.request_id.as_deref())
+            .or_else(|| self.response.as_ref()?.request_id.as_deref())
+    }
+
+    fn kind(&self) -> String {
+        let Some(request) = &self.request else {
+            return "other".into();
+        };
+        let parts: Vec<&str> = [
+            ("prefetch", request.prefetch.is_some()),
+            ("execute", request.execute.is_some()),
+            (
+                "notifications",
+                request
+                    .notifications
+                    .as_ref()
+                    .is_some_and(|n| !n.is_empty()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        if parts.is_empty() {
+            "other".into()
+        } else {
+            parts.join("+")
+        }
+    }
+
+    /// The exchange for the feed; the ledger and its findings when it was journaled.
+    fn summary(&self, journaled: Option<(&Ledger, &FindingsIndex)>) -> ObservedExchange {
+        let request = self.request.as_ref();
+        let visitor = request
+            .and_then(|r| r.id.as_ref())
+            .or_else(|| self.response.as_ref()?.id.as_ref())
+            .and_then(visitor_key);
+        let mut locations: Vec<String> = Vec::new();
+        let mut options = 0;
+        if let Some(response) = &self.response {
+            for item in decided_items(response) {
+                let label = item.location(response).label();
+                if !locations.contains(&label) {
+                    locations.push(label);
+                }
+                options += item.parts(response).options.map_or(0, Vec::len);
+            }
+        }
+        let ids: Vec<String> = request
+            .and_then(|r| r.notifications.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.id.clone())
+            .collect();
+        let notifications = request
+            .and_then(|r| r.notifications.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|n| {
+                let id = n.id.clone().unwrap_or_default();
+                let entry = journaled.and_then(|(ledger, _)| ledger.entry(&id));
+                ObservedNotification {
+                    kind: n.notification_type.clone().unwrap_or_default(),
+                    location: entry.map(|e| e.location.label()).unwrap_or_default(),
+                    state: entry.map_or_else(|| "not journaled".into(), |e| e.state.describe()),
+                    verdict: entry.and_then(|e| e.verdict.clone()),
+                    id,
+                }
+            })
+            .collect();
+        let findings = journaled
+            .map(|(_, index)| index.about(visitor.as_deref(), self.page_view(), &ids))
+            .unwrap_or_default();
+        ObservedExchange {
+            seq: self.seq,
+            at: self.observed.at,
+            time: iso8601(self.observed.at),
+            visitor,
+            session_id: self.observed.session_id.clone(),
+            kind: self.kind(),
+            locations,
+            options,
+            request: String::from_utf8_lossy(&self.observed.request).into_owned(),
+            response: String::from_utf8_lossy(&self.observed.response).into_owned(),
+            status: self.observed.status,
+            duration_ms: self.observed.duration.as_secs_f64() * 1000.0,
+            notifications,
+            findings,
+            journaled: journaled.is_some(),
+        }
+    }
+}
+
+/// The linter's findings by page view (visitor and requestId) and by notification id.
+struct FindingsIndex<'a> {
+    by_page: HashMap<(Option<&'a str>, &'a str), Vec<&'a Finding>>,
+    by_notification: HashMap<&'a str, Vec<&'a Finding>>,
+}
+
+impl<'a> FindingsIndex<'a> {
+    fn new(findings: &'a [Finding]) -> FindingsIndex<'a> {
+        let mut index = FindingsIndex {
+            by_page: HashMap::new(),
+            by_notification: HashMap::new(),
+        };
+        for f in findings {
+            if let Some(id) = f.notification.as_deref() {
+                index.by_notification.entry(id).or_default().push(f);
+            } else if let Some(page) = f.response.as_deref() {
+                let key = (f.visitor.as_deref(), page);
+                index.by_page.entry(key).or_default().push(f);
+            }
+        }
+        index
+    }
+
+    /// The findings about a visitor's page view and about the notifications `ids`.
+    fn about(
+        &self,
+        visitor: Option<&str>,
+        page_view: Option<&str>,
+        ids: &[String],
+    ) -> Vec<ObservedFinding> {
+        let page = page_view.and_then(|p| self.by_page.get(&(visitor, p)));
+        let notifications = ids
+            .iter()
+            .filter_map(|id| self.by_notification.get(id.as_str()));
+        page.into_iter()
+            .chain(notifications)
+            .flatten()
+            .map(|f| ObservedFinding {
+                rule: f.rule.to_string(),
+                line: f.line(),
+            })
+            .collect()
+    }
+}
+
+/// `STATUS MESSAGE` of an upstream's error answer (Target's `{"status","message"}`).
+fn upstream_error(status: u16, body: &[u8]) -> String {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+    format!("{status} {message}")
+}
+
+/// Says something on stderr; a closed stderr is no reason to stop.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "mboxscope proxy: {line}");
+}
+
+/// The writer thread's state.
+struct Writer {
+    path: PathBuf,
+    ledger: Option<Ledger>,
+    waiting: VecDeque<Pending>,
+    feed: Arc<Feed>,
+    next_seq: u64,
+    /// The last problem said on stderr (said again only when it changes).
+    problem: Option<String>,
+    dropped: Arc<AtomicU64>,
+    dropped_said: u64,
+}
+
+impl Writer {
+    fn run(&mut self, messages: Receiver<Message>) {
+        loop {
+            let first = if self.waiting.is_empty() {
+                messages.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                messages.recv_timeout(RETRY)
+            };
+            let mut stop = None;
+            match first {
+                Ok(Message::Exchange(x)) => self.take(x),
+                Ok(Message::Stop(done)) => stop = Some(done),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return self.finish(None),
+            }
+            while stop.is_none() && self.waiting.len() < BATCH {
+                match messages.try_recv() {
+                    Ok(Message::Exchange(x)) => self.take(x),
+                    Ok(Message::Stop(done)) => stop = Some(done),
+                    Err(_) => break,
+                }
+            }
+            self.flush();
+            if let Some(done) = stop {
+                return self.finish(Some(done));
+            }
+            std::thread::sleep(GATHER);
+        }
+    }
+
+    fn take(&mut self, observed: Observed) {
+        self.waiting
+            .push_back(Pending::new(self.next_seq, observed));
+        self.next_seq += 1;
+    }
+
+    fn finish(&mut self, done: Option<std::sync::mpsc::Sender<()>>) {
+        self.flush();
+        if !self.waiting.is_empty() {
+            say(&format!(
+                "{} exchanges were not journaled ({})",
+                self.waiting.len(),
+                self.problem.as_deref().unwrap_or("stopped")
+            ));
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    /// Journals what waits, then publishes it; on failure says why and publishes it as not
+    /// journaled (it stays waiting).
+    fn flush(&mut self) {
+        self.say_dropped();
+        if self.waiting.is_empty() {
+            return;
+        }
+        match self.write() {
+            Ok(()) => {
+                if self.problem.take().is_some() {
+                    say(&format!("journal {}: written again", self.path.display()));
+                }
+                let Some(ledger) = &self.ledger else { return };
+                let findings = if self.feed.is_watched() {
+                    lint(ledger, now_ms())
+                } else {
+                    Vec::new()
+                };
+                let findings = FindingsIndex::new(&findings);
+                for pending in self.waiting.drain(..) {
+                    if !pending.published {
+                        self.feed
+                            .publish(pending.summary(Some((ledger, &findings))));
+                    }
+                }
+            }
+            Err(problem) => {
+                if self.problem.as_ref() != Some(&problem) {
+                    say(&format!(
+                        "{problem}; the application's traffic goes on, its exchanges wait to be journaled"
+                    ));
+                    self.problem = Some(problem);
+                }
+                for pending in self.waiting.iter_mut().filter(|p| !p.published) {
+                    self.feed.publish(pending.summary(None));
+                    pending.published = true;
+                }
+                let excess = self.waiting.len().saturating_sub(MAX_WAITING);
+                if excess > 0 {
+                    self.waiting.drain(..excess);
+                    self.dropped.fetch_add(excess as u64, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    fn write(&mut self) -> Result<(), String> {
+        if self.ledger.is_none() {
+            self.ledger = Some(Ledger::open(&self.path).map_err(|e| e.to_string())?);
+        }
+        let exchanges: Vec<Exchange> = self.waiting.iter().filter_map(Pending::exchange).collect();
+        match &mut self.ledger {
+            Some(ledger) => ledger
+                .record_observed(&exchanges)
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    fn say_dropped(&mut self) {
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped > self.dropped_said {
+            say(&format!(
+                "{} exchanges were left out of the journal: it fell behind the traffic",
+                dropped - self.dropped_said
+            ));
+            self.dropped_said = dropped;
+        }
+    }
+}
