@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand.
 
+pub mod check;
 pub mod common;
 pub mod decide;
 pub mod ledger;
@@ -30,6 +31,8 @@ pub enum Command {
     Prefetch(prefetch::PrefetchArgs),
     /// Execute mboxes and the page load (counts impressions at once); prints JSON.
     Execute(prefetch::PrefetchArgs),
+    /// Run QA scenario files as regression checks (exit 0 passed, 1 failed, 2 bad file, 3 HTTP).
+    Check(check::CheckArgs),
     /// Send display or click notifications through the ledger.
     Notify(notify::NotifyArgs),
     /// Decide a DeliveryRequest on device with a rules artifact, as Adobe's SDKs would.
@@ -64,6 +67,7 @@ pub async fn run(cli: Cli) -> i32 {
             let mode = crate::delivery::Mode::Execute;
             prefetch::run(&cli.target, &args.locations, mode, args.reveal).await
         }
+        Some(Command::Check(args)) => check::run(&cli.target, args).await,
         Some(Command::Notify(args)) => notify::run(&cli.target, args).await,
         Some(Command::Decide(args)) => decide::run(&cli.target, args),
         Some(Command::Serve(args)) => serve::run(args, cli.target.org_id.as_deref()).await,
