@@ -277,3 +277,40 @@ fn an_unreachable_target_exits_3() {
         .starts_with("ERROR Firefox visitors"));
     assert!(stdout(&out).ends_with("check: 0 passed, 7 failed\n"));
 }
+
+#[test]
+fn a_file_names_its_own_artifact_relative_to_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo/rules.json"),
+    )
+    .unwrap()
+    .replace(
+        "\"experience.name\": \"Shoes\"",
+        "\"experience.name\": \"Sneakers\"",
+    );
+    std::fs::create_dir(dir.path().join("suite")).unwrap();
+    std::fs::write(dir.path().join("suite/rules.json"), rules).unwrap();
+    let file = dir.path().join("suite/own.toml");
+    let scenario = |experience: &str| {
+        format!(
+            "[target]\nartifact = \"rules.json\"\n\n[[check]]\nname = \"shoes\"\nmboxes = [\"product-recs\"]\nmbox_parameters = {{ \"product-recs\" = {{ category = \"shoes\" }} }}\n\n[[check.expect]]\nlocation = \"product-recs\"\nexperience = \"{experience}\"\n"
+        )
+    };
+    std::fs::write(&file, scenario("Sneakers")).unwrap();
+    let out = check(dir.path(), &[file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    std::fs::write(&file, scenario("Shoes")).unwrap();
+    let out = check(dir.path(), &[file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the demo artifact was used instead"
+    );
+}

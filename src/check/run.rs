@@ -27,8 +27,6 @@ pub enum CheckError {
 
 /// A target the checks run against.
 pub struct Target {
-    /// The server, in words.
-    pub label: String,
     client: TargetClient,
     /// The target's request parts (profile's property token, A4T logging, …).
     base: RequestSpec,
@@ -72,7 +70,6 @@ impl Target {
         let profile = args.resolve().map_err(|e| at(e.to_string()))?;
         let built_in = profile.server.is_none() && profile.client_code.is_none();
         let mut emulator = None;
-        let mut label = String::new();
         if built_in {
             let (bytes, location) = match &section.artifact {
                 Some(path) if !flags_name_one => {
@@ -101,7 +98,6 @@ impl Target {
             let (base, task) = spawn(server, loopback)
                 .await
                 .map_err(|e| at(format!("the built-in emulator cannot listen: {e}")))?;
-            label = format!("built-in emulator on {location}");
             args.server = Some(base);
             emulator = Some(task);
         }
@@ -112,9 +108,6 @@ impl Target {
             Server::Url(url) => Some(url.clone()),
             _ => None,
         };
-        if !built_in {
-            label = server.describe();
-        }
         let journal = crate::ledger::store::journal_path(
             &args.data_dir()?,
             client.settings().client_code.as_deref(),
@@ -125,7 +118,6 @@ impl Target {
             },
         );
         Ok(Target {
-            label,
             base: args.request_spec(&profile, Mode::Prefetch)?,
             client,
             report_base,
