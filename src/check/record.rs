@@ -294,6 +294,75 @@ mod tests {
     }
 
     #[test]
+    fn the_written_file_reads_back_as_the_same_request() {
+        let spec = RequestSpec {
+            mboxes: vec!["product-recs:category=shoes".parse().unwrap()],
+            views: vec!["home".into()],
+            page_load: true,
+            page_url: Some("https://shop.example/sale".into()),
+            user_agent: Some(FIREFOX.into()),
+            property_token: Some("prop-1".into()),
+            qa_mode: Some(
+                crate::delivery::qa_mode_from_url(
+                    "https://q.example/?at_preview_token=tok&at_preview_index=1_2",
+                )
+                .unwrap(),
+            ),
+            ..Default::default()
+        };
+        let mut request = spec.build("r".into());
+        let context = request.context.as_mut().unwrap();
+        context.geo = Some(crate::delivery::Geo {
+            city: Some("Basel".into()),
+            country_code: Some("CH".into()),
+            ..Default::default()
+        });
+        let prefetch = request.prefetch.as_mut().unwrap();
+        prefetch.mboxes.as_mut().unwrap()[0]
+            .details
+            .profile_parameters =
+            Some(serde_json::from_value(serde_json::json!({"tier": "gold"})).unwrap());
+        let response: DeliveryResponse = serde_json::from_value(serde_json::json!({
+            "id": {"tntId": "visitor-1"},
+            "prefetch": {"views": [{"name": "home", "options": [{"type": "actions", "content": [],
+                "responseTokens": {"activity.id": "312360", "experience.id": "1", "experience.name": "Reassurance"}}]}]}
+        }))
+        .unwrap();
+        let text = record_check("back", &TargetSection::default(), &request, &response).unwrap();
+        let scenario = crate::check::scenario::parse(std::path::Path::new("r.toml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let check = &scenario.checks[0];
+        assert_eq!(check.tnt_id.as_deref(), Some("visitor-1"));
+        let again = check.request(&RequestSpec::default());
+        let (a, b) = (
+            serde_json::to_value(&again).unwrap(),
+            serde_json::to_value(&request).unwrap(),
+        );
+        for pointer in [
+            "/prefetch/mboxes",
+            "/prefetch/views",
+            "/prefetch/pageLoad",
+            "/context/geo",
+            "/context/userAgent",
+            "/context/address",
+            "/qaMode",
+            "/property",
+        ] {
+            let expected = match pointer {
+                // Profile parameters go with every mbox and the page load.
+                "/prefetch/pageLoad" => serde_json::json!({"profileParameters": {"tier": "gold"}}),
+                _ => b.pointer(pointer).cloned().unwrap(),
+            };
+            assert_eq!(a.pointer(pointer), Some(&expected), "{pointer}\n{text}");
+        }
+        assert_eq!(check.expectations.len(), 1);
+        assert_eq!(
+            check.expectations[0].place,
+            crate::check::scenario::Place::View("home".into())
+        );
+    }
+
+    #[test]
     fn qa_links_read_back_as_the_same_qa_mode() {
         let link = "https://x.example/?at_preview_token=mbxqa1.MzEyMzQ1&at_preview_index=1_2&at_preview_listed_activities_only=true&at_preview_evaluate_as_true_audience_ids=7001_7002";
         let qa = crate::delivery::qa_mode_from_url(link).unwrap();
