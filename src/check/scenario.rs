@@ -242,12 +242,25 @@ pub struct Scenario {
 /// The most fresh visitors one check may ask for.
 pub const MAX_VISITORS: i64 = 100_000;
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+/// Where each line of a text starts, to turn byte offsets into line numbers (a file may hold
+/// thousands of checks: one scan, then a binary search each).
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    /// The 1-based line of byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|newline| *newline < offset) + 1
+    }
 }
 
 /// Reads and checks the scenario file at `path`.
@@ -262,9 +275,11 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses scenario `text` (read from `path`, which errors name).
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let lines = LineIndex::new(text);
+    let line_of = |offset: usize| lines.line_of(offset);
     let at = |offset: usize, message: String| ScenarioError {
         file: path.to_path_buf(),
-        line: line_of(text, offset),
+        line: line_of(offset),
         message,
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
@@ -272,10 +287,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         let message: Vec<&str> = e.message().lines().map(str::trim).collect();
         at(offset, message.join(": "))
     })?;
-    let target_line = raw
-        .target
-        .as_ref()
-        .map_or(1, |t| line_of(text, t.span().start));
+    let target_line = raw.target.as_ref().map_or(1, |t| line_of(t.span().start));
     let target = match raw.target {
         Some(t) => {
             let start = t.span().start;
@@ -310,7 +322,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         if !names.insert(fields.name.clone()) {
             return Err(err("another check has this name".into()));
         }
-        let check = check_of(path, line_of(text, start), &fields).map_err(err)?;
+        let check = check_of(path, line_of(start), &fields).map_err(err)?;
         for (e, expectation) in fields.expect.iter().zip(&check.expectations) {
             let requested = match &expectation.place {
                 Place::PageLoad => check.spec.page_load,
