@@ -1,5 +1,6 @@
 //! mboxscope: prefetch, inspect and notify Adobe Target activities, and count what Target counts.
 
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod clock;

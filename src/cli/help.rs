@@ -52,6 +52,13 @@ Examples:
   mboxscope proxy --client acme --upstream acme.tt.omtrdc.net --addr 127.0.0.1:9090
   mboxscope report --server http://127.0.0.1:8080 --client mboxscopedemo";
 
+/// `mboxscope check`.
+pub const CHECK: &str = "\
+Examples:
+  mboxscope check assets/scenarios/demo.toml
+  mboxscope check scenarios/*.toml --junit check.xml
+  mboxscope check --profile staging scenarios/home.toml --json";
+
 /// `mboxscope serve`.
 pub const SERVE: &str = "\
 Examples:

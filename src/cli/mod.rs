@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand.
 
+pub mod check;
 pub mod common;
 pub mod decide;
 pub mod help;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Execute mboxes and the page load (counts impressions at once); prints JSON.
     #[command(after_long_help = help::with_log(help::EXECUTE), mut_arg("reveal", output))]
     Execute(Targeted<common::ExecuteArgs>),
+    /// Run QA scenario files as regression checks (exit 0 passed, 1 failed, 2 bad file, 3 HTTP).
+    #[command(after_long_help = help::with_log(help::CHECK), mut_arg("json", output))]
+    Check(Targeted<check::CheckArgs>),
     /// Send display or click notifications through the ledger.
     #[command(after_long_help = help::with_log(help::NOTIFY))]
     Notify(Targeted<notify::NotifyArgs>),
@@ -110,6 +114,7 @@ impl Cli {
             Some(Command::Execute(c)) => (&c.target, &c.log),
             Some(Command::Notify(c)) => (&c.target, &c.log),
             Some(Command::Decide(c)) => (&c.target, &c.log),
+            Some(Command::Check(c)) => (&c.target, &c.log),
             Some(Command::Proxy(c)) => (&c.target, &c.log),
             Some(Command::Simulate(c)) => (&c.target, &c.log),
             Some(Command::Ledger(c)) | Some(Command::Report(c)) => {
@@ -152,6 +157,7 @@ pub async fn run(cli: Cli) -> i32 {
             let locations = c.args.locations.to_locations();
             prefetch::run(&c.target, &locations, mode, c.args.reveal).await
         }
+        Some(Command::Check(c)) => check::run(&c.target, &c.args).await,
         Some(Command::Notify(c)) => notify::run(&c.target, &c.args).await,
         Some(Command::Decide(c)) => decide::run(&c.target, &c.args),
         Some(Command::Simulate(c)) => simulate::run(&c.target, &c.args),

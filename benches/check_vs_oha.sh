@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `mboxscope check` throughput against a plain load generator, side by side on one
+# `mboxscope serve` (demo artifact), keep-alive, loopback, same concurrency:
+#  - check: one run of a scenario with CHECKS checks (default 10,000), each a prefetch of the
+#    product-recs mbox (category=shoes) and the page load for a fresh visitor, with two
+#    expectations; its rate is CHECKS / the run's wall time (start-up and parsing included);
+#  - oha: the same prefetch (the very request body `mboxscope prefetch` sends), CHECKS requests.
+# Rounds alternate the two; medians are printed with the ratio (target: at least 0.5).
+# Usage: [ROUNDS=3] [CONCURRENCY=32] [CHECKS=10000] benches/check_vs_oha.sh
+#        (installs oha with cargo if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+CONCURRENCY=${CONCURRENCY:-32}
+CHECKS=${CHECKS:-10000}
+WORK=$(mktemp -d)
+cleanup() { kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+export MBOXSCOPE_DATA_DIR="$WORK/data" MBOXSCOPE_CONFIG="$WORK/config.toml"
+unset MBOXSCOPE_PROFILE
+
+cargo build --release --quiet
+OHA=$(command -v oha || echo target/bench-tools/bin/oha)
+[ -x "$OHA" ] || cargo install --quiet --locked oha --root target/bench-tools
+
+BIN=target/release/mboxscope
+"$BIN" serve --quiet > "$WORK/serve.out" &
+for _ in $(seq 100); do [ -s "$WORK/serve.out" ] && break; sleep 0.05; done
+SERVER=$(head -1 "$WORK/serve.out")
+UA='Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
+PAGE=https://shop.example/shoes
+
+# The request a check sends, as `prefetch` sends it (no visitor id: the server mints one).
+"$BIN" prefetch --server "$SERVER" --user-agent "$UA" --page-url "$PAGE" \
+  --mbox product-recs:category=shoes --page-load \
+  | python3 -c 'import json,sys; json.dump(json.load(sys.stdin)["request"], sys.stdout)' > "$WORK/request.json"
+URL="$SERVER/rest/v1/delivery?client=mboxscopedemo&sessionId=bench"
+
+python3 - "$CHECKS" "$UA" "$PAGE" > "$WORK/bench.toml" <<'PY'
+import sys
+n, ua, page = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for i in range(1, n + 1):
+    print(f'''[[check]]
+name = "shoe page, visitor {i}"
+user_agent = "{ua}"
+page_url = "{page}"
+mboxes = ["product-recs"]
+mbox_parameters = {{ "product-recs" = {{ category = "shoes" }} }}
+page_load = true
+
+[[check.expect]]
+location = "product-recs"
+activity = 312350
+experience = "Shoes"
+
+[[check.expect]]
+location = "pageLoad"
+activity = 312370
+experience = "Chrome visitors"
+''')
+PY
+
+check_rate() {
+  local start end
+  start=$(date +%s.%N)
+  "$BIN" check --server "$SERVER" --concurrency "$CONCURRENCY" "$WORK/bench.toml" > "$WORK/check.out" \
+    || { tail -3 "$WORK/check.out"; echo "check run failed" >&2; exit 1; }
+  end=$(date +%s.%N)
+  python3 -c "print($CHECKS / ($end - $start))"
+}
+oha_rate() {
+  "$OHA" --no-tui --output-format json -n "$CHECKS" -c "$CONCURRENCY" -m POST \
+    -H 'Content-Type: application/json' -D "$WORK/request.json" "$URL" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["requestsPerSec"])'
+}
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))' "$@"; }
+
+oha_rate > /dev/null   # warm-up
+CHECK_RATES=(); OHA_RATES=(); RATIOS=()
+for round in $(seq "$ROUNDS"); do
+  C=$(check_rate); O=$(oha_rate)
+  CHECK_RATES+=("$C"); OHA_RATES+=("$O"); RATIOS+=("$(python3 -c "print($C/$O)")")
+  python3 -c "print(f'round $round: check {$C:,.0f} checks/s ({$CHECKS:,} checks in one run), oha {$O:,.0f} requests/s, ratio {$C/$O:.2f}')"
+done
+tail -1 "$WORK/check.out"
+python3 - "$(median "${CHECK_RATES[@]}")" "$(median "${OHA_RATES[@]}")" "$(median "${RATIOS[@]}")" "$CONCURRENCY" <<'PY'
+import sys
+check, oha, ratio = (float(a) for a in sys.argv[1:4])
+print(f"mboxscope check: {check:,.0f} checks/s   oha: {oha:,.0f} requests/s   concurrency {sys.argv[4]}   ratio {ratio:.2f} (median of rounds; target: at least 0.5)")
+PY

@@ -1,0 +1,14 @@
+//! `mboxscope check`: QA scenarios (TOML) run as regression checks against a target, with
+//! expected activities, experiences, content and counts; JUnit XML for CI; and recording a
+//! check from what a session showed.
+
+pub mod counts;
+pub mod expect;
+pub mod junit;
+pub mod record;
+pub mod run;
+pub mod scenario;
+
+pub use record::{record_check, RecordError};
+pub use run::{prepare, run_all, CheckError, CheckResult, Target, Verdict};
+pub use scenario::{load, Check, Scenario, ScenarioError, TargetSection};
