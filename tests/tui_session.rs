@@ -595,3 +595,25 @@ async fn w_explains_the_selected_location_and_percent_simulates_its_split() {
     assert!(screen.contains("split: mbox home-hero"), "{screen}");
     assert!(screen.contains("configured"), "{screen}");
 }
+
+#[test]
+fn a_scenario_recorded_with_w_passes_when_checked_right_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run(common::mboxscope(dir.path()).args([
+        "--snapshot",
+        "--width",
+        "160",
+        "--keys",
+        "W hero space check enter",
+    ]));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("recorded "), "{screen}");
+    let path = dir.path().join("data/scenarios/hero-check.toml");
+    let toml = std::fs::read_to_string(&path).expect("the scenario is written");
+    assert!(toml.contains("hero check"), "{toml}");
+    let check = common::run(common::mboxscope(dir.path()).arg("check").arg(&path));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{stdout}\n{toml}");
+    assert!(stdout.contains("check: 1 passed, 0 failed"), "{stdout}");
+}

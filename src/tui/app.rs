@@ -53,6 +53,8 @@ pub enum Input {
     Overrides(Form),
     /// The message log, scrolled up this many lines from its end.
     Log(usize),
+    /// The name of a scenario check to record (`W`).
+    RecordName(String),
 }
 
 /// What the left pane lists.
@@ -132,6 +134,11 @@ pub enum Effect {
     Simulate(Box<SimulateJob>),
     /// Fetch the rules artifact Adobe publishes for the client, from this URL.
     LoadRules(String),
+    /// Write a recorded scenario (TOML) named so under the data dir's `scenarios/`.
+    WriteScenario {
+        name: String,
+        toml: String,
+    },
     Quit,
 }
 
@@ -215,6 +222,8 @@ pub struct App {
     pub insight: Insight,
     /// Where Adobe publishes the client's rules artifact (a real Target client only).
     pub published_rules: Option<String>,
+    /// The `[target]` a recorded scenario names (`W`): this session's target.
+    pub scenario_target: crate::check::TargetSection,
 }
 
 impl App {
@@ -278,6 +287,7 @@ impl App {
             detail_view: DetailView::Row,
             insight: Insight::default(),
             published_rules: None,
+            scenario_target: Default::default(),
         };
         app.refresh_tabs();
         app
@@ -828,6 +838,14 @@ impl App {
             Command::MessageLog => {
                 self.log_entries = crate::log::recent(100);
                 self.input = Input::Log(0);
+                Vec::new()
+            }
+            Command::Record => {
+                if self.last.is_none() {
+                    self.set_status("nothing to record yet: p prefetches");
+                } else {
+                    self.input = Input::RecordName(String::new());
+                }
                 Vec::new()
             }
             Command::Why => self.toggle_why(),

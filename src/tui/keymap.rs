@@ -52,6 +52,7 @@ pub enum Command {
     CopyVisitor,
     Why,
     Split,
+    Record,
 }
 
 /// One row of the keymap: the keys, the command, what help says.
@@ -201,6 +202,12 @@ pub const KEYMAP: &[Binding] = &[
         label: "%",
         command: Command::Split,
         help: "split of its activities over 20,000 simulated visitors",
+    },
+    Binding {
+        keys: &[KeyCode::Char('W')],
+        label: "W",
+        command: Command::Record,
+        help: "record the latest answer as a scenario check (mboxscope check)",
     },
     Binding {
         keys: &[KeyCode::Char('J')],

@@ -221,6 +221,14 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
         });
     }
     app.emulator_now = args.emulator_now;
+    if !local {
+        app.scenario_target = crate::check::TargetSection {
+            profile: target.profile.clone(),
+            server: target.server.clone(),
+            client: client.settings().client_code.clone(),
+            artifact: None,
+        };
+    }
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));
     }

@@ -314,6 +314,18 @@ impl Runtime {
                     let _ = tx.send(Action::Rules(load_published_rules(&url).await));
                 }));
             }
+            Effect::WriteScenario { name, toml } => {
+                let _ = tx.send(Action::Status(
+                    match write_scenario(&self.data_dir, &name, &toml) {
+                        Ok(path) => format!(
+                            "recorded {}: mboxscope check {} runs it",
+                            path.display(),
+                            path.display()
+                        ),
+                        Err(e) => format!("record: {e}"),
+                    },
+                ));
+            }
             Effect::Quit => {}
         }
     }
@@ -350,6 +362,50 @@ pub fn write_exports(
         .map_err(std::io::Error::other)?;
     export::write_private(&stem.with_extension("json"), &json)?;
     Ok(stem)
+}
+
+/// Writes a recorded scenario to `<data>/scenarios/<name>.toml` (a new file: `-2`, `-3`… when
+/// the name is taken); returns its path.
+pub fn write_scenario(
+    data_dir: &std::path::Path,
+    name: &str,
+    toml: &str,
+) -> std::io::Result<PathBuf> {
+    let dir = data_dir.join("scenarios");
+    std::fs::create_dir_all(&dir)?;
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() {
+        "check".to_string()
+    } else {
+        slug
+    };
+    for n in 1..1000 {
+        let file = if n == 1 {
+            format!("{slug}.toml")
+        } else {
+            format!("{slug}-{n}.toml")
+        };
+        let path = dir.join(file);
+        match export::write_private(&path, toml.as_bytes()) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("999 scenarios of that name already"))
 }
 
 /// Keeps an exchange for exports and shows it in the history.

@@ -192,6 +192,12 @@ fn draw_screen(frame: &mut Frame, app: &App, theme: Theme) {
         ),
         Input::QaPick(selected) => qa_picker(frame, app, theme, *selected, area),
         Input::Overrides(form) => overrides_form(frame, app, theme, form, area),
+        Input::RecordName(text) => prompt(
+            frame,
+            "record a scenario check: its name, Enter writes it (what is on screen is expected)",
+            text,
+            area,
+        ),
         Input::Log(up) => message_log(frame, app, theme, *up, area),
         Input::Normal => {}
     }

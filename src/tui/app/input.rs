@@ -102,12 +102,17 @@ impl App {
             other => self.input = other,
         }
         let buffer = match &mut self.input {
-            Input::QaUrl(b) | Input::Search(b) | Input::TraceToken(b) | Input::AddLocation(b) => b,
+            Input::QaUrl(b)
+            | Input::Search(b)
+            | Input::TraceToken(b)
+            | Input::AddLocation(b)
+            | Input::RecordName(b) => b,
             _ => {
                 self.input = Input::Normal;
                 return Vec::new();
             }
         };
+        let mut effects = Vec::new();
         match key.code {
             KeyCode::Char(c) => buffer.push(c),
             KeyCode::Backspace => {
@@ -120,16 +125,17 @@ impl App {
             KeyCode::Enter => {
                 let input = std::mem::replace(&mut self.input, Input::Normal);
                 self.prompt_error = None;
-                self.entered(input);
+                effects = self.entered(input);
             }
             _ => {}
         }
-        Vec::new()
+        effects
     }
 
     /// Enter in a prompt.
-    fn entered(&mut self, input: Input) {
+    fn entered(&mut self, input: Input) -> Vec<Effect> {
         match input {
+            Input::RecordName(name) => return self.record(&name),
             Input::QaUrl(url) if url.trim().is_empty() => self.leave_qa_mode(),
             Input::QaUrl(url) => match qa_mode_from_url(url.trim()) {
                 Ok(qa) => {
@@ -168,6 +174,25 @@ impl App {
                 self.search = Some(term);
             }
             _ => {}
+        }
+        Vec::new()
+    }
+
+    /// `W` then a name: the latest answer as a scenario check, what is on screen expected.
+    fn record(&mut self, name: &str) -> Vec<Effect> {
+        let Some(last) = &self.last else {
+            return Vec::new();
+        };
+        match crate::check::record_check(name, &self.scenario_target, &last.request, &last.response)
+        {
+            Ok(toml) => vec![Effect::WriteScenario {
+                name: name.trim().to_string(),
+                toml,
+            }],
+            Err(e) => {
+                self.set_status(format!("record: {e}"));
+                Vec::new()
+            }
         }
     }
 }
