@@ -188,7 +188,8 @@ pub async fn run(cli: Cli) -> i32 {
             let message = crate::safe_text::one_line_uncapped(&failure.message);
             match &log {
                 Some(Ok(log)) => eprintln!("mboxscope: {message} (log: {})", log.path().display()),
-                _ => eprintln!("mboxscope: {message}"),
+                Some(Err(e)) => eprintln!("mboxscope: {message} (no log: {e})"),
+                None => eprintln!("mboxscope: {message}"),
             }
             failure.code
         }

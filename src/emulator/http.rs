@@ -20,6 +20,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Request log lines waiting for the logger thread; more are dropped.
 const LOG_QUEUE: usize = 4096;
+/// The most request lines written at once.
+const LOG_BATCH: usize = 256;
 
 /// How the server misbehaves on purpose.
 #[derive(Debug, Clone, Default)]
@@ -160,9 +162,16 @@ fn request_log() -> Option<&'static SyncSender<String>> {
         std::thread::Builder::new()
             .name("emulator-log".into())
             .spawn(move || {
-                for line in lines {
+                // What has queued up meanwhile goes out in one write.
+                let mut batch = String::new();
+                while let Ok(first) = lines.recv() {
+                    batch.clear();
+                    for line in std::iter::once(first).chain(lines.try_iter().take(LOG_BATCH)) {
+                        batch.push_str(&line);
+                        batch.push('\n');
+                    }
                     let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+                    let _ = out.write_all(batch.as_bytes()).and_then(|()| out.flush());
                 }
             })
             .ok()

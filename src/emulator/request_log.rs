@@ -153,7 +153,11 @@ impl Line<'_> {
     }
 
     fn text(&self) -> String {
-        let mut line = format!(
+        use std::fmt::Write;
+        // One buffer, written in place: this runs on the serving threads for every request.
+        let mut line = String::with_capacity(256);
+        let _ = write!(
+            line,
             "{} {} {} {}",
             crate::clock::iso8601(self.at_ms),
             self.method,
@@ -161,27 +165,29 @@ impl Line<'_> {
             self.outcome
         );
         if let Some(s) = self.summary {
-            line.push_str(&format!(" {}", s.kind));
+            let _ = write!(line, " {}", s.kind);
             if let Some(visitor) = &s.visitor {
-                line.push_str(&format!(" visitor {visitor}"));
+                let _ = write!(line, " visitor {visitor}");
             }
             if !s.locations.is_empty() {
-                line.push_str(&format!(" [{}]", s.locations.join(", ")));
+                let _ = write!(line, " [{}]", s.locations.join(", "));
             }
-            let verdicts: Vec<String> = s
-                .notifications
-                .iter()
-                .map(|(id, verdict)| format!("{id}: {verdict}"))
-                .collect();
-            if !verdicts.is_empty() {
-                line.push_str(&format!(" {{{}}}", verdicts.join("; ")));
+            for (i, (id, verdict)) in s.notifications.iter().enumerate() {
+                let _ = write!(line, "{}{id}: {verdict}", if i == 0 { " {" } else { "; " });
+            }
+            if !s.notifications.is_empty() {
+                line.push('}');
             }
         }
         if let Some(reason) = &self.refusal {
-            line.push_str(&format!(" rejected: {reason}"));
+            let _ = write!(line, " rejected: {reason}");
         }
-        line.push_str(&format!(" {:.2} ms", self.latency_ms));
-        crate::safe_text::one_line_uncapped(&line)
+        let _ = write!(line, " {:.2} ms", self.latency_ms);
+        if crate::safe_text::is_safe(&line) {
+            line
+        } else {
+            crate::safe_text::one_line_uncapped(&line)
+        }
     }
 
     fn json(&self) -> String {
