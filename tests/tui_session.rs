@@ -617,3 +617,48 @@ fn a_scenario_recorded_with_w_passes_when_checked_right_after() {
     assert_eq!(check.status.code(), Some(0), "{stdout}\n{toml}");
     assert!(stdout.contains("check: 1 passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // A proxy in front of the built-in emulator.
+    let mut proxy = common::mboxscope(dir.path())
+        .args(["proxy", "--client", "mboxscopedemo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("proxy starts");
+    let mut out = std::io::BufReader::new(proxy.stdout.take().unwrap());
+    let mut url = String::new();
+    out.read_line(&mut url).unwrap();
+    let url = url.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // The application prefetches as a bot would: the linter has something to say.
+    let body = json!({"id": {"tntId": "app-visitor"},
+        "context": {"channel": "web", "userAgent": "Googlebot/2.1 (+http://www.google.com/bot.html)"},
+        "prefetch": {"mboxes": [{"index": 1, "name": "home-hero"}]}});
+    let (status, _) = common::http(
+        "POST",
+        &format!("{url}/rest/v1/delivery?client=mboxscopedemo&sessionId=app-session"),
+        Some(&body),
+    );
+    assert_eq!(status, 200);
+    let watched = common::run(common::mboxscope(dir.path()).args([
+        "--snapshot",
+        "--width",
+        "140",
+        "--watch",
+        &url,
+    ]));
+    let screen = String::from_utf8_lossy(&watched.stdout);
+    let _ = proxy.kill();
+    assert!(watched.status.success(), "{screen}");
+    assert!(screen.contains("History (1)"), "{screen}");
+    assert!(screen.contains("app prefetch"), "{screen}");
+    assert!(screen.contains("visitor app-visitor"), "{screen}");
+    assert!(
+        screen.contains("\"tntId\": \"app-visitor\""),
+        "the tabs show its request: {screen}"
+    );
+}

@@ -134,6 +134,11 @@ pub enum Effect {
     Simulate(Box<SimulateJob>),
     /// Fetch the rules artifact Adobe publishes for the client, from this URL.
     LoadRules(String),
+    /// Show what the `mboxscope proxy` at `url` sees in the History (`once`: what it has now).
+    Watch {
+        url: String,
+        once: bool,
+    },
     /// Write a recorded scenario (TOML) named so under the data dir's `scenarios/`.
     WriteScenario {
         name: String,

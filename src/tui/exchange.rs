@@ -4,6 +4,7 @@
 use crate::client::TargetResponse;
 use crate::delivery::{DeliveryRequest, Mode};
 use crate::ledger::deliver::Attempt;
+use crate::proxy::feed::{ObservedExchange, ObservedFinding, ObservedNotification};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,13 @@ pub enum ExchangeKind {
     Notifications {
         ids: Vec<String>,
         attempt: u32,
+    },
+    /// An application's exchange seen through `mboxscope proxy` (`--watch`): its kind
+    /// (`prefetch`, `notifications`…), what came of its notifications, the linter's findings.
+    Observed {
+        kind: String,
+        notifications: Vec<ObservedNotification>,
+        findings: Vec<ObservedFinding>,
     },
 }
 
@@ -43,6 +51,57 @@ impl Exchange {
             started_at_ms: attempt.started_at_ms,
             duration: attempt.duration,
             outcome: attempt.outcome.map(Box::new),
+        }
+    }
+
+    /// An exchange the proxy at `proxy` saw an application have.
+    pub fn of_observed(o: ObservedExchange, proxy: &str) -> Exchange {
+        let request: DeliveryRequest = serde_json::from_str(&o.request).unwrap_or_default();
+        let request = Arc::new(request);
+        let duration = Duration::from_secs_f64(o.duration_ms.max(0.0) / 1000.0);
+        let outcome = if (200..300).contains(&o.status) {
+            let mut response: crate::delivery::DeliveryResponse =
+                serde_json::from_str(&o.response).unwrap_or_default();
+            response.share_response_tokens();
+            let session_id = o.session_id.clone().unwrap_or_default();
+            let tnt_id = response.id.as_ref().and_then(|id| id.tnt_id.clone());
+            Ok(Box::new(TargetResponse {
+                request: request.clone(),
+                session_id: session_id.clone(),
+                request_url: proxy.to_string(),
+                request_headers: Vec::new(),
+                request_body: o.request.clone().into(),
+                status: o.status,
+                response_headers: Vec::new(),
+                response_body: o.response.clone().into(),
+                duration,
+                started_at_ms: o.at,
+                response: Arc::new(response),
+                target_cookie: crate::client::cookies::target_cookie(
+                    &session_id,
+                    tnt_id.as_deref(),
+                    o.at / 1000,
+                ),
+                target_location_hint_cookie: None,
+            }))
+        } else {
+            Err(format!(
+                "HTTP {}: {}",
+                o.status,
+                crate::safe_text::one_line(&o.response)
+            ))
+        };
+        Exchange {
+            kind: ExchangeKind::Observed {
+                kind: o.kind,
+                notifications: o.notifications,
+                findings: o.findings,
+            },
+            url: proxy.to_string(),
+            request,
+            started_at_ms: o.at,
+            duration,
+            outcome,
         }
     }
 
@@ -76,6 +135,18 @@ impl Exchange {
                 }
                 .unwrap_or(0);
                 format!("{} {}", mode.as_str(), plural(part, "location"))
+            }
+            ExchangeKind::Observed {
+                kind,
+                notifications,
+                ..
+            } => {
+                let count = if notifications.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ×{}", notifications.len())
+                };
+                format!("app {kind}{count}")
             }
             ExchangeKind::Notifications { ids, attempt } => {
                 let retry = if *attempt > 1 {

@@ -58,6 +58,10 @@ pub struct TuiArgs {
     /// requests it starts. Another word is typed letter by letter (`=word` types it as is).
     #[arg(long, requires = "snapshot")]
     pub keys: Option<String>,
+    /// Watch the exchanges an application has through a `mboxscope proxy` at this URL: they
+    /// appear in the History as they happen (with --snapshot: those there now).
+    #[arg(long, value_name = "PROXY_URL")]
+    pub watch: Option<String>,
 }
 
 /// Why the TUI could not start or stopped.
@@ -232,7 +236,22 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     if let Some(n) = note {
         let _ = update(&mut app, Action::Status(n.into()));
     }
-    let mut first = update(&mut app, Action::Start);
+    let mut first = match &args.watch {
+        Some(url) => {
+            app.pane = app::Pane::History;
+            let _ = update(
+                &mut app,
+                Action::Status(format!(
+                    "watching the proxy at {url}: its exchanges arrive in the History"
+                )),
+            );
+            vec![Effect::Watch {
+                url: url.trim_end_matches('/').to_string(),
+                once: args.snapshot,
+            }]
+        }
+        None => update(&mut app, Action::Start),
+    };
     if report_base.is_some() {
         first.push(Effect::LoadQaLinks);
     }
@@ -246,6 +265,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
         history: Arc::new(std::sync::Mutex::new(Vec::new())),
         emulator: local_emulator,
         headless: args.snapshot,
+        watcher: None,
         task: None,
         background: Vec::new(),
     };

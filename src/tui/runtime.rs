@@ -46,6 +46,8 @@ pub struct Runtime {
     pub emulator: Option<Arc<crate::emulator::Emulator>>,
     /// No terminal (`--snapshot`): nothing is written to stdout, the editor runs as it is.
     pub headless: bool,
+    /// The live view of a proxy's exchanges (`--watch`), for as long as the TUI runs.
+    pub watcher: Option<JoinHandle<()>>,
     pub task: Option<JoinHandle<()>>,
     /// Work that reports back on its own and is not cancelled (ledger refreshes).
     pub background: Vec<JoinHandle<()>>,
@@ -326,6 +328,14 @@ impl Runtime {
                     },
                 ));
             }
+            Effect::Watch { url, once } => {
+                let task = watch(url, once, self.history.clone(), tx);
+                if once {
+                    task.await;
+                } else {
+                    self.watcher = Some(tokio::spawn(task));
+                }
+            }
             Effect::Quit => {}
         }
     }
@@ -406,6 +416,58 @@ pub fn write_scenario(
         }
     }
     Err(std::io::Error::other("999 scenarios of that name already"))
+}
+
+/// Brings the exchanges the proxy at `url` sees into the History: all it keeps, then each as
+/// it happens (a long poll); `once`: only those there now. An unreachable proxy is said once
+/// and asked again every two seconds.
+async fn watch(
+    url: String,
+    once: bool,
+    history: Arc<std::sync::Mutex<Vec<Arc<Exchange>>>>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(40))
+        .build()
+        .unwrap_or_default();
+    let mut after = 0;
+    let mut failing = false;
+    loop {
+        let wait = if once || after == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(25)
+        };
+        match crate::proxy::watch::poll_waiting(&client, &url, after, wait).await {
+            Ok(exchanges) => {
+                if failing {
+                    let _ = tx.send(Action::Status(format!("watching {url} again")));
+                    failing = false;
+                }
+                for observed in exchanges {
+                    after = after.max(observed.seq);
+                    remember(
+                        &history,
+                        &tx,
+                        Arc::new(Exchange::of_observed(observed, &url)),
+                    );
+                }
+            }
+            Err(e) => {
+                if !failing {
+                    let _ = tx.send(Action::Status(format!("watch: {e}")));
+                }
+                failing = true;
+                if !once {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+        if once || tx.is_closed() {
+            return;
+        }
+    }
 }
 
 /// Keeps an exchange for exports and shows it in the history.

@@ -374,6 +374,31 @@ fn exchange_detail(app: &App, exchange: &Exchange) -> Vec<Line<'static>> {
             crate::safe_text::one_line_uncapped(e)
         )));
     }
+    if let ExchangeKind::Observed {
+        notifications,
+        findings,
+        ..
+    } = &exchange.kind
+    {
+        lines.push(Line::from(
+            "an application's exchange, seen through mboxscope proxy",
+        ));
+        for n in notifications {
+            lines.push(Line::from(format!(
+                "{} {} · {}{}",
+                n.kind,
+                n.location,
+                n.state,
+                n.verdict
+                    .as_deref()
+                    .map(|v| format!(" · {v}"))
+                    .unwrap_or_default()
+            )));
+        }
+        for f in findings {
+            lines.push(Line::from(format!("⚠ {}", f.line)));
+        }
+    }
     if let ExchangeKind::Notifications { ids, .. } = &exchange.kind {
         for id in ids {
             match app.ledger.iter().find(|e| &e.id == id) {
