@@ -653,6 +653,7 @@ fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
     ]));
     let screen = String::from_utf8_lossy(&watched.stdout);
     let _ = proxy.kill();
+    let _ = proxy.wait();
     assert!(watched.status.success(), "{screen}");
     assert!(screen.contains("History (1)"), "{screen}");
     assert!(screen.contains("app prefetch"), "{screen}");
