@@ -102,7 +102,12 @@ fn start(data_dir: Option<&Path>, level: LogLevel, echo: bool) -> Result<LogHand
         file_rotate::compression::Compression::None,
         None,
     );
-    let (writer, flush) = tracing_appender::non_blocking(file);
+    // A small queue (the default, 128,000 lines, costs megabytes at every start); a line that
+    // finds it full is dropped, never waited for.
+    let (writer, flush) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(4096)
+        .lossy(true)
+        .finish(file);
     let level = LevelFilter::from(level);
     // Our own events at the chosen level; the libraries' only when they warn.
     let filter = Targets::new()

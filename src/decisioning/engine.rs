@@ -94,6 +94,11 @@ impl Engine {
         }
     }
 
+    /// The artifact this engine decides with, shared.
+    pub fn shared_artifact(&self) -> Arc<Artifact> {
+        self.artifact.clone()
+    }
+
     /// The artifact this engine decides with.
     pub fn artifact(&self) -> &Artifact {
         &self.artifact

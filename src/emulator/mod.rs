@@ -216,6 +216,11 @@ impl Emulator {
         &self.client_code
     }
 
+    /// The parsed artifact it decides with.
+    pub fn artifact(&self) -> Arc<Artifact> {
+        self.engine.shared_artifact()
+    }
+
     /// The artifact as `rules.json` bytes.
     pub fn rules_json(&self) -> &[u8] {
         &self.rules_json

@@ -98,8 +98,12 @@ struct ArtifactLocations {
     rules: Option<Arc<crate::decisioning::Artifact>>,
 }
 
-/// The mboxes and views the server's artifact has (none when it serves no `rules.json`).
-async fn artifact_locations(base: &str) -> Option<ArtifactLocations> {
+/// The mboxes and views the server's artifact has (none when it serves no `rules.json`); the
+/// artifact parsed for `w` and `%` unless `parsed` is it already.
+async fn artifact_locations(
+    base: &str,
+    parsed: Option<Arc<crate::decisioning::Artifact>>,
+) -> Option<ArtifactLocations> {
     let reply = reqwest::Client::new()
         .get(format!("{base}/rules.json"))
         .timeout(std::time::Duration::from_secs(5))
@@ -128,9 +132,11 @@ async fn artifact_locations(base: &str) -> Option<ArtifactLocations> {
         mboxes: names("localMboxes"),
         views: names("localViews"),
         global,
-        rules: crate::decisioning::Artifact::from_json(&bytes)
-            .ok()
-            .map(Arc::new),
+        rules: parsed.or_else(|| {
+            crate::decisioning::Artifact::from_json(&bytes)
+                .ok()
+                .map(Arc::new)
+        }),
     })
 }
 
@@ -188,8 +194,10 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     let base = client.base_url(visitor.location_hint.as_deref());
     // Only a server on loopback or named by URL is asked (never Adobe's edge unasked).
     let rules = match (&report_base, args.locations.is_empty()) {
-        (Some(known), _) => artifact_locations(known).await,
-        (None, true) => artifact_locations(&base).await,
+        (Some(known), _) => {
+            artifact_locations(known, local_emulator.as_ref().map(|e| e.artifact())).await
+        }
+        (None, true) => artifact_locations(&base, None).await,
         (None, false) => None,
     };
     let mut note = None;
