@@ -6,100 +6,16 @@
 
 mod common;
 
+use common::sdk::*;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 const CLIENT: &str = "mboxscopedemo";
-
-fn sdk_dir() -> PathBuf {
-    std::env::var_os("MBOXSCOPE_SDK_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/sdk-env"))
-}
-
-fn check(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The Python of the SDK venv (made as `tests/official_sdks.rs` makes it, if missing).
-fn python() -> PathBuf {
-    let venv = sdk_dir().join("python");
-    let python = venv.join("bin/python");
-    if !venv.join(".installed").exists() {
-        check(
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "python3 -m venv",
-        );
-        check(
-            Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet"])
-                .args([
-                    "target-python-sdk==1.1.0",
-                    "urllib3",
-                    "six",
-                    "certifi",
-                    "requests",
-                    "python-dateutil",
-                    "pytz",
-                    "tzlocal==2.1",
-                    "ua-parser==0.10.0",
-                    "user-agents==2.2.0",
-                    "json_logic_qubit==0.9.1",
-                    "tld==0.12.5",
-                ]),
-            "pip install the Python SDK",
-        );
-        std::fs::write(venv.join(".installed"), "").unwrap();
-    }
-    python
-}
-
-/// node_modules with the Node SDK (made if missing).
-fn node_modules() -> PathBuf {
-    let dir = sdk_dir().join("node");
-    let modules = dir.join("node_modules");
-    if !modules
-        .join("@adobe/target-nodejs-sdk/package.json")
-        .exists()
-    {
-        std::fs::create_dir_all(&dir).unwrap();
-        if !dir.join("package.json").exists() {
-            std::fs::write(
-                dir.join("package.json"),
-                "{\"name\":\"mboxscope-sdk-tests\",\"private\":true}",
-            )
-            .unwrap();
-        }
-        check(
-            Command::new("npm").current_dir(&dir).args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--silent",
-                "@adobe/target-nodejs-sdk@2.4.3",
-            ]),
-            "npm install the Node SDK",
-        );
-    }
-    modules
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sdk")
-        .join(name)
-}
 
 /// `mboxscope proxy` running in the background with its stderr kept; killed on drop.
 struct Proxy {
