@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{mboxscope, run, Emulator};
-use std::io::{BufRead, BufReader, Read, Write};
+use common::{mboxscope, read_request, respond, run, Emulator};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -139,24 +139,10 @@ fn fails_once_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().flatten().enumerate() {
-            let mut stream = stream;
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            let mut body = vec![0u8; length];
-            let _ = reader.read_exact(&mut body);
+        for (n, mut stream) in listener.incoming().flatten().enumerate() {
+            let Some(body) = read_request(&stream) else {
+                continue;
+            };
             let (status, reply) = if n == 0 {
                 (
                     503,
@@ -175,12 +161,7 @@ fn fails_once_server() -> String {
                     serde_json::json!({"status": 200, "notifications": ids}),
                 )
             };
-            let reply = reply.to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
+            respond(&mut stream, status, reply.to_string().as_bytes());
         }
     });
     url

@@ -198,13 +198,14 @@ pub fn scripted_server(script: Script) -> String {
     url
 }
 
-fn serve_one(mut stream: TcpStream, script: Script) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
+/// Reads one HTTP request from `stream`: its body (`None` when the connection closed first).
+pub fn read_request(stream: &TcpStream) -> Option<Vec<u8>> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+            return None;
         }
         if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             length = v.trim().parse().unwrap_or(0);
@@ -215,10 +216,19 @@ fn serve_one(mut stream: TcpStream, script: Script) {
     }
     let mut body = vec![0u8; length];
     let _ = reader.read_exact(&mut body);
-    let respond = |stream: &mut TcpStream, status: u16, body: &[u8]| {
-        let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-        let _ = stream.write_all(body);
-    };
+    Some(body)
+}
+
+/// Answers `status` with a JSON `body`, then closes.
+pub fn respond(stream: &mut TcpStream, status: u16, body: &[u8]) {
+    let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let _ = stream.write_all(body);
+}
+
+fn serve_one(mut stream: TcpStream, script: Script) {
+    if read_request(&stream).is_none() {
+        return;
+    }
     match script {
         Script::Reply(status, body) => respond(&mut stream, status, &body),
         Script::Stall(wait) => {
