@@ -2,10 +2,7 @@
 //! by the counting model (`crate::counting`), and what did move.
 
 use crate::counting::report::id_key;
-use crate::counting::{
-    visitor_key, ActivityReport, Counter, Counts, Decision, Hit, HitKind, Report,
-};
-use crate::delivery::NotificationType;
+use crate::counting::{ActivityReport, Counter, Counts, Decision, Report};
 use crate::ledger::{Entry, ResponseItem};
 use std::collections::BTreeMap;
 
@@ -43,26 +40,9 @@ pub fn expected(
                     .iter()
                     .find(|i| i.kind == entry.kind && i.token.as_ref() == Some(t))
             })
-            .filter_map(|i| {
-                Some(Decision {
-                    activity: i.activity.clone()?,
-                    experience: i.experience.clone()?,
-                })
-            })
+            .filter_map(ResponseItem::decision)
             .collect();
-        let visitor = visitor_key(&entry.visitor);
-        counter.observe(&Hit {
-            kind: match entry.kind {
-                NotificationType::Display => HitKind::Display,
-                NotificationType::Click => HitKind::Click,
-            },
-            at_ms: entry.timestamp,
-            visitor: visitor.as_deref(),
-            session_id: &entry.session_id,
-            user_agent: entry.context.as_ref().and_then(|c| c.user_agent.as_deref()),
-            impression_id: entry.impression_id.as_deref(),
-            decisions: &decisions,
-        });
+        entry.observe_in(&mut counter, &decisions);
     }
     counter
         .experiences()
@@ -133,7 +113,7 @@ pub fn differences(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::{Context, Location, VisitorId};
+    use crate::delivery::{Context, Location, NotificationType, VisitorId};
     use crate::ledger::{QueuedNotification, State};
 
     fn item(token: &str, kind: NotificationType) -> ResponseItem {

@@ -41,11 +41,34 @@ impl Default for Expected {
     }
 }
 
-fn decision(item: &ResponseItem) -> Option<Decision> {
-    Some(Decision {
-        activity: item.activity.clone()?,
-        experience: item.experience.clone()?,
-    })
+impl ResponseItem {
+    /// The activity and experience it stands for, when the answer named both.
+    pub fn decision(&self) -> Option<Decision> {
+        Some(Decision {
+            activity: self.activity.clone()?,
+            experience: self.experience.clone()?,
+        })
+    }
+}
+
+impl Entry {
+    /// Shows this notification to the counting model as what its tokens stand for
+    /// (`decisions`): its kind, time, visitor, session, user agent and impressionId.
+    pub fn observe_in(&self, counter: &mut Counter, decisions: &[Decision]) -> Outcome {
+        let visitor = visitor_key(&self.visitor);
+        counter.observe(&Hit {
+            kind: match self.kind {
+                NotificationType::Display => HitKind::Display,
+                NotificationType::Click => HitKind::Click,
+            },
+            at_ms: self.timestamp,
+            visitor: visitor.as_deref(),
+            session_id: &self.session_id,
+            user_agent: self.context.as_ref().and_then(|c| c.user_agent.as_deref()),
+            impression_id: self.impression_id.as_deref(),
+            decisions,
+        })
+    }
 }
 
 impl Expected {
@@ -83,7 +106,7 @@ impl Expected {
         }
         let mut executed = Vec::new();
         for item in items {
-            let Some(d) = decision(item) else { continue };
+            let Some(d) = item.decision() else { continue };
             if item.activity_name.is_some() || item.experience_name.is_some() {
                 self.names.insert(
                     d.clone(),
@@ -126,19 +149,7 @@ impl Expected {
             .filter(|(kind, _)| *kind == entry.kind)
             .map(|(_, d)| d.clone())
             .collect();
-        let visitor = visitor_key(&entry.visitor);
-        let outcome = self.counter.observe(&Hit {
-            kind: match entry.kind {
-                NotificationType::Display => HitKind::Display,
-                NotificationType::Click => HitKind::Click,
-            },
-            at_ms: entry.timestamp,
-            visitor: visitor.as_deref(),
-            session_id: &entry.session_id,
-            user_agent: entry.context.as_ref().and_then(|c| c.user_agent.as_deref()),
-            impression_id: entry.impression_id.as_deref(),
-            decisions: &decisions,
-        });
+        let outcome = entry.observe_in(&mut self.counter, &decisions);
         describe(&outcome, entry.kind)
     }
 
