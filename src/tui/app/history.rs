@@ -7,14 +7,18 @@ impl App {
     /// The exchange the tabs show: the one selected in History, else the latest prefetch or
     /// execute.
     pub fn shown_exchange(&self) -> Option<&Exchange> {
+        self.shown_shared().map(|e| &**e)
+    }
+
+    /// [`App::shown_exchange`], shared.
+    fn shown_shared(&self) -> Option<&Arc<Exchange>> {
         match self.pane {
-            Pane::History => self.history.get(self.history_selected).map(|e| &**e),
+            Pane::History => self.history.get(self.history_selected),
             Pane::Locations => self
                 .history
                 .iter()
                 .rev()
-                .find(|e| matches!(e.kind, ExchangeKind::Call(_)) && e.outcome.is_ok())
-                .map(|e| &**e),
+                .find(|e| matches!(e.kind, ExchangeKind::Call(_)) && e.outcome.is_ok()),
         }
     }
 
@@ -58,16 +62,7 @@ impl App {
 
     /// `m`: the exchange shown becomes the Diff tab's baseline.
     pub(super) fn mark_baseline(&mut self) {
-        let shown = match self.pane {
-            Pane::History => self.history.get(self.history_selected).cloned(),
-            Pane::Locations => self
-                .history
-                .iter()
-                .rev()
-                .find(|e| matches!(e.kind, ExchangeKind::Call(_)) && e.outcome.is_ok())
-                .cloned(),
-        };
-        match shown {
+        match self.shown_shared().cloned() {
             Some(exchange) => {
                 let title = exchange.title();
                 self.baseline = Some(exchange);
