@@ -313,7 +313,15 @@ impl Runtime {
             Effect::LoadRules(url) => {
                 self.background.retain(|t| !t.is_finished());
                 self.background.push(tokio::spawn(async move {
-                    let _ = tx.send(Action::Rules(load_published_rules(&url).await));
+                    // Adobe's published artifact: asked for by the operator, never in tests.
+                    let rules = crate::decisioning::explain::source::fetch_rules(
+                        &url,
+                        Duration::from_secs(10),
+                    )
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::Rules(rules));
                 }));
             }
             Effect::WriteScenario { name, toml } => {
@@ -339,21 +347,6 @@ impl Runtime {
             Effect::Quit => {}
         }
     }
-}
-
-/// Adobe's published rules artifact for a client (asked for by the operator, never in tests).
-async fn load_published_rules(url: &str) -> Result<Arc<crate::decisioning::Artifact>, String> {
-    let reply = reqwest::Client::new()
-        .get(url)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("{url}: {e}"))?;
-    let bytes = reply.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-    crate::decisioning::Artifact::from_json(&bytes)
-        .map(Arc::new)
-        .map_err(|e| format!("{url}: {e}"))
 }
 
 /// Writes `<data>/exports/session-<time>.har` and `.json`; returns the path without extension.

@@ -55,7 +55,17 @@ pub fn published_artifact_url(
 /// Fetches and loads the artifact a `mboxscope serve` at `base` decides with
 /// (`GET {base}/rules.json`), following no redirect.
 pub async fn fetch_serve_rules(base: &str, timeout: Duration) -> Result<Artifact, RulesFetchError> {
-    let url = format!("{}/rules.json", base.trim_end_matches('/'));
+    fetch_rules(
+        &format!("{}/rules.json", base.trim_end_matches('/')),
+        timeout,
+    )
+    .await
+}
+
+/// Fetches and loads the rules artifact at `url` (a serve's, or the one Adobe publishes),
+/// following no redirect.
+pub async fn fetch_rules(url: &str, timeout: Duration) -> Result<Artifact, RulesFetchError> {
+    let url = url.to_string();
     let http = |message: String| RulesFetchError::Http {
         url: url.clone(),
         message,
