@@ -663,3 +663,36 @@ fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
         "the tabs show its request: {screen}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn why_explains_a_first_visit_with_the_visitor_id_the_answer_gave() {
+    // No --tnt-id: the emulator names the visitor, and allocates with that id.
+    for _ in 0..6 {
+        let dir = tempfile::tempdir().unwrap();
+        let target = TargetArgs {
+            data_dir: Some(dir.path().join("data")),
+            config: Some(dir.path().join("config.toml")),
+            ..Default::default()
+        };
+        let mut s = start(&target, &TuiArgs::default()).await.unwrap();
+        let first = std::mem::take(&mut s.first);
+        settle(&mut s, first).await;
+        select_row(&mut s, |r| {
+            r.location.label() == "mbox home-hero" && matches!(r.kind, RowKind::Option(_))
+        });
+        let delivered = s
+            .app
+            .row()
+            .unwrap()
+            .response_token("experience.name")
+            .unwrap();
+        press(&mut s, ch('w')).await;
+        let why = s.app.insight.why.as_ref().expect("an explanation");
+        let winner = why
+            .rules
+            .iter()
+            .find(|r| r.verdict == mboxscope::decisioning::explain::Verdict::Won)
+            .map(|r| r.experience_name.clone().unwrap_or_default());
+        assert_eq!(winner.as_deref(), Some(delivered.as_str()));
+    }
+}

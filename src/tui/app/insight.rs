@@ -55,9 +55,16 @@ impl App {
         }
     }
 
-    /// The request the selected row's answer came from, and the row.
-    fn explained(&self) -> Option<(&DeliveryRequest, &Row)> {
-        Some((&self.last.as_ref()?.request, self.row()?))
+    /// The request the selected row's answer came from, as the server decided it: with the
+    /// visitor id the answer gave when the request named none (a first visit), since the
+    /// allocation hashes it; and the row.
+    fn explained(&self) -> Option<(DeliveryRequest, &Row)> {
+        let last = self.last.as_ref()?;
+        let mut request = (*last.request).clone();
+        if request.id.is_none() {
+            request.id = last.response.id.clone();
+        }
+        Some((request, self.row()?))
     }
 
     /// `w`: why the selected location got what it got; again: back to the row.
@@ -73,7 +80,7 @@ impl App {
             self.set_status("nothing to explain yet: p prefetches");
             return Vec::new();
         };
-        let explanation = explain(&rules, request, &self.decide_options(&rules));
+        let explanation = explain(&rules, &request, &self.decide_options(&rules));
         let wanted = location_key(row);
         match explanation.locations.into_iter().find(|l| {
             // The page load is named by the global mbox; a request for every view, "".
@@ -114,7 +121,7 @@ impl App {
             return Vec::new();
         };
         let label = row.location.label();
-        let request = only_location(request, &row.location);
+        let request = only_location(&request, &row.location);
         let options = self.decide_options(&rules);
         self.detail_view = DetailView::Split;
         self.detail_scroll = 0;
