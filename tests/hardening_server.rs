@@ -301,12 +301,53 @@ fn logging_to_a_closed_stdout_neither_panics_nor_stops_the_server() {
 }
 
 #[test]
-fn logging_to_a_stdout_nobody_reads_never_blocks_the_server() {
-    // A pipe holds 64 KiB: about 1,900 request lines.
-    let (child, url, _unread) = serve_logging(&[]);
-    keep_alive_gets(&url, 6_000);
+fn logging_to_a_stdout_nobody_reads_never_blocks_the_server_and_says_what_it_dropped() {
+    // A pipe holds 64 KiB (about 1,900 request lines) and the logger's queue 8,192 lines: the
+    // rest is dropped, and once stdout is read again the log says how many.
+    let (child, url, unread) = serve_logging(&[]);
+    keep_alive_gets(&url, 12_000);
+    let (found, said) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in unread.lines().map_while(Result::ok) {
+            if line.contains("request lines dropped") {
+                let _ = found.send(line);
+                return;
+            }
+        }
+    });
+    // One more request after the reader started: its batch carries the count.
+    keep_alive_gets(&url, 1);
+    let line = said
+        .recv_timeout(HANG_GUARD)
+        .expect("a line saying lines were dropped");
+    let dropped: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!((1..=12_001).contains(&dropped), "{line}");
     let stderr = stop(child);
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_writes_every_request_line_before_the_server_stops() {
+    let (child, url, mut stdout) = serve_logging(&[]);
+    keep_alive_gets(&url, 200);
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let lines = rest
+        .lines()
+        .filter(|l| l.contains("GET /report 200"))
+        .count();
+    assert_eq!(lines, 200, "{rest}");
+    let stderr = stop(child);
+    assert!(stderr.contains("stopped"), "{stderr}");
 }
 
 /// Open file descriptors of a process.

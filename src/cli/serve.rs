@@ -1,8 +1,8 @@
 //! `mboxscope serve`: the local Delivery API emulator.
 
 use super::common::{Failure, LogArgs};
-use crate::emulator::http::{serve_on_threads, set_log_format, Faults, Limits, Server};
-use crate::emulator::request_log::LogFormat;
+use crate::emulator::http::{serve_on_threads, Faults, Limits, Server};
+use crate::emulator::request_log::{self, LogFormat, RequestLog};
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
 use clap::Args;
 use std::io::Write;
@@ -114,7 +114,7 @@ pub async fn run(args: &ServeArgs) -> Result<(), Failure> {
         args.latency_ms
     ));
     tracing::info!(%local, artifact = %location, fault_rate = args.fault_rate, "serving");
-    set_log_format(args.log_format);
+    request_log::set_format(args.log_format);
     let server = Arc::new(Server {
         emulator: Arc::new(emulator),
         faults: Faults {
@@ -141,6 +141,11 @@ pub async fn run(args: &ServeArgs) -> Result<(), Failure> {
     let _ = stop.send(true);
     for worker in workers {
         let _ = worker.join();
+    }
+    if !args.quiet {
+        if let Some(log) = RequestLog::get() {
+            log.flush(Duration::from_secs(1));
+        }
     }
     tracing::info!(%local, "stopped");
     let _ = writeln!(std::io::stderr(), "stopped");

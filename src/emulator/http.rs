@@ -1,6 +1,6 @@
 //! The emulator's HTTP server (hyper, HTTP/1.1 keep-alive) with injectable faults and latency.
 
-use super::request_log::{refusal, Line, LogFormat, Summary};
+use super::request_log::{refusal, Line, RequestLog, Summary};
 use super::{Emulator, Reply, MAX_BODY_BYTES};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -8,20 +8,17 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::Rng;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Request log lines waiting for the logger thread; more are dropped.
-const LOG_QUEUE: usize = 4096;
-/// The most request lines written at once.
-const LOG_BATCH: usize = 256;
+/// The Delivery API's path.
+const DELIVERY_PATH: &str = "/rest/v1/delivery";
 
 /// How the server misbehaves on purpose.
 #[derive(Debug, Clone, Default)]
@@ -145,41 +142,6 @@ fn is_json(parts: &hyper::http::request::Parts) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// How request lines are written ([`set_log_format`]; text unless set).
-static LOG_FORMAT: OnceLock<LogFormat> = OnceLock::new();
-
-/// Sets how this process's request lines are written (the first call wins).
-pub fn set_log_format(format: LogFormat) {
-    let _ = LOG_FORMAT.set(format);
-}
-
-/// The request log: lines go through a bounded queue to a thread that writes them to stdout,
-/// so a full queue drops lines and a closed or unread stdout never blocks or stops the server.
-fn request_log() -> Option<&'static SyncSender<String>> {
-    static LOG: OnceLock<Option<SyncSender<String>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let (sender, lines) = sync_channel::<String>(LOG_QUEUE);
-        std::thread::Builder::new()
-            .name("emulator-log".into())
-            .spawn(move || {
-                // What has queued up meanwhile goes out in one write.
-                let mut batch = String::new();
-                while let Ok(first) = lines.recv() {
-                    batch.clear();
-                    for line in std::iter::once(first).chain(lines.try_iter().take(LOG_BATCH)) {
-                        batch.push_str(&line);
-                        batch.push('\n');
-                    }
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(batch.as_bytes()).and_then(|()| out.flush());
-                }
-            })
-            .ok()
-            .map(|_| sender)
-    })
-    .as_ref()
-}
-
 fn json_response(reply: Reply) -> Response<Full<Bytes>> {
     bytes_response(reply.status, "application/json", reply.body)
 }
@@ -240,7 +202,7 @@ impl Server {
                     .collect()
             })
             .unwrap_or_default();
-        let is_delivery = method == Method::POST && path == "/rest/v1/delivery";
+        let is_delivery = method == Method::POST && path == DELIVERY_PATH;
         let fault = if is_delivery { self.pick_fault() } else { None };
         if !self.faults.latency.is_zero() {
             tokio::time::sleep(self.faults.latency).await;
@@ -253,7 +215,7 @@ impl Server {
             (Some(Fault::Unavailable), _, _) => {
                 json_response(Reply::error(503, "Service Unavailable (fault injection)"))
             }
-            (_, &Method::POST, "/rest/v1/delivery") => {
+            (_, &Method::POST, DELIVERY_PATH) => {
                 let collect = Limited::new(body, MAX_BODY_BYTES).collect();
                 let Ok(collected) = tokio::time::timeout(connection.body_timeout, collect).await
                 else {
@@ -294,16 +256,14 @@ impl Server {
                 };
                 if fault == Some(Fault::DropAfter) {
                     self.log_delivery(
-                        path,
-                        &format!("{} processed, then dropped (fault)", reply.status),
+                        format!("{} processed, then dropped (fault)", reply.status),
                         &reply,
-                        summary.as_ref(),
+                        summary,
                         started,
                     );
                     return Err(Dropped);
                 }
-                let status = reply.status.to_string();
-                self.log_delivery(path, &status, &reply, summary.as_ref(), started);
+                self.log_delivery(reply.status.to_string(), &reply, summary, started);
                 return Ok(json_response(reply));
             }
             (_, &Method::GET, "/report") => {
@@ -333,18 +293,29 @@ impl Server {
             }
             _ => json_response(Reply::error(404, format!("no such endpoint: {path}"))),
         };
-        self.log_line(&method, path, response.status().as_str(), started);
+        self.log_line(
+            &method,
+            path,
+            response.status().as_str().to_string(),
+            started,
+        );
         Ok(response)
     }
 
     /// Logs a line per request (when logging): dropped rather than waited for.
-    fn log_line(&self, method: &Method, path: &str, outcome: &str, started: Instant) {
+    fn log_line(
+        &self,
+        method: &Method,
+        path: &str,
+        outcome: impl Into<Cow<'static, str>>,
+        started: Instant,
+    ) {
         if self.log {
             self.send_line(Line {
                 at_ms: crate::clock::now_ms(),
-                method: method.as_str(),
-                path,
-                outcome,
+                method: method.clone(),
+                path: path.to_string().into(),
+                outcome: outcome.into(),
                 refusal: None,
                 summary: None,
                 latency_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -355,18 +326,17 @@ impl Server {
     /// Logs a delivery: what it was, what it counted, and why it was refused if it was.
     fn log_delivery(
         &self,
-        path: &str,
-        outcome: &str,
+        outcome: String,
         reply: &Reply,
-        summary: Option<&Summary>,
+        summary: Option<Summary>,
         started: Instant,
     ) {
         if self.log {
             self.send_line(Line {
                 at_ms: crate::clock::now_ms(),
-                method: "POST",
-                path,
-                outcome,
+                method: Method::POST,
+                path: DELIVERY_PATH.into(),
+                outcome: outcome.into(),
                 refusal: refusal(reply.status, &reply.body),
                 summary,
                 latency_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -376,9 +346,8 @@ impl Server {
 
     /// Queues a line for the logger thread; a full queue drops it.
     fn send_line(&self, line: Line) {
-        if let Some(log) = request_log() {
-            let format = LOG_FORMAT.get().copied().unwrap_or_default();
-            let _ = log.try_send(line.render(format));
+        if let Some(log) = RequestLog::get() {
+            log.send(line);
         }
     }
 }

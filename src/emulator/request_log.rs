@@ -5,6 +5,12 @@
 use crate::counting::{Outcome, Verdict};
 use crate::delivery::DeliveryRequest;
 use serde_json::json;
+use std::borrow::Cow;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 /// How request lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -118,16 +124,135 @@ fn verdict_text(outcome: &Outcome) -> String {
     format!("#{} {}", outcome.seq, parts.join(", "))
 }
 
-/// One request as the log shows it.
-pub struct Line<'a> {
+/// Request lines waiting for the logger thread; more are dropped (and counted).
+const QUEUE: usize = 8192;
+/// How long the logger thread lets lines gather after the first of a batch: one wake-up per
+/// batch, not per request, keeps the serving threads from paying for a thread switch each.
+const GATHER: Duration = Duration::from_millis(10);
+
+/// How this process's request lines are written ([`set_format`]; text unless set).
+static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+
+/// Sets how this process's request lines are written (the first call wins; before any line).
+pub fn set_format(format: LogFormat) {
+    let _ = FORMAT.set(format);
+}
+
+/// What goes through the logger's queue.
+enum Entry {
+    Line(Box<Line>),
+    /// Write everything queued before, then answer.
+    Flush(SyncSender<()>),
+}
+
+/// The request log of this process: lines go through a bounded queue to a thread that renders
+/// them and writes them to stdout in batches, so a full queue drops lines (counted, and said in
+/// the log) and a closed or unread stdout never blocks or stops the server.
+pub struct RequestLog {
+    queue: SyncSender<Entry>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl RequestLog {
+    /// The process's request log (started by the first call, writing in the format
+    /// [`set_format`] set); `None` when its thread cannot start.
+    pub fn get() -> Option<&'static RequestLog> {
+        static LOG: OnceLock<Option<RequestLog>> = OnceLock::new();
+        LOG.get_or_init(|| RequestLog::start(FORMAT.get().copied().unwrap_or_default()))
+            .as_ref()
+    }
+
+    fn start(format: LogFormat) -> Option<RequestLog> {
+        let (queue, entries) = sync_channel::<Entry>(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let seen_dropped = dropped.clone();
+        std::thread::Builder::new()
+            .name("emulator-log".into())
+            .spawn(move || write_batches(&entries, format, &seen_dropped))
+            .ok()?;
+        Some(RequestLog { queue, dropped })
+    }
+
+    /// Queues `line`; a full queue drops it. Never blocks.
+    pub fn send(&self, line: Line) {
+        if self.queue.try_send(Entry::Line(Box::new(line))).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits (at most `limit`) until every line queued so far is written: at shutdown.
+    pub fn flush(&self, limit: Duration) {
+        let (done, wait) = sync_channel(1);
+        let deadline = Instant::now() + limit;
+        let mut entry = Entry::Flush(done);
+        loop {
+            match self.queue.try_send(entry) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    entry = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => return,
+            }
+        }
+        let _ = wait.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// The logger thread: waits for a line, lets more gather, renders the batch and writes it in one
+/// write; says how many lines were dropped since the last batch.
+fn write_batches(entries: &Receiver<Entry>, format: LogFormat, dropped: &AtomicU64) {
+    let mut batch = String::new();
+    while let Ok(first) = entries.recv() {
+        if matches!(first, Entry::Line(_)) {
+            std::thread::sleep(GATHER);
+        }
+        batch.clear();
+        let mut flushed = Vec::new();
+        for entry in std::iter::once(first).chain(entries.try_iter().take(QUEUE)) {
+            match entry {
+                Entry::Line(line) => {
+                    batch.push_str(&line.render(format));
+                    batch.push('\n');
+                }
+                Entry::Flush(done) => flushed.push(done),
+            }
+        }
+        let lost = dropped.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            batch.push_str(&dropped_line(lost, format));
+            batch.push('\n');
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(batch.as_bytes()).and_then(|()| out.flush());
+        drop(out);
+        for done in flushed {
+            let _ = done.try_send(());
+        }
+    }
+}
+
+/// The line that says request lines were dropped.
+fn dropped_line(lost: u64, format: LogFormat) -> String {
+    let at = crate::clock::iso8601(crate::clock::now_ms());
+    let message = format!("{lost} request lines dropped: the log fell behind the requests");
+    match format {
+        LogFormat::Text => format!("{at} {message}"),
+        LogFormat::Json => json!({"time": at, "dropped": lost, "message": message}).to_string(),
+    }
+}
+
+/// One request as the log shows it. It owns what it says, so the serving thread hands it over
+/// as it is and the logger thread renders it.
+pub struct Line {
     pub at_ms: i64,
-    pub method: &'a str,
-    pub path: &'a str,
+    pub method: hyper::Method,
+    pub path: Cow<'static, str>,
     /// The status, or what happened instead ("dropped (fault)").
-    pub outcome: &'a str,
+    pub outcome: Cow<'static, str>,
     /// Why the request was refused (from an error reply), every notification rejected with it.
     pub refusal: Option<String>,
-    pub summary: Option<&'a Summary>,
+    pub summary: Option<Summary>,
     pub latency_ms: f64,
 }
 
@@ -143,7 +268,7 @@ pub fn refusal(status: u16, body: &[u8]) -> Option<String> {
         .map(str::to_string)
 }
 
-impl Line<'_> {
+impl Line {
     /// The line in `format` (no newline).
     pub fn render(&self, format: LogFormat) -> String {
         match format {
@@ -154,7 +279,6 @@ impl Line<'_> {
 
     fn text(&self) -> String {
         use std::fmt::Write;
-        // One buffer, written in place: this runs on the serving threads for every request.
         let mut line = String::with_capacity(256);
         let _ = write!(
             line,
@@ -164,7 +288,7 @@ impl Line<'_> {
             self.path,
             self.outcome
         );
-        if let Some(s) = self.summary {
+        if let Some(s) = &self.summary {
             let _ = write!(line, " {}", s.kind);
             if let Some(visitor) = &s.visitor {
                 let _ = write!(line, " visitor {visitor}");
@@ -193,12 +317,12 @@ impl Line<'_> {
     fn json(&self) -> String {
         let mut value = json!({
             "time": crate::clock::iso8601(self.at_ms),
-            "method": self.method,
+            "method": self.method.as_str(),
             "path": self.path,
             "status": self.outcome,
             "ms": (self.latency_ms * 100.0).round() / 100.0,
         });
-        if let Some(s) = self.summary {
+        if let Some(s) = &self.summary {
             value["kind"] = json!(s.kind);
             value["visitor"] = json!(s.visitor);
             value["locations"] = json!(s.locations);
@@ -242,11 +366,11 @@ mod tests {
         summary.counted("n2", &again);
         let line = Line {
             at_ms: 0,
-            method: "POST",
-            path: "/rest/v1/delivery",
-            outcome: "200",
+            method: hyper::Method::POST,
+            path: "/rest/v1/delivery".into(),
+            outcome: "200".into(),
             refusal: None,
-            summary: Some(&summary),
+            summary: Some(summary),
             latency_ms: 0.5,
         };
         let text = line.render(LogFormat::Text);
