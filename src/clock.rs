@@ -10,16 +10,25 @@ pub fn now_ms() -> i64 {
 
 /// Milliseconds since the epoch as an ISO 8601 UTC timestamp.
 pub fn iso8601(ms: i64) -> String {
+    let mut text = String::with_capacity(24);
+    write_iso8601(&mut text, ms);
+    text
+}
+
+/// Appends [`iso8601`]`(ms)` to `out` without an allocation of its own.
+pub fn write_iso8601(out: &mut String, ms: i64) {
+    use std::fmt::Write;
     let secs = ms.div_euclid(1000);
     let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!(
+    let _ = write!(
+        out,
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
         of_day / 3600,
         (of_day % 3600) / 60,
         of_day % 60,
         ms.rem_euclid(1000)
-    )
+    );
 }
 
 /// Days since 1970-01-01 to (year, month 1–12, day), after H. Hinnant's algorithm.

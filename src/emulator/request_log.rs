@@ -212,7 +212,7 @@ fn write_batches(entries: &Receiver<Entry>, format: LogFormat, dropped: &AtomicU
         for entry in std::iter::once(first).chain(entries.try_iter().take(QUEUE)) {
             match entry {
                 Entry::Line(line) => {
-                    batch.push_str(&line.render(format));
+                    line.render_into(format, &mut batch);
                     batch.push('\n');
                 }
                 Entry::Flush(done) => flushed.push(done),
@@ -269,48 +269,55 @@ pub fn refusal(status: u16, body: &[u8]) -> Option<String> {
 }
 
 impl Line {
-    /// The line in `format` (no newline).
-    pub fn render(&self, format: LogFormat) -> String {
+    /// Appends the line in `format` (no newline) to `out`.
+    pub fn render_into(&self, format: LogFormat, out: &mut String) {
         match format {
-            LogFormat::Text => self.text(),
-            LogFormat::Json => self.json(),
+            LogFormat::Text => self.text_into(out),
+            LogFormat::Json => out.push_str(&self.json()),
         }
     }
 
-    fn text(&self) -> String {
+    /// The text line, written in place; what the server did not write itself (paths, names,
+    /// ids, reasons) is made one safe line when it needs to be.
+    fn text_into(&self, out: &mut String) {
         use std::fmt::Write;
-        let mut line = String::with_capacity(256);
-        let _ = write!(
-            line,
-            "{} {} {} {}",
-            crate::clock::iso8601(self.at_ms),
-            self.method,
-            self.path,
-            self.outcome
-        );
+        let start = out.len();
+        crate::clock::write_iso8601(out, self.at_ms);
+        for part in [self.method.as_str(), &self.path, &self.outcome] {
+            out.push(' ');
+            out.push_str(part);
+        }
         if let Some(s) = &self.summary {
-            let _ = write!(line, " {}", s.kind);
+            out.push(' ');
+            out.push_str(&s.kind);
             if let Some(visitor) = &s.visitor {
-                let _ = write!(line, " visitor {visitor}");
+                out.push_str(" visitor ");
+                out.push_str(visitor);
+            }
+            for (i, location) in s.locations.iter().enumerate() {
+                out.push_str(if i == 0 { " [" } else { ", " });
+                out.push_str(location);
             }
             if !s.locations.is_empty() {
-                let _ = write!(line, " [{}]", s.locations.join(", "));
+                out.push(']');
             }
             for (i, (id, verdict)) in s.notifications.iter().enumerate() {
-                let _ = write!(line, "{}{id}: {verdict}", if i == 0 { " {" } else { "; " });
+                let _ = write!(out, "{}{id}: {verdict}", if i == 0 { " {" } else { "; " });
             }
             if !s.notifications.is_empty() {
-                line.push('}');
+                out.push('}');
             }
         }
         if let Some(reason) = &self.refusal {
-            let _ = write!(line, " rejected: {reason}");
+            out.push_str(" rejected: ");
+            out.push_str(reason);
         }
-        let _ = write!(line, " {:.2} ms", self.latency_ms);
-        if crate::safe_text::is_safe(&line) {
-            line
-        } else {
-            crate::safe_text::one_line_uncapped(&line)
+        let hundredths = (self.latency_ms * 100.0).round().max(0.0) as u64;
+        let _ = write!(out, " {}.{:02} ms", hundredths / 100, hundredths % 100);
+        if !crate::safe_text::is_safe(&out[start..]) {
+            let safe = crate::safe_text::one_line_uncapped(&out[start..]);
+            out.truncate(start);
+            out.push_str(&safe);
         }
     }
 
@@ -373,14 +380,46 @@ mod tests {
             summary: Some(summary),
             latency_ms: 0.5,
         };
-        let text = line.render(LogFormat::Text);
+        let render = |format| {
+            let mut text = String::new();
+            line.render_into(format, &mut text);
+            text
+        };
+        let text = render(LogFormat::Text);
         assert_eq!(
             text,
             "1970-01-01T00:00:00.000Z POST /rest/v1/delivery 200 notifications ×2 visitor abc \
              [home-hero] {n1: #3 counted; n2: #4 duplicate of #3} 0.50 ms"
         );
-        let json: serde_json::Value = serde_json::from_str(&line.render(LogFormat::Json)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&render(LogFormat::Json)).unwrap();
         assert_eq!(json["notifications"][1]["verdict"], "#4 duplicate of #3");
         assert_eq!(json["kind"], "notifications ×2");
+    }
+
+    #[test]
+    fn a_hostile_visitor_or_path_is_written_as_one_safe_line_after_the_lines_before() {
+        let summary = Summary {
+            kind: "prefetch".into(),
+            visitor: Some("evil\x1b]2;pwned\x07\nnext".into()),
+            locations: vec!["home\rhero".into()],
+            notifications: Vec::new(),
+        };
+        let line = Line {
+            at_ms: 0,
+            method: hyper::Method::POST,
+            path: "/rest/v1/delivery".into(),
+            outcome: "200".into(),
+            refusal: None,
+            summary: Some(summary),
+            latency_ms: 1.005,
+        };
+        let mut batch = String::from("earlier line\n");
+        line.render_into(LogFormat::Text, &mut batch);
+        let (earlier, written) = batch.split_once('\n').unwrap();
+        assert_eq!(earlier, "earlier line");
+        assert!(crate::safe_text::is_safe(written), "{written:?}");
+        assert!(!written.contains('\n'), "{written:?}");
+        assert!(written.ends_with(" 1.00 ms") || written.ends_with(" 1.01 ms"), "{written:?}");
+        assert!(written.contains("visitor evil"), "{written:?}");
     }
 }
