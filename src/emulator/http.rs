@@ -92,14 +92,35 @@ impl std::error::Error for Dropped {}
 
 /// Whether `authority` (`host[:port]`) names this server: its address, or `localhost` on a
 /// loopback address. A browser page that rebinds its own name to 127.0.0.1 sends its name.
+/// Read in place (it runs for every request): `[v6]` or a name or v4 address, then `:port`.
 fn is_own_authority(authority: &str, local: SocketAddr) -> bool {
-    let Ok(parsed) = authority.parse::<hyper::http::uri::Authority>() else {
-        return false;
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, rest)) => match rest.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
     };
-    let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
+    let port = match port {
+        None => 80,
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            match digits.parse::<u16>() {
+                Ok(port) => port,
+                Err(_) => return false,
+            }
+        }
+        Some(_) => return false,
+    };
     let same_host = host.parse::<std::net::IpAddr>().ok() == Some(local.ip())
         || (local.ip().is_loopback() && host.eq_ignore_ascii_case("localhost"));
-    same_host && parsed.port_u16().unwrap_or(80) == local.port()
+    same_host && port == local.port()
 }
 
 /// Refuses what a web page in the user's browser could send to a loopback server: a request
@@ -107,7 +128,7 @@ fn is_own_authority(authority: &str, local: SocketAddr) -> bool {
 fn refuse_foreign(parts: &hyper::http::request::Parts, local: SocketAddr) -> Option<Reply> {
     let header = |name: hyper::header::HeaderName| {
         let value = parts.headers.get(name)?;
-        Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+        Some(String::from_utf8_lossy(value.as_bytes()))
     };
     if local.ip().is_loopback() {
         if let Some(host) = header(hyper::header::HOST).filter(|h| !is_own_authority(h, local)) {
@@ -495,4 +516,38 @@ pub async fn spawn(
     let local = listener.local_addr()?;
     let handle = tokio::spawn(serve(listener, server, std::future::pending()));
     Ok((format!("http://{local}"), handle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_own_authority;
+
+    #[test]
+    fn only_this_servers_address_or_localhost_with_its_port_is_its_own_authority() {
+        let v4 = "127.0.0.1:8080".parse().unwrap();
+        let v6 = "[::1]:8080".parse().unwrap();
+        for own in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST:8080"] {
+            assert!(is_own_authority(own, v4), "{own}");
+        }
+        for foreign in [
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "127.0.0.1:08080x",
+            "127.0.0.1:",
+            "127.0.0.1:99999",
+            "evil.example:8080",
+            "user@127.0.0.1:8080",
+            "127.0.0.2:8080",
+            "[::1]:8080",
+        ] {
+            assert!(!is_own_authority(foreign, v4), "{foreign}");
+        }
+        assert!(is_own_authority("[::1]:8080", v6));
+        assert!(is_own_authority("localhost:8080", v6));
+        for foreign in ["[::1]", "[::1]8080", "[::1:8080", "::1:8080"] {
+            assert!(!is_own_authority(foreign, v6), "{foreign}");
+        }
+        let default_port = "127.0.0.1:80".parse().unwrap();
+        assert!(is_own_authority("127.0.0.1", default_port));
+    }
 }

@@ -419,7 +419,10 @@ mod tests {
         assert_eq!(earlier, "earlier line");
         assert!(crate::safe_text::is_safe(written), "{written:?}");
         assert!(!written.contains('\n'), "{written:?}");
-        assert!(written.ends_with(" 1.00 ms") || written.ends_with(" 1.01 ms"), "{written:?}");
+        assert!(
+            written.ends_with(" 1.00 ms") || written.ends_with(" 1.01 ms"),
+            "{written:?}"
+        );
         assert!(written.contains("visitor evil"), "{written:?}");
     }
 }
