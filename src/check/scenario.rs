@@ -105,6 +105,10 @@ pub struct CheckFields<E> {
     pub tnt_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visitors: Option<i64>,
+    /// The built-in emulator's clock for this check (ISO-8601 or ms since the epoch), for
+    /// time-based audiences; the check runs on an emulator of its own with that clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notify: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -250,6 +254,8 @@ pub struct Check {
     pub profile_parameters: BTreeMap<String, String>,
     pub geo: Option<Geo>,
     pub tnt_id: Option<String>,
+    /// The emulator's clock (ms since the epoch) the check asks for.
+    pub time_ms: Option<i64>,
     pub visitors: usize,
     pub notify: bool,
     pub click: bool,
@@ -465,6 +471,10 @@ fn check_of(
             return Err(format!("tnt_id {tnt:?} is not a visitor id"));
         }
     }
+    let time_ms = match &fields.time {
+        Some(text) => Some(crate::clock::parse_instant(text).map_err(|e| format!("time: {e}"))?),
+        None => None,
+    };
     let mut expectations = Vec::new();
     for e in &fields.expect {
         let e = e.get_ref();
@@ -503,6 +513,7 @@ fn check_of(
         profile_parameters: fields.profile_parameters.clone(),
         geo: fields.geo.clone(),
         tnt_id: fields.tnt_id.clone(),
+        time_ms,
         visitors: visitors as usize,
         notify: fields.notify,
         click: fields.click,
