@@ -162,6 +162,10 @@ fn a_wrong_experience_fails_with_exit_1_and_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("wrong.toml");
     let text = demo_text().replace("experience = \"Shoes\"", "experience = \"Bags\"");
+    let header_line = text
+        .lines()
+        .position(|l| l == "name = \"Shoe pages recommend shoes\"")
+        .expect("the shoes check");
     std::fs::write(&file, text).unwrap();
     let junit = dir.path().join("junit.xml");
     let json_out = check(dir.path(), &[file.to_str().unwrap(), "--json"]);
@@ -185,7 +189,7 @@ fn a_wrong_experience_fails_with_exit_1_and_is_named() {
         failed[0]
     );
     assert!(
-        failed[0].contains(&format!("{}:93", file.display())),
+        failed[0].contains(&format!("{}:{header_line})", file.display())),
         "{}",
         failed[0]
     );
