@@ -162,6 +162,10 @@ fn a_wrong_experience_fails_with_exit_1_and_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("wrong.toml");
     let text = demo_text().replace("experience = \"Shoes\"", "experience = \"Bags\"");
+    let header_line = text
+        .lines()
+        .position(|l| l == "name = \"Shoe pages recommend shoes\"")
+        .expect("the shoes check");
     std::fs::write(&file, text).unwrap();
     let junit = dir.path().join("junit.xml");
     let json_out = check(dir.path(), &[file.to_str().unwrap(), "--json"]);
@@ -185,7 +189,7 @@ fn a_wrong_experience_fails_with_exit_1_and_is_named() {
         failed[0]
     );
     assert!(
-        failed[0].contains(&format!("{}:93", file.display())),
+        failed[0].contains(&format!("{}:{header_line})", file.display())),
         "{}",
         failed[0]
     );
@@ -312,5 +316,71 @@ fn a_file_names_its_own_artifact_relative_to_itself() {
         out.status.code(),
         Some(1),
         "the demo artifact was used instead"
+    );
+}
+
+#[test]
+fn time_sets_the_built_in_emulators_clock_for_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("time.toml");
+    let promo = |name: &str, time: &str, experience: &str| {
+        format!(
+            "[[check]]\nname = \"{name}\"\npage_load = true\ntime = \"{time}\"\n\n[[check.expect]]\nlocation = \"pageLoad\"\nactivity = 312380\nexperience = \"{experience}\"\n\n"
+        )
+    };
+    let passing = promo("Saturday evening", "2026-12-05T20:00:00Z", "Weekend")
+        + &promo(
+            "Wednesday morning",
+            "2026-12-02T10:00:00Z",
+            "Business hours",
+        );
+    std::fs::write(&file, &passing).unwrap();
+    let out = check(dir.path(), &[file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).ends_with("check: 2 passed, 0 failed\n"));
+
+    let wrong = promo("Wednesday morning", "1796205600000", "Weekend");
+    std::fs::write(&file, &wrong).unwrap();
+    let out = check(dir.path(), &[file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("experience 1 \"Business hours\""),
+        "{}",
+        stdout(&out)
+    );
+
+    let server = Emulator::start(&[]);
+    std::fs::write(&file, format!("# on a server\n{passing}")).unwrap();
+    let out = check(
+        dir.path(),
+        &["--server", &server.url, file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}:2: ", file.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("time"), "{}", stderr(&out));
+
+    std::fs::write(&file, promo("soon", "soon", "Weekend")).unwrap();
+    let out = check(dir.path(), &[file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}:1: check \"soon\": time: ", file.display())),
+        "{}",
+        stderr(&out)
     );
 }

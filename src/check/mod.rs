@@ -2,6 +2,7 @@
 //! expected activities, experiences, content and counts; JUnit XML for CI; and recording a
 //! check from what a session showed.
 
+pub mod chunks;
 pub mod counts;
 pub mod expect;
 pub mod junit;

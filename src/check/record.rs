@@ -209,6 +209,7 @@ pub fn record_check(
         property_token: request.property.as_ref().and_then(|p| p.token.clone()),
         tnt_id,
         visitors: None,
+        time: None,
         notify: false,
         click: false,
         expect,

@@ -51,8 +51,13 @@ impl Drop for Target {
 
 impl Target {
     /// The target of `scenario`: the command line's target flags when they name one, else the
-    /// file's `[target]`, else the built-in emulator on the demo artifact.
-    pub async fn connect(args: &TargetArgs, scenario: &Scenario) -> Result<Target, CheckError> {
+    /// file's `[target]`, else the built-in emulator on the demo artifact. `clock` freezes a
+    /// built-in emulator's clock (ms since the epoch).
+    pub async fn connect(
+        args: &TargetArgs,
+        scenario: &Scenario,
+        clock: Option<i64>,
+    ) -> Result<Target, CheckError> {
         let section = &scenario.target;
         let mut args = args.clone();
         let flags_name_one =
@@ -87,7 +92,8 @@ impl Target {
                 ),
             };
             let local = Emulator::new(&bytes, args.org_id.as_deref(), &location)
-                .map_err(|e| at(format!("artifact {location}: {e}")))?;
+                .map_err(|e| at(format!("artifact {location}: {e}")))?
+                .with_clock(clock);
             args.client_code = Some(local.client_code().to_string());
             let server = Arc::new(EmulatorServer {
                 emulator: Arc::new(local),
@@ -369,16 +375,17 @@ async fn notify(
     Ok(failures)
 }
 
-/// Reads every file, makes each distinct target ready once, and pairs every check with its
-/// target, in the files' order.
+/// Reads every file, makes each distinct target ready once (a built-in emulator once per
+/// `time` its checks ask for), and pairs every check with its target, in the files' order.
 pub async fn prepare(
     args: &TargetArgs,
     files: &[PathBuf],
 ) -> Result<Vec<(Arc<Target>, Check)>, CheckError> {
-    let mut targets: HashMap<String, Arc<Target>> = HashMap::new();
+    let mut targets: HashMap<(String, Option<i64>), Arc<Target>> = HashMap::new();
     let mut out = Vec::new();
     for path in files {
-        let scenario = super::scenario::load(path)?;
+        let mut scenario = super::scenario::load(path)?;
+        let checks = std::mem::take(&mut scenario.checks);
         let artifact = scenario.target.artifact.as_ref().map(|a| {
             let full = scenario
                 .path
@@ -393,15 +400,29 @@ pub async fn prepare(
             artifact
         ])
         .to_string();
-        let target = match targets.get(&key) {
-            Some(t) => t.clone(),
-            None => {
-                let t = Arc::new(Target::connect(args, &scenario).await?);
-                targets.insert(key, t.clone());
-                t
+        for check in checks {
+            let clock = check.time_ms;
+            let target = match targets.get(&(key.clone(), clock)) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = Arc::new(Target::connect(args, &scenario, clock).await?);
+                    targets.insert((key.clone(), clock), t.clone());
+                    t
+                }
+            };
+            if clock.is_some() && !target.built_in {
+                return Err(ScenarioError {
+                    file: check.file.clone(),
+                    line: check.line,
+                    message: format!(
+                        "check {:?}: time sets the built-in emulator's clock; this target keeps its own (leave out [target] and the target flags)",
+                        check.name
+                    ),
+                }
+                .into());
             }
-        };
-        out.extend(scenario.checks.into_iter().map(|c| (target.clone(), c)));
+            out.push((target, check));
+        }
     }
     Ok(out)
 }

@@ -105,6 +105,10 @@ pub struct CheckFields<E> {
     pub tnt_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visitors: Option<i64>,
+    /// The built-in emulator's clock for this check (ISO-8601 or ms since the epoch), for
+    /// time-based audiences; the check runs on an emulator of its own with that clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notify: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -113,12 +117,82 @@ pub struct CheckFields<E> {
     pub expect: Vec<E>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     target: Option<Spanned<TargetSection>>,
     #[serde(default)]
-    check: Vec<Spanned<CheckFields<Spanned<ExpectFields>>>>,
+    check: Vec<SpannedCheck>,
+}
+
+type SpannedCheck = Spanned<CheckFields<Spanned<ExpectFields>>>;
+
+/// Parses `text` whole, or, when it is big, its [`pieces`](super::chunks::pieces) at once on
+/// rayon's threads. The pieces' answer is used only when every piece parses and together they
+/// mean what the whole text means; else the whole text is parsed, so errors are the same.
+fn read_raw(text: &str) -> Result<RawFile, toml::de::Error> {
+    let threads = rayon::current_num_threads().max(1);
+    let min_bytes = (text.len() / (threads * 4)).max(super::chunks::MIN_PIECE_BYTES);
+    read_raw_in_pieces(text, min_bytes)
+}
+
+/// [`read_raw`] with pieces of at least `min_bytes`.
+fn read_raw_in_pieces(text: &str, min_bytes: usize) -> Result<RawFile, toml::de::Error> {
+    use rayon::prelude::*;
+    let pieces = super::chunks::pieces(text, min_bytes);
+    if pieces.len() < 2 {
+        return toml::from_str(text);
+    }
+    let parsed: Result<Vec<(usize, bool, RawFile)>, toml::de::Error> = pieces
+        .into_par_iter()
+        .map(|(offset, piece)| {
+            let at_header = piece
+                .lines()
+                .next()
+                .is_some_and(super::chunks::is_check_header);
+            toml::from_str(piece).map(|raw| (offset, at_header, raw))
+        })
+        .collect();
+    match parsed.ok().and_then(merge) {
+        Some(raw) => Ok(raw),
+        None => toml::from_str(text),
+    }
+}
+
+/// The pieces of one file as one: their checks in order with spans into the whole text.
+/// `None` when the pieces may not mean what the whole does: `[target]` in more than one piece
+/// (the whole repeats a table), or checks in a piece that does not start at a `[[check]]` line
+/// (only an inline `check = [...]` array or an unusually spelt header can put them there).
+fn merge(pieces: Vec<(usize, bool, RawFile)>) -> Option<RawFile> {
+    let mut target = None;
+    let mut check = Vec::new();
+    for (offset, at_header, raw) in pieces {
+        if !at_header && !raw.check.is_empty() {
+            return None;
+        }
+        if let Some(t) = raw.target {
+            if target.is_some() {
+                return None;
+            }
+            target = Some(shift(t, offset));
+        }
+        check.extend(raw.check.into_iter().map(|c| {
+            let c = shift(c, offset);
+            let span = c.span();
+            let mut fields = c.into_inner();
+            fields.expect = std::mem::take(&mut fields.expect)
+                .into_iter()
+                .map(|e| shift(e, offset))
+                .collect();
+            Spanned::new(span, fields)
+        }));
+    }
+    Some(RawFile { target, check })
+}
+
+fn shift<T>(spanned: Spanned<T>, offset: usize) -> Spanned<T> {
+    let span = spanned.span();
+    Spanned::new(span.start + offset..span.end + offset, spanned.into_inner())
 }
 
 /// Where an expectation looks.
@@ -180,6 +254,8 @@ pub struct Check {
     pub profile_parameters: BTreeMap<String, String>,
     pub geo: Option<Geo>,
     pub tnt_id: Option<String>,
+    /// The emulator's clock (ms since the epoch) the check asks for.
+    pub time_ms: Option<i64>,
     pub visitors: usize,
     pub notify: bool,
     pub click: bool,
@@ -282,7 +358,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         line: line_of(offset),
         message,
     };
-    let raw: RawFile = toml::from_str(text).map_err(|e| {
+    let raw: RawFile = read_raw(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let message: Vec<&str> = e.message().lines().map(str::trim).collect();
         at(offset, message.join(": "))
@@ -395,6 +471,10 @@ fn check_of(
             return Err(format!("tnt_id {tnt:?} is not a visitor id"));
         }
     }
+    let time_ms = match &fields.time {
+        Some(text) => Some(crate::clock::parse_instant(text).map_err(|e| format!("time: {e}"))?),
+        None => None,
+    };
     let mut expectations = Vec::new();
     for e in &fields.expect {
         let e = e.get_ref();
@@ -433,6 +513,7 @@ fn check_of(
         profile_parameters: fields.profile_parameters.clone(),
         geo: fields.geo.clone(),
         tnt_id: fields.tnt_id.clone(),
+        time_ms,
         visitors: visitors as usize,
         notify: fields.notify,
         click: fields.click,
@@ -515,6 +596,79 @@ experience = "Shoes"
         assert!(e.message.contains("expects nothing"), "{e}");
         let e = error("[[check]]\nname = \"a\"\npage_load = true\ntnt_id = \"t\"\nvisitors = 2\n[[check.expect]]\nlocation = \"pageLoad\"\nactivity = 1\n");
         assert!(e.message.contains("tnt_id"), "{e}");
+    }
+
+    /// Every check's span and its expectations' spans.
+    fn spans(raw: &RawFile) -> Vec<(std::ops::Range<usize>, Vec<std::ops::Range<usize>>)> {
+        raw.check
+            .iter()
+            .map(|c| {
+                (
+                    c.span(),
+                    c.get_ref().expect.iter().map(|e| e.span()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn many_checks(n: usize) -> String {
+        let one = |i: usize| GOOD.replace("name = \"recs\"", &format!("name = \"recs {i}\""));
+        let mut text = "# many checks\n[target]\nserver = \"http://127.0.0.1:1\"\n".to_string();
+        text.extend((0..n).map(one));
+        text
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_reads_as_it_does_whole() {
+        let text = many_checks(40);
+        let whole: RawFile = toml::from_str(&text).unwrap();
+        let pieces = read_raw_in_pieces(&text, 1).unwrap();
+        assert_eq!(pieces.check.len(), 40);
+        assert_eq!(spans(&pieces), spans(&whole));
+        assert_eq!(pieces.check, whole.check);
+        assert_eq!(
+            pieces.target.map(|t| t.span()),
+            whole.target.map(|t| t.span())
+        );
+    }
+
+    #[test]
+    fn a_big_file_names_the_line_of_a_bad_check() {
+        let mut text = many_checks(3_000);
+        assert!(text.len() > 4 * super::super::chunks::MIN_PIECE_BYTES);
+        let s = parse(Path::new("s.toml"), &text).unwrap();
+        assert_eq!(s.checks.len(), 3_000);
+        assert_eq!(s.target.server.as_deref(), Some("http://127.0.0.1:1"));
+        let lines: Vec<usize> = s.checks.iter().map(|c| c.line).collect();
+        let headers: Vec<usize> = (text.lines().enumerate())
+            .filter(|(_, l)| *l == "[[check]]")
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(lines, headers);
+        let bad = "name = \"recs 2500\"\n";
+        let at = text.find(bad).unwrap() + bad.len();
+        text.insert_str(at, "page_load = maybe\n");
+        let e = error(&text);
+        assert_eq!(e.line, headers[2500] + 2, "{e}");
+    }
+
+    #[test]
+    fn what_pieces_cannot_mean_alone_is_read_whole() {
+        let in_a_string = "[[check]]\nname = \"a\"\nuser_agent = \"\"\"\n[[check]]\nUA\"\"\"\n\
+            page_load = true\n[[check.expect]]\nlocation = \"pageLoad\"\nactivity = 1\n";
+        let raw = read_raw_in_pieces(in_a_string, 1).unwrap();
+        assert_eq!(raw.check.len(), 1);
+        assert_eq!(
+            raw.check[0].get_ref().user_agent.as_deref(),
+            Some("[[check]]\nUA")
+        );
+        let check = "[[check]]\nname = \"a\"\npage_load = true\n";
+        let two_targets = format!("[target]\nserver = \"s\"\n{check}[target]\nclient = \"c\"\n");
+        assert!(toml::from_str::<RawFile>(&two_targets).is_err());
+        assert!(read_raw_in_pieces(&two_targets, 1).is_err());
+        let inline = format!("check = [{{ name = \"b\" }}]\n{check}");
+        assert!(toml::from_str::<RawFile>(&inline).is_err());
+        assert!(read_raw_in_pieces(&inline, 1).is_err());
     }
 
     #[test]

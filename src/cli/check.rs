@@ -6,12 +6,35 @@ use super::common::{Failure, TargetArgs, EXIT_TARGET};
 use crate::check::{prepare, run_all, CheckError, CheckResult, Verdict};
 use crate::safe_text::one_line_uncapped;
 use clap::Args;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Prints a line on stdout; a closed stdout (`| head`) is not an error of the checks.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
+/// Lines on stdout: each at once to a terminal, else buffered (thousands of checks, one write
+/// per buffer). A closed stdout (`| head`) is not an error of the checks.
+struct Say {
+    out: std::io::BufWriter<std::io::Stdout>,
+    each_line: bool,
+}
+
+impl Say {
+    fn new() -> Say {
+        let stdout = std::io::stdout();
+        Say {
+            each_line: stdout.is_terminal(),
+            out: std::io::BufWriter::with_capacity(64 * 1024, stdout),
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}");
+        if self.each_line {
+            let _ = self.out.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
 }
 
 /// Exit code: a check failed.
@@ -86,9 +109,10 @@ pub async fn run(target: &TargetArgs, args: &CheckArgs) -> Result<(), Failure> {
         CheckError::Target(e) => Failure::usage(e),
     })?;
     let json = args.json;
+    let mut say = Say::new();
     let results = run_all(checks, usize::from(args.concurrency), |r| {
         if !json {
-            say(&line_of(r));
+            say.line(&line_of(r));
         }
     })
     .await;
@@ -100,10 +124,12 @@ pub async fn run(target: &TargetArgs, args: &CheckArgs) -> Result<(), Failure> {
     if json {
         let text = serde_json::to_string_pretty(&json_of(&results, passed))
             .map_err(|e| Failure::usage(e.to_string()))?;
-        say(&text);
+        say.line(&text);
+        say.flush();
         eprintln!("{summary}");
     } else {
-        say(&summary);
+        say.line(&summary);
+        say.flush();
     }
     if let Some(path) = &args.junit {
         let xml = crate::check::junit::junit_xml(&results)
