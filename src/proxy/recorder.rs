@@ -6,7 +6,7 @@
 //! on stderr; its exchanges wait, a bounded number of them, and are written once it can be.
 //! When the writer stops it says how many exchanges it journaled and how many it did not.
 
-use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification};
+use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification, FEED_LENGTH};
 use crate::clock::{iso8601, now_ms};
 use crate::counting::visitor_key;
 use crate::delivery::{decided_items, DeliveryRequest, DeliveryResponse};
@@ -411,7 +411,10 @@ impl Writer {
                 };
                 let findings = FindingsIndex::new(&findings);
                 self.journaled += self.waiting.len() as u64;
-                for pending in self.waiting.drain(..) {
+                // The feed keeps the newest FEED_LENGTH: older ones of a large batch would
+                // be forgotten as soon as published, so their summaries are not made.
+                let forgotten = self.waiting.len().saturating_sub(FEED_LENGTH);
+                for pending in self.waiting.drain(..).skip(forgotten) {
                     if !pending.published {
                         self.feed
                             .publish(pending.summary(Some((ledger, &findings))));
