@@ -6,7 +6,8 @@ use crate::client::Server;
 use crate::emulator::http::{spawn, Faults, Server as EmulatorServer};
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
 use crate::ledger::store;
-use crate::proxy::{start, ProxySettings};
+use crate::proxy::priority::avoid_huge_page_stalls;
+use crate::proxy::{default_workers, start, ProxySettings};
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -22,6 +23,9 @@ pub struct ProxyArgs {
     /// Address to listen on (loopback only).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
+    /// Threads that forward (default: one per two cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
 }
 
 /// Prints a line on stdout; a closed stdout is no reason to stop forwarding.
@@ -59,10 +63,17 @@ pub async fn run(target: &TargetArgs, args: &ProxyArgs) -> Result<(), Failure> {
         }
     };
     let journal = store::journal_path(&target.data_dir()?, client_code.as_deref(), &label);
+    if let Err(e) = avoid_huge_page_stalls() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "mboxscope proxy: its memory may use transparent huge pages ({e})"
+        );
+    }
     let proxy = start(ProxySettings {
         upstream: upstream.clone(),
         journal: journal.clone(),
         addr: args.addr,
+        workers: args.workers.map_or_else(default_workers, usize::from),
     })
     .await
     .map_err(Failure::usage)?;

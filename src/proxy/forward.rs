@@ -3,7 +3,11 @@
 //! Target's error shape when the upstream cannot be reached.
 
 use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderMap, HeaderName};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::time::Duration;
 
 /// How long the upstream may take to answer (the application's SDK has its own timeout).
@@ -64,25 +68,49 @@ fn end_to_end(from: &HeaderMap) -> HeaderMap {
         .collect()
 }
 
+/// The pooled keep-alive connections requests go out on: plain HTTP through hyper's client
+/// (bytes in, bytes out, nothing parsed but the head), HTTPS (a real Target host) through
+/// reqwest and rustls.
+#[derive(Debug, Clone)]
+enum Transport {
+    Plain(Client<HttpConnector, Full<Bytes>>),
+    Tls(reqwest::Client),
+}
+
 /// Sends requests to one upstream.
 #[derive(Debug, Clone)]
 pub struct Forwarder {
-    client: reqwest::Client,
+    transport: Transport,
     /// The upstream's base URL, without a trailing slash.
     upstream: String,
 }
 
+/// An upstream's answer: its head and its whole body.
+type Answered = (hyper::StatusCode, HeaderMap, Bytes);
+
 impl Forwarder {
     /// A forwarder to `upstream` (a base URL such as `http://127.0.0.1:8080`).
     pub fn new(upstream: &str) -> Result<Forwarder, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .tcp_nodelay(true)
-            .timeout(UPSTREAM_TIMEOUT)
-            .build()?;
+        let transport = if upstream.starts_with("http://") {
+            let mut connector = HttpConnector::new();
+            connector.set_nodelay(true);
+            Transport::Plain(
+                Client::builder(TokioExecutor::new())
+                    .pool_timer(TokioTimer::new())
+                    .build(connector),
+            )
+        } else {
+            Transport::Tls(
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .no_proxy()
+                    .tcp_nodelay(true)
+                    .timeout(UPSTREAM_TIMEOUT)
+                    .build()?,
+            )
+        };
         Ok(Forwarder {
-            client,
+            transport,
             upstream: upstream.trim_end_matches('/').to_string(),
         })
     }
@@ -102,42 +130,81 @@ impl Forwarder {
         body: Bytes,
     ) -> Answer {
         let url = format!("{}{path_and_query}", self.upstream);
-        let sent = self
-            .client
-            .request(method, &url)
-            .headers(end_to_end(headers))
-            .body(body)
-            .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(e) => return Answer::bad_gateway(self.unreachable(&e)),
+        let answered = match &self.transport {
+            Transport::Plain(client) => plain(client, method, &url, headers, body).await,
+            Transport::Tls(client) => tls(client, method, &url, headers, body).await,
         };
-        let status = response.status().as_u16();
-        let headers = end_to_end(response.headers());
-        match response.bytes().await {
-            Ok(body) => Answer {
-                status,
-                headers,
+        match answered {
+            Ok((status, headers, body)) => Answer {
+                status: status.as_u16(),
+                headers: end_to_end(&headers),
                 body,
                 unreachable: None,
             },
-            Err(e) => Answer::bad_gateway(self.unreachable(&e)),
+            Err(why) => Answer::bad_gateway(format!(
+                "Bad Gateway: the upstream {} did not answer ({why})",
+                self.upstream
+            )),
         }
     }
+}
 
-    fn unreachable(&self, e: &reqwest::Error) -> String {
-        let mut why = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            why = format!("{why}: {s}");
-            source = s.source();
-        }
-        format!(
-            "Bad Gateway: the upstream {} did not answer ({why})",
-            self.upstream
-        )
+/// One exchange over plain HTTP, within [`UPSTREAM_TIMEOUT`].
+async fn plain(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    method: hyper::Method,
+    url: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Answered, String> {
+    let uri: hyper::Uri = url.parse().map_err(|e| why(&e))?;
+    let mut request = hyper::Request::new(Full::new(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = end_to_end(headers);
+    let exchange = async {
+        let (head, body) = client
+            .request(request)
+            .await
+            .map_err(|e| why(&e))?
+            .into_parts();
+        let body = body.collect().await.map_err(|e| why(&e))?.to_bytes();
+        Ok((head.status, head.headers, body))
+    };
+    tokio::time::timeout(UPSTREAM_TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer within {} s", UPSTREAM_TIMEOUT.as_secs()))?
+}
+
+/// One exchange over HTTPS.
+async fn tls(
+    client: &reqwest::Client,
+    method: hyper::Method,
+    url: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Answered, String> {
+    let response = client
+        .request(method, url)
+        .headers(end_to_end(headers))
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| why(&e))?;
+    let (status, headers) = (response.status(), response.headers().clone());
+    let body = response.bytes().await.map_err(|e| why(&e))?;
+    Ok((status, headers, body))
+}
+
+/// An error with its chain of causes, on one line.
+fn why(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        why = format!("{why}: {s}");
+        source = s.source();
     }
+    why
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod feed;
 pub mod forward;
+pub mod priority;
 pub mod recorder;
 pub mod watch;
 
@@ -55,6 +56,15 @@ pub struct ProxySettings {
     pub journal: PathBuf,
     /// Where to listen (loopback only).
     pub addr: SocketAddr,
+    /// Threads that forward (at least one).
+    pub workers: usize,
+}
+
+/// One forwarding thread per two cores (at least one): the application, and often the
+/// upstream, run on the same machine and need the others; a thread forwards thousands of
+/// requests a second, and fewer threads wake less often and batch more per wake.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// One worker's proxy: its own upstream client (so a request and its upstream connection stay
@@ -93,8 +103,8 @@ impl RunningProxy {
 }
 
 /// Binds the loopback address and serves in the background: an acceptor on the caller's
-/// runtime deals connections round-robin to one worker thread per core, each with its own
-/// single-threaded runtime (as `mboxscope serve` does), so forwarding never hops threads.
+/// runtime deals connections round-robin to `settings.workers` worker threads, each with its
+/// own single-threaded runtime (as `mboxscope serve` does), so forwarding never hops threads.
 pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> {
     if !settings.addr.ip().is_loopback() {
         return Err(ProxyError::NotLoopback(settings.addr));
@@ -111,10 +121,9 @@ pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> 
     let recorder =
         Arc::new(Recorder::start(settings.journal, feed.clone()).map_err(ProxyError::Writer)?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut workers = Vec::new();
     let mut queues = Vec::new();
-    for i in 0..threads {
+    for i in 0..settings.workers.max(1) {
         let proxy = Arc::new(Proxy {
             forwarder: Forwarder::new(&settings.upstream)?,
             recorder: recorder.clone(),
@@ -238,13 +247,15 @@ impl Proxy {
             )
             .await;
         if parts.method == Method::POST && parts.uri.path() == DELIVERY_PATH {
+            // Copies: the bodies are slices of the connections' read buffers, which they
+            // would keep from being reused while they wait in the journal's queue.
             self.recorder.observe(Observed {
                 at,
                 duration: started.elapsed(),
                 session_id: session_id(parts.uri.query()),
-                request: body,
+                request: Bytes::copy_from_slice(&body),
                 status: answer.status,
-                response: answer.body.clone(),
+                response: Bytes::copy_from_slice(&answer.body),
                 unreachable: answer.unreachable.clone(),
             });
         }

@@ -1,11 +1,12 @@
 //! Journaling that never holds forwarding up: the proxy hands every exchange to a bounded
 //! queue (never waiting: when it is full the exchange is counted and left out of the journal)
-//! and a writer thread journals them in batches (one fsync a batch), then publishes them to
-//! the feed with what the ledger made of them. A journal that cannot be written (locked by
-//! another process, a full disk, a bad path) is said on stderr; its exchanges wait, a bounded
-//! number of them, and are written once it can be.
+//! and a writer thread, at a lower CPU priority than forwarding, journals them in batches
+//! (one fsync a batch), then publishes them to the feed with what the ledger made of them. A
+//! journal that cannot be written (locked by another process, a full disk, a bad path) is said
+//! on stderr; its exchanges wait, a bounded number of them, and are written once it can be.
+//! When the writer stops it says how many exchanges it journaled and how many it did not.
 
-use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification};
+use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification, FEED_LENGTH};
 use crate::clock::{iso8601, now_ms};
 use crate::counting::visitor_key;
 use crate::delivery::{decided_items, DeliveryRequest, DeliveryResponse};
@@ -23,8 +24,9 @@ use std::time::Duration;
 
 /// Exchanges the queue holds for the writer.
 const QUEUE: usize = 16_384;
-/// Exchanges journaled with one write at most.
-const BATCH: usize = QUEUE;
+/// Exchanges journaled with one write at most: the writer's memory stays small and steady
+/// (a batch's parsed bodies are freed before the next is read).
+const BATCH: usize = 512;
 /// How long the writer lets exchanges gather after a write: it is then woken once per window
 /// under load, not once per exchange (each wake takes a core from forwarding).
 const GATHER: Duration = Duration::from_millis(20);
@@ -62,7 +64,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the writer thread for the journal at `journal`, publishing to `feed`.
+    /// Starts the writer thread for the journal at `journal`, publishing to `feed`; returns
+    /// once the writer runs at its lower CPU priority.
     pub fn start(journal: PathBuf, feed: Arc<Feed>) -> std::io::Result<Recorder> {
         let (queue, messages) = sync_channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
@@ -75,14 +78,27 @@ impl Recorder {
             problem: None,
             dropped: dropped.clone(),
             dropped_said: 0,
+            journaled: 0,
         };
+        let (lowered, ready) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("proxy-journal".into())
-            .spawn(move || writer.run(messages))?;
+            .spawn(move || {
+                if let Err(e) = super::priority::lower_this_thread() {
+                    say(&format!(
+                        "the journal writer keeps the proxy's CPU priority ({e})"
+                    ));
+                }
+                let _ = lowered.send(());
+                writer.run(messages)
+            })?;
+        let _ = ready.recv();
         Ok(Recorder { queue, dropped })
     }
 
-    /// Hands an exchange to the writer without waiting.
+    /// Hands an exchange to the writer without waiting. Its bodies should be copies of their
+    /// own (not slices of a connection's read buffer, which they would keep from being reused
+    /// while they wait).
     pub fn observe(&self, exchange: Observed) {
         match self.queue.try_send(Message::Exchange(exchange)) {
             Ok(()) => {}
@@ -311,6 +327,8 @@ struct Writer {
     problem: Option<String>,
     dropped: Arc<AtomicU64>,
     dropped_said: u64,
+    /// Exchanges written to the journal so far.
+    journaled: u64,
 }
 
 impl Writer {
@@ -328,18 +346,23 @@ impl Writer {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return self.finish(None),
             }
-            while stop.is_none() && self.waiting.len() < BATCH {
+            let mut taken = 1;
+            while stop.is_none() && taken < BATCH {
                 match messages.try_recv() {
                     Ok(Message::Exchange(x)) => self.take(x),
                     Ok(Message::Stop(done)) => stop = Some(done),
                     Err(_) => break,
                 }
+                taken += 1;
             }
             self.flush();
             if let Some(done) = stop {
                 return self.finish(Some(done));
             }
-            std::thread::sleep(GATHER);
+            // A full batch: more are queued, write them at once.
+            if taken < BATCH {
+                std::thread::sleep(GATHER);
+            }
         }
     }
 
@@ -358,6 +381,11 @@ impl Writer {
                 self.problem.as_deref().unwrap_or("stopped")
             ));
         }
+        say(&format!(
+            "{} exchanges journaled, {} not journaled",
+            self.journaled,
+            self.dropped_said + self.waiting.len() as u64
+        ));
         if let Some(done) = done {
             let _ = done.send(());
         }
@@ -382,7 +410,11 @@ impl Writer {
                     Vec::new()
                 };
                 let findings = FindingsIndex::new(&findings);
-                for pending in self.waiting.drain(..) {
+                self.journaled += self.waiting.len() as u64;
+                // The feed keeps the newest FEED_LENGTH: older ones of a large batch would
+                // be forgotten as soon as published, so their summaries are not made.
+                let forgotten = self.waiting.len().saturating_sub(FEED_LENGTH);
+                for pending in self.waiting.drain(..).skip(forgotten) {
                     if !pending.published {
                         self.feed
                             .publish(pending.summary(Some((ledger, &findings))));

@@ -1,0 +1,39 @@
+//! Asking the operating system to favour forwarding: the journal writer runs at a lower CPU
+//! priority than the threads that forward, and the proxy's memory is not backed by
+//! transparent huge pages (the allocator asks for them; the kernel's first touch of one may
+//! compact memory synchronously, for milliseconds, on the serving path).
+
+/// How much lower the journal writer's CPU priority is than the proxy's (a `nice` increment).
+pub const JOURNAL_NICENESS: i32 = 10;
+
+/// The least favoured `nice` value.
+const LEAST_FAVOURED: i32 = 19;
+
+/// Lowers the calling thread's CPU priority by [`JOURNAL_NICENESS`] (Linux: a thread's nice
+/// value is its own).
+#[cfg(target_os = "linux")]
+pub fn lower_this_thread() -> std::io::Result<()> {
+    let thread = Some(rustix::thread::gettid());
+    let now = rustix::process::getpriority_process(thread)?;
+    let lower = (now + JOURNAL_NICENESS).min(LEAST_FAVOURED);
+    Ok(rustix::process::setpriority_process(thread, lower)?)
+}
+
+/// Lowers the calling thread's CPU priority (elsewhere than Linux: left as it is).
+#[cfg(not(target_os = "linux"))]
+pub fn lower_this_thread() -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Stops this process's memory from being backed by transparent huge pages from now on.
+#[cfg(target_os = "linux")]
+pub fn avoid_huge_page_stalls() -> std::io::Result<()> {
+    Ok(rustix::thread::disable_transparent_huge_pages(true)?)
+}
+
+/// Stops this process's memory from being backed by transparent huge pages (elsewhere than
+/// Linux: nothing to do).
+#[cfg(not(target_os = "linux"))]
+pub fn avoid_huge_page_stalls() -> std::io::Result<()> {
+    Ok(())
+}

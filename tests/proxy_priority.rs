@@ -1,0 +1,118 @@
+//! `mboxscope proxy` as a real process on 127.0.0.1 (upstream: the test emulator): the
+//! operating system is asked to favour forwarding over journaling, the proxy's memory is kept
+//! off transparent huge pages (whose first touch may compact memory on the serving path), and
+//! a stopped proxy says how many exchanges it journaled and how many it did not.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+
+/// A proxy to `upstream` with its data in `data`, and its base URL.
+fn start_proxy(data: &std::path::Path, upstream: &str) -> (Child, String) {
+    let mut child = mboxscope(data)
+        .args(["proxy", "--upstream", upstream, "--client", "mboxscopedemo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("proxy starts");
+    let mut url = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut url)
+        .expect("first line");
+    (child, url.trim().to_string())
+}
+
+/// The value of `field` in `/proc/PID/status`.
+#[cfg(target_os = "linux")]
+fn status_field(pid: u32, field: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .map(|value| value.trim().to_string())
+}
+
+/// Each thread's name and nice value.
+#[cfg(target_os = "linux")]
+fn thread_niceness(pid: u32) -> Vec<(String, i64)> {
+    let mut threads = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap();
+        let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+        // Fields after the parenthesised name: state is field 3, nice is field 19.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let nice = after_name.split(' ').nth(16).unwrap().parse().unwrap();
+        threads.push((name.trim().to_string(), nice));
+    }
+    threads
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_journal_writer_yields_the_cpu_to_forwarding_and_memory_avoids_huge_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = Emulator::start(&[]);
+    let (mut child, _) = start_proxy(dir.path(), &emulator.url);
+    let pid = child.id();
+    let threads = thread_niceness(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let journal: Vec<i64> = threads
+        .iter()
+        .filter(|(name, _)| name == "proxy-journal")
+        .map(|(_, nice)| *nice)
+        .collect();
+    // Every other thread forwards or serves forwarding (acceptor, timers, the workers, whose
+    // names may not be set yet).
+    let forwarding: Vec<i64> = threads
+        .iter()
+        .filter(|(name, _)| name != "proxy-journal")
+        .map(|(_, nice)| *nice)
+        .collect();
+    assert_eq!(journal.len(), 1, "{threads:?}");
+    assert!(!forwarding.is_empty(), "{threads:?}");
+    assert!(
+        forwarding.iter().all(|nice| journal[0] >= nice + 10),
+        "the journal writer is not below the other threads: {threads:?}"
+    );
+    // Kernels before 6.x do not show the field; where it is shown, it must say disabled.
+    if let Some(enabled) = status_field(pid, "THP_enabled") {
+        assert_eq!(enabled, "0", "transparent huge pages are still enabled");
+    }
+}
+
+#[test]
+fn a_stopped_proxy_says_how_many_exchanges_it_journaled_and_did_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = Emulator::start(&[]);
+    let (mut child, url) = start_proxy(dir.path(), &emulator.url);
+    let request = br#"{"id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"home-hero","index":1}]}}"#;
+    for _ in 0..3 {
+        let (status, body) = http_raw(
+            "POST",
+            &format!("{url}/rest/v1/delivery?client=mboxscopedemo&sessionId=s"),
+            Some(request),
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let _ = child.wait();
+    assert!(
+        stderr.contains("3 exchanges journaled, 0 not journaled"),
+        "stderr: {stderr}"
+    );
+}
