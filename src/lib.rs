@@ -12,6 +12,7 @@ pub mod emulator;
 pub mod ids;
 pub mod ledger;
 pub mod log;
+pub mod priority;
 pub mod proxy;
 pub mod safe_text;
 pub mod simulate;

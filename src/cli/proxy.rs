@@ -6,7 +6,7 @@ use crate::client::Server;
 use crate::emulator::http::{spawn, Faults, Server as EmulatorServer};
 use crate::emulator::{Emulator, DEMO_ARTIFACT};
 use crate::ledger::store;
-use crate::proxy::priority::avoid_huge_page_stalls;
+use crate::priority::avoid_huge_page_stalls;
 use crate::proxy::{default_workers, start, ProxySettings};
 use clap::Args;
 use std::io::Write;

@@ -97,6 +97,12 @@ pub async fn run(args: &ServeArgs) -> Result<(), Failure> {
             "assets/demo/rules.json (built in)".to_string(),
         ),
     };
+    if let Err(e) = crate::priority::avoid_huge_page_stalls() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "mboxscope serve: its memory may use transparent huge pages ({e})"
+        );
+    }
     let emulator = Emulator::new(&bytes, args.artifact_org_id.as_deref(), &location)
         .map_err(|e| Failure::usage(format!("{location}: {e}")))?
         .with_clock(args.now)

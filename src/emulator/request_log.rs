@@ -145,8 +145,8 @@ enum Entry {
     Flush(SyncSender<()>),
 }
 
-/// The request log of this process: lines go through a bounded queue to a thread that renders
-/// them and writes them to stdout in batches, so a full queue drops lines (counted, and said in
+/// The request log of this process: lines go through a bounded queue to a thread (at a lower
+/// CPU priority than the serving threads) that renders them and writes them to stdout in batches, so a full queue drops lines (counted, and said in
 /// the log) and a closed or unread stdout never blocks or stops the server.
 pub struct RequestLog {
     queue: SyncSender<Entry>,
@@ -168,7 +168,11 @@ impl RequestLog {
         let seen_dropped = dropped.clone();
         std::thread::Builder::new()
             .name("emulator-log".into())
-            .spawn(move || write_batches(&entries, format, &seen_dropped))
+            .spawn(move || {
+                // Answers come first; a log that falls behind drops lines and says so.
+                let _ = crate::priority::lower_this_thread();
+                write_batches(&entries, format, &seen_dropped)
+            })
             .ok()?;
         Some(RequestLog { queue, dropped })
     }

@@ -6,7 +6,6 @@
 
 pub mod feed;
 pub mod forward;
-pub mod priority;
 pub mod recorder;
 pub mod watch;
 

@@ -84,7 +84,7 @@ impl Recorder {
         std::thread::Builder::new()
             .name("proxy-journal".into())
             .spawn(move || {
-                if let Err(e) = super::priority::lower_this_thread() {
+                if let Err(e) = crate::priority::lower_this_thread() {
                     say(&format!(
                         "the journal writer keeps the proxy's CPU priority ({e})"
                     ));

@@ -1,7 +1,8 @@
-//! `mboxscope proxy` as a real process on 127.0.0.1 (upstream: the test emulator): the
-//! operating system is asked to favour forwarding over journaling, the proxy's memory is kept
-//! off transparent huge pages (whose first touch may compact memory on the serving path), and
-//! a stopped proxy says how many exchanges it journaled and how many it did not.
+//! `mboxscope proxy` and `mboxscope serve` as real processes on 127.0.0.1: the operating
+//! system is asked to favour serving over background writing (the proxy's journal, serve's
+//! request log), their memory is kept off transparent huge pages (whose first touch may compact
+//! memory on the serving path), and a stopped proxy says how many exchanges it journaled and
+//! how many it did not.
 
 mod common;
 
@@ -22,6 +23,12 @@ fn start_proxy(data: &std::path::Path, upstream: &str) -> (Child, String) {
         .read_line(&mut url)
         .expect("first line");
     (child, url.trim().to_string())
+}
+
+#[cfg(target_os = "linux")]
+/// A nice value lowered by 10 (as far as 19, the least favoured: tests may run under `nice`).
+fn lowered(nice: i64) -> i64 {
+    (nice + 10).min(19)
 }
 
 /// The value of `field` in `/proc/PID/status`.
@@ -75,10 +82,56 @@ fn the_journal_writer_yields_the_cpu_to_forwarding_and_memory_avoids_huge_pages(
     assert_eq!(journal.len(), 1, "{threads:?}");
     assert!(!forwarding.is_empty(), "{threads:?}");
     assert!(
-        forwarding.iter().all(|nice| journal[0] >= nice + 10),
+        forwarding.iter().all(|nice| journal[0] >= lowered(*nice)),
         "the journal writer is not below the other threads: {threads:?}"
     );
     // Kernels before 6.x do not show the field; where it is shown, it must say disabled.
+    if let Some(enabled) = status_field(pid, "THP_enabled") {
+        assert_eq!(enabled, "0", "transparent huge pages are still enabled");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn serves_request_log_yields_the_cpu_to_answers_and_memory_avoids_huge_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = mboxscope(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    lines.read_line(&mut url).expect("first line");
+    // The request log's thread starts with the first request line.
+    let (status, _) = http_raw("GET", &format!("{}/report", url.trim()), None);
+    assert_eq!(status, 200);
+    let mut line = String::new();
+    while !line.contains("GET /report") {
+        line.clear();
+        assert!(lines.read_line(&mut line).unwrap() > 0, "serve ended");
+    }
+    let pid = child.id();
+    let threads = thread_niceness(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let log: Vec<i64> = threads
+        .iter()
+        .filter(|(name, _)| name == "emulator-log")
+        .map(|(_, nice)| *nice)
+        .collect();
+    let serving: Vec<i64> = threads
+        .iter()
+        .filter(|(name, _)| name.starts_with("emulator-") && name != "emulator-log")
+        .map(|(_, nice)| *nice)
+        .collect();
+    assert_eq!(log.len(), 1, "{threads:?}");
+    assert!(!serving.is_empty(), "{threads:?}");
+    assert!(
+        serving.iter().all(|nice| log[0] >= lowered(*nice)),
+        "the request log is not below the serving threads: {threads:?}"
+    );
     if let Some(enabled) = status_field(pid, "THP_enabled") {
         assert_eq!(enabled, "0", "transparent huge pages are still enabled");
     }

@@ -1,21 +1,22 @@
-//! Asking the operating system to favour forwarding: the journal writer runs at a lower CPU
-//! priority than the threads that forward, and the proxy's memory is not backed by
-//! transparent huge pages (the allocator asks for them; the kernel's first touch of one may
-//! compact memory synchronously, for milliseconds, on the serving path).
+//! Asking the operating system to favour serving (the proxy's forwarding, the emulator's
+//! answers): background writers (the proxy's journal, `serve`'s request log) run at a lower CPU
+//! priority than the threads that serve, and a server's memory is not backed by transparent
+//! huge pages (the allocator asks for them; the kernel's first touch of one may compact memory
+//! synchronously, for milliseconds, on the serving path).
 
-/// How much lower the journal writer's CPU priority is than the proxy's (a `nice` increment).
-pub const JOURNAL_NICENESS: i32 = 10;
+/// How much lower a background writer's CPU priority is than the server's (a `nice` increment).
+pub const BACKGROUND_NICENESS: i32 = 10;
 
 /// The least favoured `nice` value.
 const LEAST_FAVOURED: i32 = 19;
 
-/// Lowers the calling thread's CPU priority by [`JOURNAL_NICENESS`] (Linux: a thread's nice
+/// Lowers the calling thread's CPU priority by [`BACKGROUND_NICENESS`] (Linux: a thread's nice
 /// value is its own).
 #[cfg(target_os = "linux")]
 pub fn lower_this_thread() -> std::io::Result<()> {
     let thread = Some(rustix::thread::gettid());
     let now = rustix::process::getpriority_process(thread)?;
-    let lower = (now + JOURNAL_NICENESS).min(LEAST_FAVOURED);
+    let lower = (now + BACKGROUND_NICENESS).min(LEAST_FAVOURED);
     Ok(rustix::process::setpriority_process(thread, lower)?)
 }
 
