@@ -70,9 +70,22 @@ pub fn replace_macros(option: &mut TargetOption, rule: &Rule, location: &impl Ma
             *s = substitute(s);
         }
     };
-    match (option.option_type.as_deref(), option.content.as_mut()) {
-        (Some("html"), Some(Value::String(s))) => replace(s),
-        (Some("actions"), Some(Value::Array(actions))) => {
+    let has_macros = |content: &Value| match content {
+        Value::String(s) => s.contains("${"),
+        Value::Array(actions) => actions.iter().any(|a| {
+            a.get("content")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.contains("${"))
+        }),
+        _ => false,
+    };
+    // Content without macros stays shared with the artifact.
+    let Some(content) = option.content.as_mut().filter(|c| has_macros(c)) else {
+        return;
+    };
+    match (option.option_type.as_deref(), content.make_mut()) {
+        (Some("html"), Value::String(s)) => replace(s),
+        (Some("actions"), Value::Array(actions)) => {
             for action in actions {
                 if let Some(Value::String(s)) = action.get_mut("content") {
                     replace(s);
