@@ -305,6 +305,7 @@ fn compile_rule(
     on_device_response_tokens.extend(on_device_token());
     let mut consequence = raw.consequence;
     for option in &mut consequence.options {
+        super::macros::replace_meta_macros(option, &raw.meta);
         option.content = option
             .content
             .take()
