@@ -92,6 +92,9 @@ pub struct Rule {
     pub uses_allocation: bool,
     pub property_tokens: Option<Vec<String>>,
     pub consequence: Consequence,
+    /// Whether an option's content still holds macros after those of the rule's meta were
+    /// substituted at load (else deciding has none to look for).
+    pub options_have_macros: bool,
     /// The meta values the artifact's `responseTokens` list, for every option of the rule.
     pub response_tokens: Prepared<Map<String, Value>>,
     /// The same tokens with `activity.decisioningMethod: on-device`, as the SDKs send them
@@ -324,6 +327,7 @@ fn compile_rule(
         allocation_range,
         condition,
         property_tokens: raw.property_tokens,
+        options_have_macros: consequence.options.iter().any(super::macros::has_macros),
         consequence,
     })
 }

@@ -781,7 +781,9 @@ impl<'a> Decider<'a> {
         };
         for option in &mut outcome.options {
             option.response_tokens = Some(tokens.clone());
-            super::macros::replace_macros(option, rule, location);
+            if rule.options_have_macros {
+                super::macros::replace_macros(option, rule, location);
+            }
         }
         if let Some(t) = tracer.as_ref() {
             outcome.trace = Some(t.result());

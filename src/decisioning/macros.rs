@@ -48,9 +48,9 @@ fn meta_value(meta: &Map<String, Value>, key: &str) -> Option<String> {
     meta.get(key).filter(|v| !v.is_null()).map(to_js_string)
 }
 
-/// Applies `edit` to the strings of html and actions content that macros may be in.
-fn for_each_text(option: &mut TargetOption, mut edit: impl FnMut(&mut String)) {
-    let has_macros = |content: &Value| match content {
+/// Whether `content` (a text, or actions with texts) holds something that reads as a macro.
+fn content_has_macros(content: &Value) -> bool {
+    match content {
         Value::String(s) => s.contains("${"),
         Value::Array(actions) => actions.iter().any(|a| {
             a.get("content")
@@ -58,9 +58,18 @@ fn for_each_text(option: &mut TargetOption, mut edit: impl FnMut(&mut String)) {
                 .is_some_and(|s| s.contains("${"))
         }),
         _ => false,
-    };
+    }
+}
+
+/// Whether the option's content holds something that reads as a macro.
+pub fn has_macros(option: &TargetOption) -> bool {
+    option.content.as_deref().is_some_and(content_has_macros)
+}
+
+/// Applies `edit` to the strings of html and actions content that macros may be in.
+fn for_each_text(option: &mut TargetOption, mut edit: impl FnMut(&mut String)) {
     // Content without macros stays shared with the artifact.
-    let Some(content) = option.content.as_mut().filter(|c| has_macros(c)) else {
+    let Some(content) = option.content.as_mut().filter(|c| content_has_macros(c)) else {
         return;
     };
     match (option.option_type.as_deref(), content.make_mut()) {
