@@ -38,7 +38,7 @@ pub fn token_text(option: &TargetOption, key: &str) -> Option<String> {
 /// An option's content as the text `content_contains` looks in (a string as it is, anything
 /// else as JSON).
 pub fn content_text(option: &TargetOption) -> String {
-    match &option.content {
+    match option.content.as_deref() {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
         None => String::new(),

@@ -112,7 +112,7 @@ fn expectations(response: &DeliveryResponse) -> Vec<ExpectFields> {
         };
         for option in item.parts(response).options.into_iter().flatten() {
             let token = |key: &str| token_text(option, key);
-            let content = match &option.content {
+            let content = match option.content.as_deref() {
                 Some(serde_json::Value::String(_)) => snippet(&content_text(option)),
                 _ => None,
             };

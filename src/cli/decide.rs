@@ -111,7 +111,7 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
                 Ok(request) => {
                     let result =
                         decide_one(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
-                    serde_json::to_writer(&mut out, &result)
+                    crate::delivery::to_writer_compact(&mut out, &result)
                 }
                 Err(e) => serde_json::to_writer(
                     &mut out,

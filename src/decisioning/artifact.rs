@@ -2,7 +2,7 @@
 //! condition compiled once here.
 
 use super::jsonlogic::{AllocationRange, Logic, LogicError, SharedConditions};
-use crate::delivery::{Metric, TargetOption};
+use crate::delivery::{Metric, Prepared, TargetOption};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -92,10 +92,16 @@ pub struct Rule {
     pub uses_allocation: bool,
     pub property_tokens: Option<Vec<String>>,
     pub consequence: Consequence,
+    /// Whether an option's content still holds macros after those of the rule's meta were
+    /// substituted at load (else deciding has none to look for).
+    pub options_have_macros: bool,
     /// The meta values the artifact's `responseTokens` list, for every option of the rule.
-    pub response_tokens: std::sync::Arc<Map<String, Value>>,
+    pub response_tokens: Prepared<Map<String, Value>>,
+    /// The same tokens with `activity.decisioningMethod: on-device`, as the SDKs send them
+    /// when the request adds no other token.
+    pub on_device_response_tokens: Prepared<Map<String, Value>>,
     /// The same tokens as Target's edge sends them: every value a string.
-    pub edge_response_tokens: std::sync::Arc<Map<String, Value>>,
+    pub edge_response_tokens: Prepared<Map<String, Value>>,
     /// A dense number for the rule's activity (0..`Artifact::activity_count`).
     pub activity_index: usize,
 }
@@ -298,10 +304,21 @@ fn compile_rule(
         })
         .collect();
     let edge_response_tokens = edge_tokens(&response_tokens);
+    let mut on_device_response_tokens = response_tokens.clone();
+    on_device_response_tokens.extend(on_device_token());
+    let mut consequence = raw.consequence;
+    for option in &mut consequence.options {
+        super::macros::replace_meta_macros(option, &raw.meta);
+        option.content = option
+            .content
+            .take()
+            .map(|content| Prepared::serialized(Value::clone(&content)));
+    }
     Ok(Rule {
         activity_index: 0,
-        response_tokens: std::sync::Arc::new(response_tokens),
-        edge_response_tokens: std::sync::Arc::new(edge_response_tokens),
+        response_tokens: Prepared::serialized(response_tokens),
+        on_device_response_tokens: Prepared::serialized(on_device_response_tokens),
+        edge_response_tokens: Prepared::serialized(edge_response_tokens),
         activity_id: js_string(&activity),
         rule_key,
         meta: raw.meta,
@@ -310,7 +327,8 @@ fn compile_rule(
         allocation_range,
         condition,
         property_tokens: raw.property_tokens,
-        consequence: raw.consequence,
+        options_have_macros: consequence.options.iter().any(super::macros::has_macros),
+        consequence,
     })
 }
 
@@ -346,6 +364,14 @@ pub fn deobfuscate(bytes: &[u8], organization_id: &str) -> Result<Vec<u8>, Artif
         .zip(key.iter().cycle())
         .map(|(b, k)| b ^ k)
         .collect())
+}
+
+/// The response token the SDKs add to every option they decide on device.
+pub fn on_device_token() -> Map<String, Value> {
+    Map::from_iter([(
+        "activity.decisioningMethod".to_string(),
+        Value::String("on-device".into()),
+    )])
 }
 
 /// Response tokens as Target's edge sends them (the Delivery API types their values as

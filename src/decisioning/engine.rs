@@ -119,17 +119,20 @@ impl Engine {
             profile: trace_profile(request.id.as_ref()),
             session_id: options.session_id.clone(),
         });
+        let response_tokens = {
+            let mut tokens = geo_response_tokens(artifact, &context.geo, options.edge);
+            tokens.extend(options.extra_tokens.clone());
+            tokens
+        };
         let mut decider = Decider {
             artifact,
             options,
             context: &context,
             visitor: &visitor,
             property_token: property_token.as_deref(),
-            response_tokens: {
-                let mut tokens = geo_response_tokens(artifact, &context.geo, options.edge);
-                tokens.extend(options.extra_tokens.clone());
-                tokens
-            },
+            only_on_device_token: !options.edge
+                && response_tokens == super::artifact::on_device_token(),
+            response_tokens,
             notifications: Vec::new(),
             seen_display_keys: HashSet::new(),
             matched: Vec::new(),
@@ -228,7 +231,7 @@ fn trace_profile(id: Option<&VisitorId>) -> Value {
 fn geo_response_tokens(artifact: &Artifact, geo: &Value, edge: bool) -> Map<String, Value> {
     let mut tokens = Map::new();
     if !edge {
-        tokens.insert("activity.decisioningMethod".into(), json!("on-device"));
+        tokens.extend(super::artifact::on_device_token());
     }
     for (token, field) in [
         ("geo.city", "city"),
@@ -399,6 +402,8 @@ struct Decider<'a> {
     visitor: &'a str,
     property_token: Option<&'a str>,
     response_tokens: Map<String, Value>,
+    /// Whether `response_tokens` is the on-device token alone (the rules have those prepared).
+    only_on_device_token: bool,
     notifications: Vec<Notification>,
     seen_display_keys: HashSet<String>,
     matched: Vec<Matched>,
@@ -763,6 +768,8 @@ impl<'a> Decider<'a> {
         };
         let tokens = if self.response_tokens.is_empty() {
             own.clone()
+        } else if self.only_on_device_token {
+            rule.on_device_response_tokens.clone()
         } else {
             let mut merged = (**own).clone();
             merged.extend(
@@ -770,11 +777,13 @@ impl<'a> Decider<'a> {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone())),
             );
-            Arc::new(merged)
+            Prepared::new(merged)
         };
         for option in &mut outcome.options {
             option.response_tokens = Some(tokens.clone());
-            super::macros::replace_macros(option, rule, location);
+            if rule.options_have_macros {
+                super::macros::replace_macros(option, rule, location);
+            }
         }
         if let Some(t) = tracer.as_ref() {
             outcome.trace = Some(t.result());

@@ -1,6 +1,7 @@
 //! `DeliveryResponse` and everything inside it.
 
 use super::common::*;
+use super::prepared::Prepared;
 use super::wire::wire_struct;
 
 use serde_json::Value;
@@ -81,10 +82,10 @@ wire_struct! {
     pub struct TargetOption {
         "type" => pub option_type: String,
         /// A string (html, redirect URL), an object (json) or a list of actions.
-        "content" => pub content: Value,
+        "content" => pub content: Prepared<Value>,
         "eventToken" => pub event_token: String,
         /// Shared: every option of a rule carries the same tokens.
-        "responseTokens" => pub response_tokens: std::sync::Arc<serde_json::Map<String, Value>>,
+        "responseTokens" => pub response_tokens: Prepared<serde_json::Map<String, Value>>,
     }
 }
 
@@ -142,7 +143,7 @@ impl DeliveryResponse {
     /// of a rule always do): a response of thousands of options then holds half the maps.
     pub fn share_response_tokens(&mut self) {
         for options in self.option_lists_mut() {
-            let mut previous: Option<std::sync::Arc<serde_json::Map<String, Value>>> = None;
+            let mut previous: Option<Prepared<serde_json::Map<String, Value>>> = None;
             for option in options.iter_mut() {
                 match (&option.response_tokens, &previous) {
                     (Some(tokens), Some(shared)) if tokens == shared => {
@@ -177,8 +178,8 @@ mod tests {
             .iter()
             .map(|o| o.response_tokens.clone().unwrap())
             .collect();
-        assert!(std::sync::Arc::ptr_eq(&tokens[0], &tokens[1]));
-        assert!(!std::sync::Arc::ptr_eq(&tokens[1], &tokens[2]));
+        assert!(Prepared::ptr_eq(&tokens[0], &tokens[1]));
+        assert!(!Prepared::ptr_eq(&tokens[1], &tokens[2]));
     }
 
     #[test]

@@ -67,11 +67,11 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// A JSON answer (serialized straight to bytes).
+    /// A JSON answer (serialized straight to bytes; prepared parts written as stored).
     pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
         // Most answers fit: growing from serde_json's 128 bytes would copy them five times.
         let mut body = Vec::with_capacity(8 * 1024);
-        match serde_json::to_writer(&mut body, value) {
+        match crate::delivery::to_writer_compact(&mut body, value) {
             Ok(()) => Reply { status, body },
             Err(e) => Reply::error(500, format!("could not encode the response: {e}")),
         }

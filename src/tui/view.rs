@@ -804,7 +804,7 @@ fn row_detail(app: &App, row: &Row, theme: Theme) -> Vec<Line<'static>> {
             }
             lines.push(Line::from(label("content")));
             lines.extend(
-                content_lines(o.option_type.as_deref(), o.content.as_ref())
+                content_lines(o.option_type.as_deref(), o.content.as_deref())
                     .into_iter()
                     .map(Line::from),
             );
