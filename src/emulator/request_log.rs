@@ -26,7 +26,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// "prefetch", "execute", "notifications ×N" (joined by " + ").
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// The visitor's id (tntId without its location hint, else another id).
     pub visitor: Option<String>,
     /// The mboxes (`view:NAME`, `views`, `pageLoad`) asked for.
@@ -38,10 +38,10 @@ pub struct Summary {
 impl Summary {
     /// What `request` asks for, and for whom.
     pub fn of(request: &DeliveryRequest) -> Summary {
-        let mut kinds = Vec::new();
+        let mut kinds: Vec<Cow<'static, str>> = Vec::new();
         let mut locations = Vec::new();
         if let Some(execute) = &request.execute {
-            kinds.push("execute".to_string());
+            kinds.push("execute".into());
             if execute.page_load.is_some() {
                 locations.push("pageLoad".to_string());
             }
@@ -54,7 +54,7 @@ impl Summary {
             );
         }
         if let Some(prefetch) = &request.prefetch {
-            kinds.push("prefetch".to_string());
+            kinds.push("prefetch".into());
             if prefetch.page_load.is_some() {
                 locations.push("pageLoad".to_string());
             }
@@ -74,7 +74,7 @@ impl Summary {
         }
         let notifications = request.notifications.as_deref().unwrap_or_default();
         if !notifications.is_empty() {
-            kinds.push(format!("notifications ×{}", notifications.len()));
+            kinds.push(format!("notifications ×{}", notifications.len()).into());
             for n in notifications {
                 if let Some(name) = n.mbox.as_ref().and_then(|m| m.name.clone()) {
                     locations.push(name);
@@ -87,10 +87,10 @@ impl Summary {
             locations.dedup();
         }
         Summary {
-            kind: if kinds.is_empty() {
-                "nothing asked".to_string()
-            } else {
-                kinds.join(" + ")
+            kind: match kinds.len() {
+                0 => "nothing asked".into(),
+                1 => kinds.swap_remove(0),
+                _ => kinds.join(" + ").into(),
             },
             visitor: request.id.as_ref().and_then(|id| id.visitor_key()),
             locations,
@@ -140,7 +140,7 @@ pub fn set_format(format: LogFormat) {
 
 /// What goes through the logger's queue.
 enum Entry {
-    Line(Box<Line>),
+    Line(Line),
     /// Write everything queued before, then answer.
     Flush(SyncSender<()>),
 }
@@ -179,7 +179,7 @@ impl RequestLog {
 
     /// Queues `line`; a full queue drops it. Never blocks.
     pub fn send(&self, line: Line) {
-        if self.queue.try_send(Entry::Line(Box::new(line))).is_err() {
+        if self.queue.try_send(Entry::Line(line)).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -334,7 +334,7 @@ impl Line {
             "ms": (self.latency_ms * 100.0).round() / 100.0,
         });
         if let Some(s) = &self.summary {
-            value["kind"] = json!(s.kind);
+            value["kind"] = json!(&*s.kind);
             value["visitor"] = json!(s.visitor);
             value["locations"] = json!(s.locations);
             value["notifications"] = s
