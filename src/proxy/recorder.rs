@@ -56,11 +56,23 @@ enum Message {
     Stop(std::sync::mpsc::Sender<()>),
 }
 
+/// Exchanges that carry notifications and found the queue full: they wait here (up to
+/// [`MAX_WAITING`]) rather than be left out, so what the application notified is journaled
+/// even under a load the writer cannot keep up with.
+type Overflow = Arc<std::sync::Mutex<VecDeque<Observed>>>;
+
 /// The proxy's side of the queue.
 pub struct Recorder {
     queue: SyncSender<Message>,
     /// Exchanges left out because the queue was full.
     dropped: Arc<AtomicU64>,
+    overflow: Overflow,
+}
+
+/// Whether a request body asks for notifications (a byte scan: this runs on the forwarding path).
+fn carries_notifications(request: &[u8]) -> bool {
+    const KEY: &[u8] = b"\"notifications\"";
+    request.windows(KEY.len()).any(|window| window == KEY)
 }
 
 impl Recorder {
@@ -69,7 +81,9 @@ impl Recorder {
     pub fn start(journal: PathBuf, feed: Arc<Feed>) -> std::io::Result<Recorder> {
         let (queue, messages) = sync_channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
+        let overflow = Overflow::default();
         let mut writer = Writer {
+            overflow: overflow.clone(),
             path: journal,
             ledger: None,
             waiting: VecDeque::new(),
@@ -93,7 +107,11 @@ impl Recorder {
                 writer.run(messages)
             })?;
         let _ = ready.recv();
-        Ok(Recorder { queue, dropped })
+        Ok(Recorder {
+            queue,
+            dropped,
+            overflow,
+        })
     }
 
     /// Hands an exchange to the writer without waiting. Its bodies should be copies of their
@@ -102,6 +120,16 @@ impl Recorder {
     pub fn observe(&self, exchange: Observed) {
         match self.queue.try_send(Message::Exchange(exchange)) {
             Ok(()) => {}
+            Err(TrySendError::Full(Message::Exchange(exchange)))
+                if carries_notifications(&exchange.request) =>
+            {
+                let mut overflow = self.overflow.lock().unwrap_or_else(|e| e.into_inner());
+                if overflow.len() < MAX_WAITING {
+                    overflow.push_back(exchange);
+                } else {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
@@ -329,6 +357,7 @@ struct Writer {
     dropped_said: u64,
     /// Exchanges written to the journal so far.
     journaled: u64,
+    overflow: Overflow,
 }
 
 impl Writer {
@@ -355,6 +384,7 @@ impl Writer {
                 }
                 taken += 1;
             }
+            self.take_overflow();
             self.flush();
             if let Some(done) = stop {
                 return self.finish(Some(done));
@@ -372,7 +402,17 @@ impl Writer {
         self.next_seq += 1;
     }
 
+    /// Takes the notifications that found the queue full.
+    fn take_overflow(&mut self) {
+        let overflow =
+            std::mem::take(&mut *self.overflow.lock().unwrap_or_else(|e| e.into_inner()));
+        for observed in overflow {
+            self.take(observed);
+        }
+    }
+
     fn finish(&mut self, done: Option<std::sync::mpsc::Sender<()>>) {
+        self.take_overflow();
         self.flush();
         if !self.waiting.is_empty() {
             say(&format!(
@@ -463,5 +503,41 @@ impl Writer {
             ));
             self.dropped_said = dropped;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(request: &'static [u8]) -> Observed {
+        Observed {
+            at: 0,
+            duration: Duration::ZERO,
+            session_id: None,
+            request: Bytes::from_static(request),
+            status: 200,
+            response: Bytes::from_static(b"{}"),
+            unreachable: None,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_leaves_out_prefetches_but_keeps_notifications_for_the_writer() {
+        let (queue, _writer_side) = sync_channel(1);
+        let recorder = Recorder {
+            queue,
+            dropped: Arc::default(),
+            overflow: Overflow::default(),
+        };
+        let prefetch = br#"{"prefetch":{"mboxes":[{"name":"home-hero","index":1}]}}"#;
+        let notification = br#"{"notifications":[{"id":"n1","type":"display"}]}"#;
+        recorder.observe(exchange(prefetch));
+        recorder.observe(exchange(prefetch));
+        recorder.observe(exchange(notification));
+        assert_eq!(recorder.dropped.load(Ordering::Relaxed), 1);
+        let kept = recorder.overflow.lock().unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(&kept[0].request[..], &notification[..]);
     }
 }
