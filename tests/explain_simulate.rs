@@ -534,17 +534,7 @@ fn a_hero_altered_to_70_30_is_flagged_against_an_intended_50_50() {
 }
 
 fn library_options(client: &str) -> mboxscope::decisioning::DecideOptions {
-    mboxscope::decisioning::DecideOptions {
-        client: client.into(),
-        now_ms: 1_700_000_000_000,
-        session_id: None,
-        geo: None,
-        telemetry: false,
-        prefetch_mbox_metrics: false,
-        qa: None,
-        edge: false,
-        extra_tokens: Default::default(),
-    }
+    mboxscope::decisioning::DecideOptions::sdk(client, 1_700_000_000_000)
 }
 
 const CHROME: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36";

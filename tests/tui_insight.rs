@@ -15,18 +15,8 @@ fn demo() -> Artifact {
 }
 
 fn options() -> DecideOptions {
-    DecideOptions {
-        client: "mboxscopedemo".into(),
-        // 2023-11-14T22:13Z, a Tuesday evening.
-        now_ms: 1_700_000_000_000,
-        session_id: None,
-        geo: None,
-        telemetry: false,
-        prefetch_mbox_metrics: false,
-        qa: None,
-        edge: false,
-        extra_tokens: Default::default(),
-    }
+    // 2023-11-14T22:13Z, a Tuesday evening.
+    DecideOptions::sdk("mboxscopedemo", 1_700_000_000_000)
 }
 
 fn firefox_on_sale() -> DeliveryRequest {

@@ -72,15 +72,9 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
         None => None,
     };
     let options = |now: i64| DecideOptions {
-        client: client.clone(),
-        now_ms: now,
         session_id: target.session_id.clone(),
         geo: geo.clone(),
-        telemetry: false,
-        prefetch_mbox_metrics: false,
-        qa: None,
-        edge: false,
-        extra_tokens: Default::default(),
+        ..DecideOptions::sdk(client.clone(), now)
     };
     let input: Box<dyn BufRead> = match args.request.as_deref() {
         None | Some("-") => Box::new(std::io::stdin().lock()),

@@ -108,15 +108,8 @@ pub fn run(target: &TargetArgs, args: &SimulateArgs) -> Result<(), Failure> {
         visitors: args.visitors,
         request: spec.build("simulate".into()),
         options: DecideOptions {
-            client,
-            now_ms: args.now.unwrap_or_else(now_ms),
-            session_id: None,
             geo,
-            telemetry: false,
-            prefetch_mbox_metrics: false,
-            qa: None,
-            edge: false,
-            extra_tokens: Default::default(),
+            ..DecideOptions::sdk(client, args.now.unwrap_or_else(now_ms))
         },
         mix: mix_of(args)?,
         seed: args.seed,

@@ -38,6 +38,25 @@ pub struct DecideOptions {
     pub extra_tokens: Map<String, Value>,
 }
 
+impl DecideOptions {
+    /// Options for `client` at `now_ms` as the SDKs decide on device: no session, no geo, no
+    /// telemetry, no prefetch metrics, no QA, SDK-shaped answers, no extra tokens. Callers set
+    /// what differs with `DecideOptions { field, ..DecideOptions::sdk(client, now_ms) }`.
+    pub fn sdk(client: impl Into<String>, now_ms: i64) -> DecideOptions {
+        DecideOptions {
+            client: client.into(),
+            now_ms,
+            session_id: None,
+            geo: None,
+            telemetry: false,
+            prefetch_mbox_metrics: false,
+            qa: None,
+            edge: false,
+            extra_tokens: Map::new(),
+        }
+    }
+}
+
 /// The result of one decision.
 #[derive(Debug, Clone)]
 pub struct Decision {

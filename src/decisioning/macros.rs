@@ -160,17 +160,7 @@ mod tests {
             serde_json::from_value(json!({"id": {"tntId": "v"}, "context": {"channel": "web"},
             "prefetch": {"mboxes": [{"name": "m", "index": 1, "parameters": {"p": "param"}}]}}))
             .unwrap();
-        let options = DecideOptions {
-            client: "c".into(),
-            now_ms: 0,
-            session_id: None,
-            geo: None,
-            telemetry: false,
-            prefetch_mbox_metrics: false,
-            qa: None,
-            edge: false,
-            extra_tokens: Default::default(),
-        };
+        let options = DecideOptions::sdk("c", 0);
         let response = engine.decide(&request, &options).response;
         let mbox = &response.prefetch.unwrap().mboxes.unwrap()[0];
         let contents = mbox.options.iter().flatten();

@@ -38,20 +38,14 @@ impl App {
     /// The decision options the explanation and the simulation use: the target's client,
     /// the clock in effect, the visitor's session.
     fn decide_options(&self, rules: &Artifact) -> DecideOptions {
+        let now_ms = self
+            .overrides
+            .clock
+            .or(self.emulator_now)
+            .unwrap_or_else(crate::clock::now_ms);
         DecideOptions {
-            client: rules.client_code().unwrap_or_default().to_string(),
-            now_ms: self
-                .overrides
-                .clock
-                .or(self.emulator_now)
-                .unwrap_or_else(crate::clock::now_ms),
             session_id: Some(self.visitor.session_id.clone()),
-            geo: None,
-            telemetry: false,
-            prefetch_mbox_metrics: false,
-            qa: None,
-            edge: false,
-            extra_tokens: Default::default(),
+            ..DecideOptions::sdk(rules.client_code().unwrap_or_default(), now_ms)
         }
     }
 
