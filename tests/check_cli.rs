@@ -23,6 +23,17 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Asserts `out` ended with exit `code`, showing what it printed otherwise.
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -67,13 +78,7 @@ fn the_demo_scenario_passes_on_the_built_in_emulator() {
         dir.path(),
         &[demo().to_str().unwrap(), "--junit", junit.to_str().unwrap()],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("ok ")).count(),
@@ -109,13 +114,7 @@ fn the_demo_scenario_passes_on_mboxscope_serve_and_moves_its_counts() {
     )
     .unwrap();
     let out = check(dir.path(), &[file.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(stdout(&out).ends_with("check: 7 passed, 0 failed\n"));
     let report = server.get("/report");
     // Five Firefox visitors, each notified the welcome banner's display and click.
@@ -173,13 +172,7 @@ fn a_wrong_experience_fails_with_exit_1_and_is_named() {
         dir.path(),
         &[file.to_str().unwrap(), "--junit", junit.to_str().unwrap()],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
     assert_eq!(failed.len(), 1, "{text}");
@@ -267,13 +260,7 @@ fn an_unreachable_target_exits_3() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let out = check(dir.path(), &["--server", &url, demo().to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 3);
     assert!(stdout(&out)
         .lines()
         .next()
@@ -303,13 +290,7 @@ fn a_file_names_its_own_artifact_relative_to_itself() {
     };
     std::fs::write(&file, scenario("Sneakers")).unwrap();
     let out = check(dir.path(), &[file.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     std::fs::write(&file, scenario("Shoes")).unwrap();
     let out = check(dir.path(), &[file.to_str().unwrap()]);
     assert_eq!(
@@ -336,25 +317,13 @@ fn time_sets_the_built_in_emulators_clock_for_its_check() {
         );
     std::fs::write(&file, &passing).unwrap();
     let out = check(dir.path(), &[file.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(stdout(&out).ends_with("check: 2 passed, 0 failed\n"));
 
     let wrong = promo("Wednesday morning", "1796205600000", "Weekend");
     std::fs::write(&file, &wrong).unwrap();
     let out = check(dir.path(), &[file.to_str().unwrap()]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).contains("experience 1 \"Business hours\""),
         "{}",

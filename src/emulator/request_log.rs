@@ -354,6 +354,19 @@ impl Line {
 mod tests {
     use super::*;
 
+    /// A delivery at the epoch answered 200 after `latency_ms`.
+    fn answered_delivery(summary: Summary, latency_ms: f64) -> Line {
+        Line {
+            at_ms: 0,
+            method: hyper::Method::POST,
+            path: "/rest/v1/delivery".into(),
+            outcome: "200".into(),
+            refusal: None,
+            summary: Some(summary),
+            latency_ms,
+        }
+    }
+
     #[test]
     fn a_notification_request_reads_as_its_kind_visitor_and_verdicts() {
         let request: DeliveryRequest = serde_json::from_value(json!({
@@ -375,15 +388,7 @@ mod tests {
         };
         summary.counted("n1", &first);
         summary.counted("n2", &again);
-        let line = Line {
-            at_ms: 0,
-            method: hyper::Method::POST,
-            path: "/rest/v1/delivery".into(),
-            outcome: "200".into(),
-            refusal: None,
-            summary: Some(summary),
-            latency_ms: 0.5,
-        };
+        let line = answered_delivery(summary, 0.5);
         let render = |format| {
             let mut text = String::new();
             line.render_into(format, &mut text);
@@ -408,15 +413,7 @@ mod tests {
             locations: vec!["home\rhero".into()],
             notifications: Vec::new(),
         };
-        let line = Line {
-            at_ms: 0,
-            method: hyper::Method::POST,
-            path: "/rest/v1/delivery".into(),
-            outcome: "200".into(),
-            refusal: None,
-            summary: Some(summary),
-            latency_ms: 1.005,
-        };
+        let line = answered_delivery(summary, 1.005);
         let mut batch = String::from("earlier line\n");
         line.render_into(LogFormat::Text, &mut batch);
         let (earlier, written) = batch.split_once('\n').unwrap();
