@@ -475,10 +475,10 @@ impl<'a> Decider<'a> {
     }
 
     fn rules_for(&self, list: Option<&'a Vec<Rule>>) -> impl Iterator<Item = &'a Rule> + 'a {
-        let token = self.property_token.map(str::to_string);
+        let token = self.property_token;
         list.into_iter().flatten().filter(move |rule| {
             let tokens = rule.property_tokens.as_deref().unwrap_or(&[]);
-            match &token {
+            match token {
                 None => tokens.is_empty(),
                 Some(t) => tokens.is_empty() || tokens.iter().any(|x| x == t),
             }

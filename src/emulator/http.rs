@@ -1,7 +1,7 @@
 //! The emulator's HTTP server (hyper, HTTP/1.1 keep-alive) with injectable faults and latency.
 
 use super::request_log::{refusal, Line, RequestLog, Summary};
-use super::{Emulator, Reply, MAX_BODY_BYTES};
+use super::{DeliveryQuery, Emulator, Reply, MAX_BODY_BYTES};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -9,7 +9,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::Rng;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,6 +23,38 @@ fn status_text(status: u16) -> Cow<'static, str> {
         204 => "204".into(),
         400 => "400".into(),
         other => other.to_string().into(),
+    }
+}
+
+/// The query parameters a delivery reads, decoded in place (borrowed unless escaped); of a
+/// repeated one, the last counts.
+#[derive(Debug, Default)]
+struct QueryParameters<'q> {
+    client: Option<Cow<'q, str>>,
+    session_id: Option<Cow<'q, str>>,
+}
+
+impl<'q> QueryParameters<'q> {
+    fn parse(query: Option<&'q str>) -> Self {
+        let mut parameters = QueryParameters::default();
+        for (name, value) in query
+            .into_iter()
+            .flat_map(|q| url::form_urlencoded::parse(q.as_bytes()))
+        {
+            match &*name {
+                "client" => parameters.client = Some(value),
+                "sessionId" => parameters.session_id = Some(value),
+                _ => {}
+            }
+        }
+        parameters
+    }
+
+    fn delivery(&self) -> DeliveryQuery<'_> {
+        DeliveryQuery {
+            client: self.client.as_deref(),
+            session_id: self.session_id.as_deref(),
+        }
     }
 }
 
@@ -224,15 +255,7 @@ impl Server {
                 "Unsupported Media Type: send the body as Content-Type: application/json",
             )));
         }
-        let query: HashMap<String, String> = parts
-            .uri
-            .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let query = QueryParameters::parse(parts.uri.query());
         let is_delivery = method == Method::POST && path == DELIVERY_PATH;
         let fault = if is_delivery { self.pick_fault() } else { None };
         if !self.faults.latency.is_zero() {
@@ -280,10 +303,11 @@ impl Server {
                     Err(_) => return Err(Dropped),
                 };
                 let (reply, summary) = if self.log {
-                    let (reply, summary) = self.emulator.delivery_summarized(&query, &body);
+                    let (reply, summary) =
+                        self.emulator.delivery_summarized(query.delivery(), &body);
                     (reply, Some(summary))
                 } else {
-                    (self.emulator.delivery(&query, &body), None)
+                    (self.emulator.delivery(query.delivery(), &body), None)
                 };
                 if fault == Some(Fault::DropAfter) {
                     self.log_delivery(
@@ -530,7 +554,33 @@ pub async fn spawn(
 
 #[cfg(test)]
 mod tests {
-    use super::is_own_authority;
+    use super::{is_own_authority, QueryParameters};
+    use crate::emulator::DeliveryQuery;
+
+    #[test]
+    fn the_query_is_decoded_in_place_and_the_last_of_a_repeated_parameter_counts() {
+        let parsed = QueryParameters::parse(Some(
+            "client=first&sessionId=a%20b+c&client=targettesting&other=x&%63lient=last",
+        ));
+        assert_eq!(
+            parsed.delivery(),
+            DeliveryQuery {
+                client: Some("last"),
+                session_id: Some("a b c"),
+            }
+        );
+        assert_eq!(
+            QueryParameters::parse(None).delivery(),
+            DeliveryQuery::default()
+        );
+        assert_eq!(
+            QueryParameters::parse(Some("sessionId=&client")).delivery(),
+            DeliveryQuery {
+                client: Some(""),
+                session_id: Some(""),
+            }
+        );
+    }
 
     #[test]
     fn only_this_servers_address_or_localhost_with_its_port_is_its_own_authority() {

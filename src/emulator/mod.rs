@@ -59,6 +59,22 @@ impl Tally {
     }
 }
 
+/// The query parameters a delivery reads (`client`, `sessionId`); of a repeated one, the last.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeliveryQuery<'q> {
+    pub client: Option<&'q str>,
+    pub session_id: Option<&'q str>,
+}
+
+impl<'q> From<&'q HashMap<String, String>> for DeliveryQuery<'q> {
+    fn from(query: &'q HashMap<String, String>) -> Self {
+        DeliveryQuery {
+            client: query.get("client").map(String::as_str),
+            session_id: query.get("sessionId").map(String::as_str),
+        }
+    }
+}
+
 /// An answer: HTTP status and JSON body bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
@@ -227,25 +243,25 @@ impl Emulator {
     }
 
     /// Answers `POST /rest/v1/delivery?client&sessionId&imsOrgId` with `body`.
-    pub fn delivery(&self, query: &HashMap<String, String>, body: &[u8]) -> Reply {
-        self.answer(query, body, &mut None)
+    pub fn delivery<'q>(&self, query: impl Into<DeliveryQuery<'q>>, body: &[u8]) -> Reply {
+        self.answer(query.into(), body, &mut None)
     }
 
     /// Answers like [`delivery`](Self::delivery), and says what the request was and what it
     /// counted (for the request log).
-    pub fn delivery_summarized(
+    pub fn delivery_summarized<'q>(
         &self,
-        query: &HashMap<String, String>,
+        query: impl Into<DeliveryQuery<'q>>,
         body: &[u8],
     ) -> (Reply, request_log::Summary) {
         let mut summary = Some(request_log::Summary::default());
-        let reply = self.answer(query, body, &mut summary);
+        let reply = self.answer(query.into(), body, &mut summary);
         (reply, summary.unwrap_or_default())
     }
 
     fn answer(
         &self,
-        query: &HashMap<String, String>,
+        query: DeliveryQuery,
         body: &[u8],
         summary: &mut Option<request_log::Summary>,
     ) -> Reply {
@@ -260,7 +276,7 @@ impl Emulator {
                 format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
             );
         }
-        if let Some(client) = query.get("client").filter(|c| **c != self.client_code) {
+        if let Some(client) = query.client.filter(|c| *c != self.client_code) {
             return Reply::error(
                 400,
                 format!(
@@ -269,7 +285,7 @@ impl Emulator {
                 ),
             );
         }
-        let session_id = match validate::session_id(query.get("sessionId").map(String::as_str)) {
+        let session_id = match validate::session_id(query.session_id) {
             Ok(s) => s.to_string(),
             Err(message) => return self.reject(body, message),
         };
@@ -383,7 +399,7 @@ impl Emulator {
         if request.notifications.is_some() {
             response.notifications = Some(acked);
         }
-        response.id = request.id.clone();
+        response.id = request.id.take();
         if request.context.as_ref().and_then(|c| c.beacon) == Some(true) {
             // Target answers a beacon with 204 and no body (the notifications still count).
             return Reply {
@@ -517,6 +533,9 @@ impl Emulator {
         request: &DeliveryRequest,
         session_id: &str,
     ) -> HashMap<String, Vec<u16>> {
+        if self.a4t_activities.is_empty() {
+            return HashMap::new();
+        }
         let activities: HashSet<String> = matched
             .iter()
             .map(|m| id_key(&m.activity_id))

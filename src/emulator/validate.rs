@@ -1,7 +1,6 @@
 //! Request validation with Target's error shape and messages.
 
 use crate::delivery::{DeliveryRequest, Notification, Parameters, RequestDetails};
-use std::collections::HashSet;
 
 /// Most parameters a mbox may carry.
 const MAX_PARAMETERS: usize = 50;
@@ -109,12 +108,12 @@ pub fn request(req: &DeliveryRequest, now_ms: i64) -> Result<(), String> {
             req.prefetch.as_ref().and_then(|p| p.page_load.as_ref()),
         ),
     ] {
-        size(
-            &format!("{mode}.mboxes"),
-            mboxes.map_or(0, Vec::len),
-            MAX_MBOXES,
-        )?;
-        let mut indexes = HashSet::new();
+        let count = mboxes.map_or(0, Vec::len);
+        if count > MAX_MBOXES {
+            return size(&format!("{mode}.mboxes"), count, MAX_MBOXES);
+        }
+        // At most MAX_MBOXES: a list beats hashing.
+        let mut indexes = Vec::with_capacity(count);
         for m in mboxes.into_iter().flatten() {
             let index = m.index.ok_or_else(|| {
                 format!("Invalid request: {mode}.mboxes: every mbox needs an index")
@@ -122,11 +121,12 @@ pub fn request(req: &DeliveryRequest, now_ms: i64) -> Result<(), String> {
             let name = m.name.as_deref().filter(|n| !n.is_empty()).ok_or_else(|| {
                 format!("Invalid request: {mode}.mboxes[index {index}] needs a name")
             })?;
-            if !indexes.insert(index) {
+            if indexes.contains(&index) {
                 return Err(format!(
                     "Invalid request: {mode}.mboxes: duplicate mbox index {index}"
                 ));
             }
+            indexes.push(index);
             details(&|| format!("{mode} mbox {name}"), &m.details)?;
         }
         if let Some(p) = page_load {

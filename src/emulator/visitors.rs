@@ -214,6 +214,9 @@ impl Visitors {
     /// A record by any of its ids (for `GET /visitors/{id}`): a tntId (with or without location
     /// hint), an MCID, a thirdPartyId or a customer id (of any integration code).
     pub fn get(&self, any_id: &str) -> Option<&VisitorRecord> {
+        if let Some(own) = self.slots.get(any_id) {
+            return Some(&own.record);
+        }
         let direct = [
             IdKey::Tnt(strip_location_hint(any_id).to_string()),
             IdKey::MarketingCloud(any_id.to_string()),
@@ -247,13 +250,20 @@ impl Visitors {
         self.slots.is_empty()
     }
 
-    /// The slot a tntId (own or folded-in, with or without location hint) belongs to.
+    /// The slot a tntId (own or folded-in, with or without location hint) belongs to. A
+    /// record's own tntId (what [`resolve`](Self::resolve) returns) finds it without the index.
     fn slot(&self, tnt_id: &str) -> Option<&Slot> {
+        if let Some(own) = self.slots.get(tnt_id) {
+            return Some(own);
+        }
         let key = IdKey::Tnt(strip_location_hint(tnt_id).to_string());
         self.slots.get(self.index.get(&key)?)
     }
 
     fn slot_mut(&mut self, tnt_id: &str) -> Option<&mut Slot> {
+        if self.slots.contains_key(tnt_id) {
+            return self.slots.get_mut(tnt_id);
+        }
         let key = IdKey::Tnt(strip_location_hint(tnt_id).to_string());
         self.slots.get_mut(self.index.get(&key)?)
     }

@@ -433,3 +433,30 @@ fn two_hundred_thousand_resolves_with_cap_1000_keep_1000_records() {
     assert_eq!(visitors.len(), 1_000);
     assert_consistent(&visitors);
 }
+
+#[test]
+fn own_folded_and_hinted_tnt_ids_reach_the_same_record_for_every_call() {
+    let mut visitors = Visitors::new(10);
+    let (kept, _) = visitors.resolve(&tnt("kept"), 1);
+    let (folded, _) = visitors.resolve(&mcid("m-1"), 2);
+    visitors.resolve(&ids(Some("kept"), Some("m-1"), None), 3);
+    assert_ne!(kept, folded);
+    for id in [kept.as_str(), folded.as_str(), "kept.28_0"] {
+        visitors.remember_profile(id, params(&[(id, "1")]));
+        assert_eq!(visitors.get(id).map(|r| r.tnt_id.as_str()), Some("kept"));
+        assert_eq!(
+            visitors.profile_tokens(id).len(),
+            visitors.get(id).unwrap().profile.len()
+        );
+    }
+    assert_eq!(visitors.get("kept").unwrap().profile.len(), 3);
+    // An own tntId that is also another visitor's MCID names its own visitor first.
+    visitors.resolve(&ids(Some("other"), Some("kept"), None), 4);
+    assert_eq!(
+        visitors.get("kept").map(|r| r.tnt_id.as_str()),
+        Some("kept")
+    );
+    assert!(visitors.a4t_hit(&folded, "a1", 1).visit);
+    assert!(!visitors.a4t_hit("kept", "a1", 1).visit);
+    assert_consistent(&visitors);
+}
