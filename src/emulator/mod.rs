@@ -17,6 +17,7 @@ use crate::decisioning::{Artifact, DecideOptions, Engine, Matched};
 use crate::delivery::*;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The demo artifact shipped in `assets/demo/rules.json`.
@@ -113,6 +114,8 @@ pub struct Emulator {
     /// The QA mode of each session that used one (Target keeps a visitor in QA for the rest of
     /// the session): at most [`QA_SESSIONS`], the oldest forgotten first.
     qa_sessions: Mutex<indexmap::IndexMap<String, QaMode>>,
+    /// Whether any session used a QA mode: until one does, requests without one take no lock.
+    qa_used: AtomicBool,
     /// Every visitor seen (at most [`visitors::DEFAULT_CAP`], least recently used forgotten).
     visitors: Mutex<visitors::Visitors>,
     /// Activities whose reporting source is Analytics (A4T): only they get A4T payloads.
@@ -200,6 +203,7 @@ impl Emulator {
             tokens,
             catalog,
             qa_sessions: Mutex::new(indexmap::IndexMap::new()),
+            qa_used: AtomicBool::new(false),
             visitors: Mutex::new(visitors::Visitors::new(visitors::DEFAULT_CAP)),
             a4t_activities,
             counts: Mutex::new(Tally::new(true)),
@@ -318,6 +322,7 @@ impl Emulator {
         // One record per visitor: a tntId (without a location hint, so SDKs stay on this
         // server) minted when the request has none, ids seen together pinned to one visitor,
         // its allocation fixed, its profile kept.
+        let profile_parameters = visitors::profile_parameters(&request);
         let id = request.id.get_or_insert_with(VisitorId::default);
         let (pinned, profile) = {
             let mut visitors = self.visitors.lock().unwrap_or_else(|e| e.into_inner());
@@ -326,7 +331,7 @@ impl Emulator {
             if let Some(summary) = summary.as_mut().filter(|s| s.visitor.is_none()) {
                 summary.visitor = id.visitor_key();
             }
-            visitors.remember_profile(&tnt, visitors::profile_parameters(&request));
+            visitors.remember_profile(&tnt, profile_parameters);
             let allocation = visitors
                 .get(&tnt)
                 .map(|r| r.allocation_id.clone())
@@ -584,6 +589,9 @@ impl Emulator {
     /// The QA mode of a request: its own, else the one its session used (a visitor stays in
     /// QA for the rest of the session, as with Target's QA links).
     fn qa_mode(&self, own: Option<&QaMode>, session_id: &str) -> Option<QaMode> {
+        if own.is_none() && !self.qa_used.load(Ordering::Acquire) {
+            return None;
+        }
         let mut sessions = self.qa_sessions.lock().unwrap_or_else(|e| e.into_inner());
         match own {
             Some(mode) => {
@@ -591,6 +599,7 @@ impl Emulator {
                     sessions.shift_remove_index(0);
                 }
                 sessions.insert(session_id.to_string(), mode.clone());
+                self.qa_used.store(true, Ordering::Release);
                 Some(mode.clone())
             }
             None if sessions.is_empty() => None,
