@@ -5,8 +5,9 @@
 //! printing, `to_value`, other formats) it serializes its value as usual: the stored bytes are
 //! compact serde_json output, right only for that writer.
 //!
-//! An option's content read from JSON is kept as that JSON, checked to parse, and parsed into
-//! a [`Value`] when first asked for: most readers (the SDK views, the ledger) never look at it.
+//! An option's content and response tokens read from JSON are kept as that JSON, checked to
+//! parse, and parsed when first asked for: most readers (the SDK views, the ledger) never
+//! look at content, and few at more than one token.
 
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
@@ -170,22 +171,70 @@ impl<T: Serialize + DeserializeOwned + Default> Serialize for Prepared<T> {
 /// bad input fails here, as it did when it was parsed at once), and parsed when first used.
 impl<'de> Deserialize<'de> for Prepared<Value> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let source = Box::<RawValue>::deserialize(deserializer)?;
-        match check_value(&source) {
-            Ok(Checked::Parses) => Ok(Prepared::from_inner(OnceLock::new(), Some(source), None)),
-            Ok(Checked::ParseNow) => {
-                let value = serde_json::from_str(source.get()).map_err(error_in::<D>)?;
-                Ok(Prepared::new(value))
+        read_lazily(deserializer, false)
+    }
+}
+
+/// Response tokens likewise, checked now to be an object (most readers look at one token,
+/// with [`Prepared::field`], or none).
+impl<'de> Deserialize<'de> for Prepared<Map<String, Value>> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_lazily(deserializer, true)
+    }
+}
+
+/// Reads a part as its JSON text, checked to parse into a `T` (an object when `object`).
+fn read_lazily<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(
+    deserializer: D,
+    object: bool,
+) -> Result<Prepared<T>, D::Error> {
+    let source = Box::<RawValue>::deserialize(deserializer)?;
+    let checked = if object && !source.get().starts_with('{') {
+        Checked::ParseNow
+    } else {
+        check_value(&source).map_err(error_in::<D>)?
+    };
+    match checked {
+        Checked::Parses => Ok(Prepared::from_inner(OnceLock::new(), Some(source), None)),
+        Checked::ParseNow => serde_json::from_str(source.get())
+            .map(Prepared::new)
+            .map_err(error_in::<D>),
+    }
+}
+
+impl Prepared<Map<String, Value>> {
+    /// The value of `key`; when the map is not parsed yet, only that value is parsed.
+    pub fn field(&self, key: &str) -> Option<Value> {
+        match (self.0.value.get(), &self.0.source) {
+            (None, Some(source)) => {
+                let mut json = serde_json::Deserializer::from_str(source.get());
+                json.deserialize_map(FieldVisitor(key)).ok().flatten()
             }
-            Err(e) => Err(error_in::<D>(e)),
+            _ => self.get(key).cloned(),
         }
     }
 }
 
-/// Response tokens are parsed at once: the SDK views read every one of them.
-impl<'de> Deserialize<'de> for Prepared<Map<String, Value>> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Map::deserialize(deserializer).map(Prepared::new)
+/// Finds one field of a JSON object, ignoring the others (the last of equal keys wins, as
+/// in a [`Map`]).
+struct FieldVisitor<'k>(&'k str);
+
+impl<'de> Visitor<'de> for FieldVisitor<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+        let mut found = None;
+        while let Some(crate::delivery::wire::Key(key)) = map.next_key()? {
+            if key == self.0 {
+                found = Some(map.next_value()?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        Ok(found)
     }
 }
 
