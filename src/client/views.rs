@@ -77,12 +77,8 @@ pub fn meta(response: &DeliveryResponse) -> Meta {
             })
             .unwrap_or_default()
     };
-    let on_device = all_response_tokens(response).any(|t| {
-        t.field("activity.decisioningMethod")
-            .as_ref()
-            .and_then(Value::as_str)
-            == Some("on-device")
-    });
+    let on_device = all_response_tokens(response)
+        .any(|t| t.field_is("activity.decisioningMethod", "on-device"));
     Meta {
         decisioning_method: if on_device {
             "on-device"
@@ -127,5 +123,24 @@ mod tests {
         assert_eq!(keys, vec!["e", "p", "v", "m"]);
         assert_eq!(traces(&response), vec![&serde_json::json!({"t": "v"})]);
         assert_eq!(meta(&response).decisioning_method, "server-side");
+    }
+
+    #[test]
+    fn meta_says_on_device_when_an_option_was_decided_there() {
+        let response = |method: &str| -> DeliveryResponse {
+            serde_json::from_value(
+                serde_json::json!({"execute": {"mboxes": [{"name": "m", "options": [
+                    {"responseTokens": {"activity.decisioningMethod": "server-side"}},
+                    {"responseTokens": {"activity.id": 1, "activity.decisioningMethod": method}}
+                ]}]}}),
+            )
+            .unwrap()
+        };
+        assert_eq!(meta(&response("on-device")).decisioning_method, "on-device");
+        assert_eq!(meta(&response("hybrid")).decisioning_method, "server-side");
+        let on_device = response("on-device");
+        let tokens = response_tokens(&on_device);
+        assert_eq!(tokens.len(), 2);
+        assert_eq!(tokens[1]["activity.id"], 1);
     }
 }

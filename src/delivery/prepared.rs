@@ -213,6 +213,18 @@ impl Prepared<Map<String, Value>> {
             _ => self.get(key).cloned(),
         }
     }
+
+    /// Whether `key` holds the string `value`; a map not parsed yet whose text has no escape
+    /// and not the value's text (where it would be, unescaped) is answered without parsing.
+    pub fn field_is(&self, key: &str, value: &str) -> bool {
+        if let (None, Some(source)) = (self.0.value.get(), &self.0.source) {
+            let text = source.get();
+            if !text.contains('\\') && !text.contains(value) {
+                return false;
+            }
+        }
+        self.field(key).as_ref().and_then(Value::as_str) == Some(value)
+    }
 }
 
 /// Finds one field of a JSON object, ignoring the others (the last of equal keys wins, as
@@ -262,11 +274,46 @@ const RAW_VALUE_MARKER: &str = "$serde_json::private::RawValue";
 /// numbers in range, its `\u` escapes whole characters, its nesting within serde_json's limit.
 fn check_value(source: &RawValue) -> serde_json::Result<Checked> {
     let text = source.get();
-    // A string's syntax was checked when it was read; only its \u escapes may not decode.
-    if text.starts_with('"') && !text.contains("\\u") {
+    if surely_parses(text) {
         return Ok(Checked::Parses);
     }
     serde_json::from_str::<CheckedValue>(text).map(|c| c.0)
+}
+
+/// serde_json's nesting limit: a value nested this deep fails to parse.
+const NESTING_LIMIT: usize = 128;
+
+/// Whether `text`, valid JSON syntax, has none of what alone can make it fail to parse into
+/// a [`Value`]: a `\u` escape (maybe half a character) and, outside a lone string (whose
+/// syntax was checked when it was read), an exponent (a digit then `e`), a run of 309 digits
+/// (beyond `f64`), [`NESTING_LIMIT`] opening brackets, or the raw-value marker. `false` means
+/// only that it needs the full check (strings may hold these bytes).
+fn surely_parses(text: &str) -> bool {
+    if text.contains("\\u") {
+        return false;
+    }
+    if text.starts_with('"') {
+        return true;
+    }
+    let (mut digits, mut opening, mut previous) = (0, 0, b' ');
+    for (i, &byte) in text.as_bytes().iter().enumerate() {
+        if byte.is_ascii_digit() {
+            digits += 1;
+        } else {
+            match byte {
+                b'e' | b'E' if previous.is_ascii_digit() => return false,
+                b'[' | b'{' => opening += 1,
+                b'$' if text[i..].starts_with(RAW_VALUE_MARKER) => return false,
+                _ => {}
+            }
+            digits = 0;
+        }
+        if digits >= 309 || opening >= NESTING_LIMIT {
+            return false;
+        }
+        previous = byte;
+    }
+    true
 }
 
 /// Parsed like a [`Value`] is (`deserialize_any`), building nothing.
@@ -449,6 +496,7 @@ mod tests {
     #[test]
     fn content_that_is_no_value_fails_to_parse_as_it_did() {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let long = format!("1{}", "0".repeat(400));
         for bad in [
             "1e400",
             "-1e400",
@@ -456,6 +504,8 @@ mod tests {
             r#""\ud800""#,
             r#"{"a": "\udc00x"}"#,
             &deep,
+            &long,
+            "[2E400]",
             "[1,]",
             "{\"a\" 1}",
             "\"\u{1}\"",
@@ -511,5 +561,62 @@ mod tests {
         assert_eq!(*content, json!("<b>1</b>"));
         assert_eq!(*shared, json!("<b>${x}</b>"));
         assert_eq!(serde_json::to_string(&content).unwrap(), r#""<b>1</b>""#);
+    }
+
+    #[test]
+    fn content_parses_exactly_when_a_value_does_at_every_edge_of_the_quick_check() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let digits = |n: usize| format!("[1{}]", "0".repeat(n - 1));
+        let texts = [
+            nested(126),
+            nested(127),
+            nested(128),
+            format!("[{}]", vec!["{}"; 200].join(",")),
+            digits(308),
+            digits(309),
+            digits(400),
+            r#""12e5 \\u and $serde_json:: in text""#.to_string(),
+            r#"["\u00e9", "\ud83d\ude00", 1.5e3, 2E-3]"#.to_string(),
+            r#"{"price": "$119", "s": "${mbox.name}"}"#.to_string(),
+        ];
+        for text in &texts {
+            let value = serde_json::from_str::<Value>(text);
+            let content = read_content(text);
+            assert_eq!(content.is_ok(), value.is_ok(), "{text}");
+            if let (Ok(content), Ok(value)) = (content, value) {
+                assert_eq!(*content, value);
+            }
+        }
+        assert!(surely_parses(r#"{"a": [1, 2.5, "x"], "b": "$5 off"}"#));
+        for needs_check in [r#"[1e5]"#, r#""\u0041""#, &nested(128), &digits(309)] {
+            assert!(!surely_parses(needs_check), "{needs_check}");
+        }
+    }
+
+    /// Response tokens as `Prepared` reads them from a response's JSON text.
+    fn read_tokens(tokens: &str) -> Prepared<Map<String, Value>> {
+        serde_json::from_str(tokens).unwrap()
+    }
+
+    #[test]
+    fn one_token_is_read_without_parsing_the_others() {
+        let text = r#"{"b": 2, "a": "on-device", "c": {"d": [1]}, "a": "server-side"}"#;
+        let tokens = read_tokens(text);
+        assert_eq!(
+            tokens.field("a"),
+            Some(json!("server-side")),
+            "the last one, as in a Map"
+        );
+        assert_eq!(tokens.field("c"), Some(json!({"d": [1]})));
+        assert_eq!(tokens.field("x"), None);
+        assert!(tokens.field_is("a", "server-side"));
+        assert!(!tokens.field_is("a", "on-device"));
+        assert!(!tokens.field_is("b", "2"));
+        assert!(tokens.0.value.get().is_none(), "parsed to read one token");
+        let map: Map<String, Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(*tokens, map);
+        assert_eq!(tokens.field("a"), Some(json!("server-side")), "once parsed");
+        let escaped = read_tokens(r#"{"activity.decisioningMethod": "on\u002ddevice"}"#);
+        assert!(escaped.field_is("activity.decisioningMethod", "on-device"));
     }
 }
