@@ -152,6 +152,9 @@ impl TargetResponse {
     /// Every option's responseTokens.
     pub fn response_tokens(&self) -> Vec<&serde_json::Map<String, Value>> {
         views::response_tokens(&self.response)
+            .into_iter()
+            .map(|t| &**t)
+            .collect()
     }
 
     /// `meta`: decisioning method, remote mboxes and views.
