@@ -205,12 +205,20 @@ fn read_lazily<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(
 impl Prepared<Map<String, Value>> {
     /// The value of `key`; when the map is not parsed yet, only that value is parsed.
     pub fn field(&self, key: &str) -> Option<Value> {
+        let [value] = self.fields([key]);
+        value
+    }
+
+    /// The values of `keys`; when the map is not parsed yet, one pass over its text parses
+    /// only those values.
+    pub fn fields<const N: usize>(&self, keys: [&str; N]) -> [Option<Value>; N] {
         match (self.0.value.get(), &self.0.source) {
             (None, Some(source)) => {
                 let mut json = serde_json::Deserializer::from_str(source.get());
-                json.deserialize_map(FieldVisitor(key)).ok().flatten()
+                json.deserialize_map(FieldsVisitor(keys))
+                    .unwrap_or_else(|_| std::array::from_fn(|_| None))
             }
-            _ => self.get(key).cloned(),
+            _ => keys.map(|key| self.get(key).cloned()),
         }
     }
 
@@ -227,23 +235,24 @@ impl Prepared<Map<String, Value>> {
     }
 }
 
-/// Finds one field of a JSON object, ignoring the others (the last of equal keys wins, as
+/// Finds some fields of a JSON object, ignoring the others (the last of equal keys wins, as
 /// in a [`Map`]).
-struct FieldVisitor<'k>(&'k str);
+struct FieldsVisitor<'k, const N: usize>([&'k str; N]);
 
-impl<'de> Visitor<'de> for FieldVisitor<'_> {
-    type Value = Option<Value>;
+impl<'de, const N: usize> Visitor<'de> for FieldsVisitor<'_, N> {
+    type Value = [Option<Value>; N];
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
-        let mut found = None;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = std::array::from_fn(|_| None);
         while let Some(crate::delivery::wire::Key(key)) = map.next_key()? {
-            if key == self.0 {
-                found = Some(map.next_value()?);
-            } else {
-                map.next_value::<de::IgnoredAny>()?;
+            match self.0.iter().position(|wanted| *wanted == key) {
+                Some(i) => found[i] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
             }
         }
         Ok(found)
@@ -618,5 +627,25 @@ mod tests {
         assert_eq!(tokens.field("a"), Some(json!("server-side")), "once parsed");
         let escaped = read_tokens(r#"{"activity.decisioningMethod": "on\u002ddevice"}"#);
         assert!(escaped.field_is("activity.decisioningMethod", "on-device"));
+    }
+
+    #[test]
+    fn several_tokens_are_read_in_one_pass_as_from_the_parsed_map() {
+        let text = r#"{"b": 2, "a": "x", "c": {"d": [1]}, "a": "y"}"#;
+        let tokens = read_tokens(text);
+        let wanted = ["a", "x", "c", "b"];
+        let read = tokens.fields(wanted);
+        assert!(tokens.0.value.get().is_none(), "parsed to read some tokens");
+        assert_eq!(
+            read,
+            [
+                Some(json!("y")),
+                None,
+                Some(json!({"d": [1]})),
+                Some(json!(2))
+            ]
+        );
+        let _ = &*tokens;
+        assert_eq!(tokens.fields(wanted), read, "once parsed");
     }
 }

@@ -4,9 +4,10 @@ use super::event::{Event, ResponseItem, ResponseRecord};
 use crate::delivery::*;
 use serde_json::Value;
 
-fn token_text(tokens: Option<&serde_json::Map<String, Value>>, key: &str) -> Option<String> {
-    tokens.and_then(|t| t.get(key)).map(|v| match v {
-        Value::String(s) => s.clone(),
+/// A response token as text (a string as it is, another value as its JSON).
+fn token_text(token: Option<Value>) -> Option<String> {
+    token.map(|v| match v {
+        Value::String(s) => s,
         other => other.to_string(),
     })
 }
@@ -17,15 +18,26 @@ fn option_items(
     out: &mut Vec<ResponseItem>,
 ) {
     for option in options.into_iter().flatten() {
-        let tokens = option.response_tokens.as_deref();
+        // The four tokens the ledger keeps, read in one pass (the others are never parsed).
+        let [activity, activity_name, experience, experience_name] = option
+            .response_tokens
+            .as_ref()
+            .map_or_else(Default::default, |t| {
+                t.fields([
+                    "activity.id",
+                    "activity.name",
+                    "experience.id",
+                    "experience.name",
+                ])
+            });
         out.push(ResponseItem {
             location: location.clone(),
             token: option.event_token.clone(),
             kind: NotificationType::Display,
-            activity: token_text(tokens, "activity.id"),
-            activity_name: token_text(tokens, "activity.name"),
-            experience: token_text(tokens, "experience.id"),
-            experience_name: token_text(tokens, "experience.name"),
+            activity: token_text(activity),
+            activity_name: token_text(activity_name),
+            experience: token_text(experience),
+            experience_name: token_text(experience_name),
         });
     }
 }

@@ -686,3 +686,37 @@ fn per_notification_rules_name_only_the_offending_visitor() {
     assert_eq!(old[0].visitor.as_deref(), Some("t2"));
     assert!(findings_of(&findings, "timestamp-in-future").is_empty());
 }
+
+#[test]
+fn a_response_read_from_its_text_keeps_the_four_tokens_of_each_option() {
+    let text = r#"{"id": {"tntId": "v1"}, "prefetch": {"mboxes": [{"name": "hero", "state": "st", "options": [
+        {"type": "html", "content": "<b>x</b>", "eventToken": "t1",
+         "responseTokens": {"profile.x": [1], "experience.name": "B \"quoted\"", "activity.id": 7, "experience.id": "1", "activity.name": "Spring"}},
+        {"type": "html", "content": "y", "eventToken": "t2", "responseTokens": {"offer.id": 3}}]}]}}"#;
+    let response: DeliveryResponse = serde_json::from_str(text).unwrap();
+    let request: DeliveryRequest = serde_json::from_str(r#"{"id": {"tntId": "v1"}}"#).unwrap();
+    let Event::Response(record) = record::response_event(Mode::Prefetch, &request, "s", &response)
+    else {
+        panic!("a response event")
+    };
+    let tokens = |i: usize| {
+        let item = &record.items[i];
+        [
+            &item.activity,
+            &item.activity_name,
+            &item.experience,
+            &item.experience_name,
+        ]
+        .map(|t| t.clone())
+    };
+    assert_eq!(
+        tokens(0),
+        [
+            Some("7".into()),
+            Some("Spring".into()),
+            Some("1".into()),
+            Some("B \"quoted\"".into())
+        ]
+    );
+    assert_eq!(tokens(1), [None, None, None, None]);
+}
