@@ -108,7 +108,8 @@ impl Target {
             emulator = Some(task);
         }
         let profile = args.resolve()?;
-        let client = args.client(&profile)?;
+        // Thousands of calls: each at debug; failures and the summary are what the log keeps.
+        let client = args.client(&profile)?.with_calls_logged_at_debug();
         let server = &client.settings().server;
         let report_base = match server {
             Server::Url(url) => Some(url.clone()),
