@@ -353,3 +353,28 @@ fn time_sets_the_built_in_emulators_clock_for_its_check() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_log_keeps_failed_checks_and_the_summary_and_each_call_only_at_debug() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wrong.toml");
+    let text = demo_text().replace("experience = \"Shoes\"", "experience = \"Bags\"");
+    std::fs::write(&file, text).unwrap();
+    let log_path = dir.path().join("data/log/mboxscope.log");
+    let log_after = |args: &[&str]| {
+        let _ = std::fs::remove_file(&log_path);
+        assert_exit(&check(dir.path(), args), 1);
+        std::fs::read_to_string(&log_path).expect("the log")
+    };
+    let calls = |log: &str| log.lines().filter(|l| l.contains("answered")).count();
+    let log = log_after(&[file.to_str().unwrap()]);
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("FAIL  Shoe pages recommend shoes")),
+        "{log}"
+    );
+    assert!(log.contains("check: 6 passed, 1 failed"), "{log}");
+    assert_eq!(calls(&log), 0, "{log}");
+    let log = log_after(&[file.to_str().unwrap(), "--log-level", "debug"]);
+    assert!(calls(&log) >= 7, "{log}");
+}

@@ -108,7 +108,8 @@ impl Target {
             emulator = Some(task);
         }
         let profile = args.resolve()?;
-        let client = args.client(&profile)?;
+        // Thousands of calls: each at debug; failures and the summary are what the log keeps.
+        let client = args.client(&profile)?.with_calls_logged_at_debug();
         let server = &client.settings().server;
         let report_base = match server {
             Server::Url(url) => Some(url.clone()),
@@ -156,51 +157,46 @@ pub struct CheckResult {
     pub elapsed: Duration,
 }
 
-/// Runs every check, at most `concurrency` at once; `on_result` sees each result in the
-/// files' order as soon as those before it are done. Returns them all, in that order.
+/// Runs every check, at most `concurrency` at once: that many tasks, each taking the next
+/// check when it is done with one (no task, join handle or copy of its name per check).
+/// `on_result` sees each result in the files' order as soon as those before it are done.
+/// Returns them all, in that order. A check that panics is an error of its own; the others
+/// go on.
 pub async fn run_all(
     checks: Vec<(Arc<Target>, Check)>,
     concurrency: usize,
     mut on_result: impl FnMut(&CheckResult),
 ) -> Vec<CheckResult> {
+    use futures::FutureExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let total = checks.len();
-    let mut queue = checks.into_iter().enumerate();
-    let mut running = tokio::task::JoinSet::new();
-    let mut names: HashMap<tokio::task::Id, (usize, PathBuf, usize, String)> = HashMap::new();
+    let checks = Arc::new(checks);
+    let next = Arc::new(AtomicUsize::new(0));
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Aborted when dropped: a run given up stops its checks.
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.clamp(1, total.max(1)) {
+        let (checks, next, done_tx) = (checks.clone(), next.clone(), done_tx.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((target, check)) = checks.get(i) else {
+                    break;
+                };
+                let result = std::panic::AssertUnwindSafe(run_one(target, check))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| stopped(check, &*panic));
+                if done_tx.send((i, result)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(done_tx);
     let mut done: Vec<Option<CheckResult>> = vec![None; total];
     let mut next_out = 0;
-    loop {
-        while running.len() < concurrency.max(1) {
-            let Some((i, (target, check))) = queue.next() else {
-                break;
-            };
-            let about = (i, check.file.clone(), check.line, check.name.clone());
-            let handle = running.spawn(async move { (i, run_one(&target, &check).await) });
-            names.insert(handle.id(), about);
-        }
-        let Some(joined) = running.join_next_with_id().await else {
-            break;
-        };
-        let (i, result) = match joined {
-            Ok((id, (i, result))) => {
-                names.remove(&id);
-                (i, result)
-            }
-            Err(e) => {
-                let Some((i, file, line, name)) = names.remove(&e.id()) else {
-                    continue;
-                };
-                let result = CheckResult {
-                    file,
-                    line,
-                    name,
-                    verdict: Verdict::Error(format!("the check stopped: {e}")),
-                    visitors: 0,
-                    elapsed: Duration::ZERO,
-                };
-                (i, result)
-            }
-        };
+    while let Some((i, result)) = done_rx.recv().await {
         done[i] = Some(result);
         while let Some(Some(result)) = done.get(next_out) {
             on_result(result);
@@ -208,6 +204,23 @@ pub async fn run_all(
         }
     }
     done.into_iter().flatten().collect()
+}
+
+/// The result of a check that panicked.
+fn stopped(check: &Check, panic: &(dyn std::any::Any + Send)) -> CheckResult {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    CheckResult {
+        file: check.file.clone(),
+        line: check.line,
+        name: check.name.clone(),
+        verdict: Verdict::Error(format!("the check stopped: {why}")),
+        visitors: 0,
+        elapsed: Duration::ZERO,
+    }
 }
 
 async fn run_one(target: &Target, check: &Check) -> CheckResult {
@@ -386,6 +399,7 @@ pub async fn prepare(
     for path in files {
         let mut scenario = super::scenario::load(path)?;
         let checks = std::mem::take(&mut scenario.checks);
+        out.reserve(checks.len());
         let artifact = scenario.target.artifact.as_ref().map(|a| {
             let full = scenario
                 .path

@@ -104,6 +104,11 @@ fn json_of(results: &[CheckResult], passed: usize) -> serde_json::Value {
 
 /// Runs the checks of every file and reports them.
 pub async fn run(target: &TargetArgs, args: &CheckArgs) -> Result<(), Failure> {
+    // Thousands of checks touch fresh memory at a high rate: first touches of huge pages
+    // (zeroed, and compacted for) cost more than the small pages they replace.
+    if let Err(e) = crate::priority::avoid_huge_page_stalls() {
+        tracing::debug!("transparent huge pages stay on: {e}");
+    }
     let checks = prepare(target, &args.files).await.map_err(|e| match e {
         CheckError::Scenario(e) => Failure::usage(e),
         CheckError::Target(e) => Failure::usage(e),
@@ -111,6 +116,9 @@ pub async fn run(target: &TargetArgs, args: &CheckArgs) -> Result<(), Failure> {
     let json = args.json;
     let mut say = Say::new();
     let results = run_all(checks, usize::from(args.concurrency), |r| {
+        if r.verdict != Verdict::Passed {
+            tracing::warn!("{}", line_of(r));
+        }
         if !json {
             say.line(&line_of(r));
         }
@@ -121,6 +129,7 @@ pub async fn run(target: &TargetArgs, args: &CheckArgs) -> Result<(), Failure> {
         .filter(|r| r.verdict == Verdict::Passed)
         .count();
     let summary = format!("check: {passed} passed, {} failed", results.len() - passed);
+    tracing::info!("{summary}");
     if json {
         let text = serde_json::to_string_pretty(&json_of(&results, passed))
             .map_err(|e| Failure::usage(e.to_string()))?;

@@ -181,6 +181,8 @@ impl TargetResponse {
 pub struct TargetClient {
     http: reqwest::Client,
     settings: ClientSettings,
+    /// Each call logged at debug, not info (bulk runs); failures stay warnings.
+    calls_at_debug: bool,
 }
 
 use crate::clock::now_ms;
@@ -218,7 +220,19 @@ impl TargetClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
-        Ok(TargetClient { http, settings })
+        Ok(TargetClient {
+            http,
+            settings,
+            calls_at_debug: false,
+        })
+    }
+
+    /// This client with each answered call logged at debug instead of info, for bulk runs
+    /// (thousands of calls): below debug the log skips them without formatting anything.
+    /// Failures are still logged as warnings.
+    pub fn with_calls_logged_at_debug(mut self) -> Self {
+        self.calls_at_debug = true;
+        self
     }
 
     /// The settings in use.
@@ -289,25 +303,43 @@ impl TargetClient {
         request: DeliveryRequest,
         visitor: &Visitor,
     ) -> Result<TargetResponse, ClientError> {
-        use tracing::Instrument;
-        let span = tracing::info_span!(
-            "delivery",
-            target = %self.settings.server.describe(),
-            kind = %crate::emulator::request_log::Summary::of(&request).kind,
-            visitor = visitor.tnt_id.as_deref().unwrap_or("(new)"),
-            session = %visitor.session_id,
-        );
+        use tracing::{Instrument, Level};
+        // The span's fields and the answer's line are only evaluated when their level is on.
+        macro_rules! call_span {
+            ($level:expr) => {
+                tracing::span!(
+                    $level,
+                    "delivery",
+                    target = %self.settings.server.describe(),
+                    kind = %crate::emulator::request_log::Summary::of(&request).kind,
+                    visitor = visitor.tnt_id.as_deref().unwrap_or("(new)"),
+                    session = %visitor.session_id,
+                )
+            };
+        }
+        macro_rules! answered {
+            ($level:expr, $r:expr) => {
+                tracing::event!(
+                    $level,
+                    status = $r.status,
+                    bytes = $r.response_body.len(),
+                    ms = $r.duration.as_millis() as u64,
+                    "answered"
+                )
+            };
+        }
+        let span = if self.calls_at_debug {
+            call_span!(Level::DEBUG)
+        } else {
+            call_span!(Level::INFO)
+        };
         let outcome = self
             .exchange(request, visitor)
             .instrument(span.clone())
             .await;
         span.in_scope(|| match &outcome {
-            Ok(r) => tracing::info!(
-                status = r.status,
-                bytes = r.response_body.len(),
-                ms = r.duration.as_millis() as u64,
-                "answered"
-            ),
+            Ok(r) if self.calls_at_debug => answered!(Level::DEBUG, r),
+            Ok(r) => answered!(Level::INFO, r),
             Err(e) => tracing::warn!(retryable = e.is_retryable(), error = %e, "failed"),
         });
         outcome
