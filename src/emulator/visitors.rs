@@ -214,11 +214,10 @@ impl Visitors {
     /// A record by any of its ids (for `GET /visitors/{id}`): a tntId (with or without location
     /// hint), an MCID, a thirdPartyId or a customer id (of any integration code).
     pub fn get(&self, any_id: &str) -> Option<&VisitorRecord> {
-        if let Some(own) = self.slots.get(any_id) {
-            return Some(&own.record);
+        if let Some(slot) = self.slot(any_id) {
+            return Some(&slot.record);
         }
         let direct = [
-            IdKey::Tnt(strip_location_hint(any_id).to_string()),
             IdKey::MarketingCloud(any_id.to_string()),
             IdKey::ThirdParty(any_id.to_string()),
         ];
