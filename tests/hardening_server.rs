@@ -334,11 +334,7 @@ fn logging_to_a_stdout_nobody_reads_never_blocks_the_server_and_says_what_it_dro
 fn ctrl_c_writes_every_request_line_before_the_server_stops() {
     let (child, url, mut stdout) = serve_logging(&[]);
     keep_alive_gets(&url, 200);
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    send_signal(child.id(), "INT");
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     let lines = rest

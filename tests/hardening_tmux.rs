@@ -6,7 +6,6 @@ mod common;
 use common::tmux::Tmux;
 use common::*;
 use std::path::Path;
-use std::process::Command;
 
 /// The shell command that runs the TUI on the local emulator with a private data dir (`env`
 /// first), writes its pid to `pid`, and says how it ended.
@@ -31,11 +30,7 @@ fn every_stop_signal_restores_the_terminal() {
             "in the TUI: {in_tui}"
         );
         let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), pid.trim()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        send_signal(pid.trim().parse().unwrap(), signal);
         let exited = format!("EXIT={code}");
         let screen = tmux.wait_for(|s| s.contains(&exited), "the TUI to end");
         assert!(

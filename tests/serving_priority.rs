@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 /// A proxy to `upstream` with its data in `data`, and its base URL.
 fn start_proxy(data: &std::path::Path, upstream: &str) -> (Child, String) {
@@ -41,6 +41,56 @@ fn status_field(pid: u32, field: &str) -> Option<String> {
         .map(|value| value.trim().to_string())
 }
 
+/// What a running process says of its threads' priorities and its huge pages.
+#[cfg(target_os = "linux")]
+struct Priorities {
+    /// Each thread's name and nice value.
+    threads: Vec<(String, i64)>,
+    /// `THP_enabled` of `/proc/PID/status` (kernels before 6.x do not show it).
+    huge_pages: Option<String>,
+}
+
+/// Reads `pid`'s priorities, while it runs.
+#[cfg(target_os = "linux")]
+fn priorities(pid: u32) -> Priorities {
+    Priorities {
+        threads: thread_niceness(pid),
+        huge_pages: status_field(pid, "THP_enabled"),
+    }
+}
+
+/// Asserts that the one thread named `background` runs below every thread `serving` names
+/// (lowered by 10 nice levels), and that the memory is kept off transparent huge pages.
+#[cfg(target_os = "linux")]
+fn assert_background_below_serving(
+    Priorities {
+        threads,
+        huge_pages,
+    }: &Priorities,
+    background: &str,
+    serving: impl Fn(&str) -> bool,
+) {
+    let nice_of = |pick: &dyn Fn(&str) -> bool| -> Vec<i64> {
+        threads
+            .iter()
+            .filter(|(name, _)| pick(name))
+            .map(|(_, nice)| *nice)
+            .collect()
+    };
+    let writer = nice_of(&|name| name == background);
+    let servers = nice_of(&|name| name != background && serving(name));
+    assert_eq!(writer.len(), 1, "{threads:?}");
+    assert!(!servers.is_empty(), "{threads:?}");
+    assert!(
+        servers.iter().all(|nice| writer[0] >= lowered(*nice)),
+        "{background} is not below the serving threads: {threads:?}"
+    );
+    // Where the kernel shows the field, it must say disabled.
+    if let Some(enabled) = huge_pages {
+        assert_eq!(enabled, "0", "transparent huge pages are still enabled");
+    }
+}
+
 /// Each thread's name and nice value.
 #[cfg(target_os = "linux")]
 fn thread_niceness(pid: u32) -> Vec<(String, i64)> {
@@ -63,32 +113,12 @@ fn the_journal_writer_yields_the_cpu_to_forwarding_and_memory_avoids_huge_pages(
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
     let (mut child, _) = start_proxy(dir.path(), &emulator.url);
-    let pid = child.id();
-    let threads = thread_niceness(pid);
+    let seen = priorities(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    let journal: Vec<i64> = threads
-        .iter()
-        .filter(|(name, _)| name == "proxy-journal")
-        .map(|(_, nice)| *nice)
-        .collect();
     // Every other thread forwards or serves forwarding (acceptor, timers, the workers, whose
     // names may not be set yet).
-    let forwarding: Vec<i64> = threads
-        .iter()
-        .filter(|(name, _)| name != "proxy-journal")
-        .map(|(_, nice)| *nice)
-        .collect();
-    assert_eq!(journal.len(), 1, "{threads:?}");
-    assert!(!forwarding.is_empty(), "{threads:?}");
-    assert!(
-        forwarding.iter().all(|nice| journal[0] >= lowered(*nice)),
-        "the journal writer is not below the other threads: {threads:?}"
-    );
-    // Kernels before 6.x do not show the field; where it is shown, it must say disabled.
-    if let Some(enabled) = status_field(pid, "THP_enabled") {
-        assert_eq!(enabled, "0", "transparent huge pages are still enabled");
-    }
+    assert_background_below_serving(&seen, "proxy-journal", |_| true);
 }
 
 #[cfg(target_os = "linux")]
@@ -112,29 +142,10 @@ fn serves_request_log_yields_the_cpu_to_answers_and_memory_avoids_huge_pages() {
         line.clear();
         assert!(lines.read_line(&mut line).unwrap() > 0, "serve ended");
     }
-    let pid = child.id();
-    let threads = thread_niceness(pid);
+    let seen = priorities(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    let log: Vec<i64> = threads
-        .iter()
-        .filter(|(name, _)| name == "emulator-log")
-        .map(|(_, nice)| *nice)
-        .collect();
-    let serving: Vec<i64> = threads
-        .iter()
-        .filter(|(name, _)| name.starts_with("emulator-") && name != "emulator-log")
-        .map(|(_, nice)| *nice)
-        .collect();
-    assert_eq!(log.len(), 1, "{threads:?}");
-    assert!(!serving.is_empty(), "{threads:?}");
-    assert!(
-        serving.iter().all(|nice| log[0] >= lowered(*nice)),
-        "the request log is not below the serving threads: {threads:?}"
-    );
-    if let Some(enabled) = status_field(pid, "THP_enabled") {
-        assert_eq!(enabled, "0", "transparent huge pages are still enabled");
-    }
+    assert_background_below_serving(&seen, "emulator-log", |name| name.starts_with("emulator-"));
 }
 
 #[test]
@@ -151,11 +162,7 @@ fn a_stopped_proxy_says_how_many_exchanges_it_journaled_and_did_not() {
         );
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    send_signal(child.id(), "INT");
     let mut stderr = String::new();
     child
         .stderr

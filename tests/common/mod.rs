@@ -46,6 +46,15 @@ pub fn mboxscope(data: &Path) -> Command {
     cmd
 }
 
+/// Sends `signal` (`"INT"`, `"TERM"`…) to process `pid`, as `kill -SIGNAL PID` does.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}: {status}");
+}
+
 /// Runs a command and returns its output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("the binary runs")
