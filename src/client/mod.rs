@@ -455,7 +455,7 @@ impl TargetClient {
         let mut response: DeliveryResponse = if response_body.is_empty() && status == 204 {
             DeliveryResponse::default()
         } else {
-            serde_json::from_slice(&response_body).map_err(|e| ClientError::NotJson {
+            DeliveryResponse::from_json(&response_body).map_err(|e| ClientError::NotJson {
                 url: url_text.clone(),
                 status,
                 reason: format!("{e}; body starts {}", snippet(&response_body)),

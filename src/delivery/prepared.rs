@@ -298,31 +298,24 @@ const NESTING_LIMIT: usize = 128;
 /// (beyond `f64`), [`NESTING_LIMIT`] opening brackets, or the raw-value marker. `false` means
 /// only that it needs the full check (strings may hold these bytes).
 fn surely_parses(text: &str) -> bool {
-    if text.contains("\\u") {
+    let bytes = text.as_bytes();
+    if memchr::memchr_iter(b'\\', bytes).any(|i| bytes.get(i + 1) == Some(&b'u')) {
         return false;
     }
-    if text.starts_with('"') {
+    if bytes.first() == Some(&b'"') {
         return true;
     }
-    let (mut digits, mut opening, mut previous) = (0, 0, b' ');
-    for (i, &byte) in text.as_bytes().iter().enumerate() {
-        if byte.is_ascii_digit() {
-            digits += 1;
-        } else {
-            match byte {
-                b'e' | b'E' if previous.is_ascii_digit() => return false,
-                b'[' | b'{' => opening += 1,
-                b'$' if text[i..].starts_with(RAW_VALUE_MARKER) => return false,
-                _ => {}
-            }
-            digits = 0;
-        }
-        if digits >= 309 || opening >= NESTING_LIMIT {
-            return false;
-        }
-        previous = byte;
-    }
-    true
+    let exponent =
+        memchr::memchr2_iter(b'e', b'E', bytes).any(|i| i > 0 && bytes[i - 1].is_ascii_digit());
+    let marker = memchr::memchr_iter(b'$', bytes).any(|i| text[i..].starts_with(RAW_VALUE_MARKER));
+    // A run of 309 digits needs 309 bytes; opening 128 brackets needs as many closing ones.
+    let long_number = bytes.len() >= 309
+        && bytes
+            .split(|byte| !byte.is_ascii_digit())
+            .any(|run| run.len() >= 309);
+    let deep = bytes.len() >= 2 * NESTING_LIMIT
+        && bytes.iter().filter(|&&b| b == b'[' || b == b'{').count() >= NESTING_LIMIT;
+    !(exponent || marker || long_number || deep)
 }
 
 /// Parsed like a [`Value`] is (`deserialize_any`), building nothing.

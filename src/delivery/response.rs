@@ -116,6 +116,16 @@ wire_struct! {
 }
 
 impl DeliveryResponse {
+    /// Reads a response body as `serde_json::from_slice` does, with its UTF-8 checked once
+    /// for the whole body rather than string by string; a body that is not UTF-8 gets
+    /// `from_slice`'s own error.
+    pub fn from_json(body: &[u8]) -> serde_json::Result<Self> {
+        match std::str::from_utf8(body) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(body),
+        }
+    }
+
     /// Every list of options in the response (execute and prefetch mboxes, views, pageLoad).
     fn option_lists_mut(&mut self) -> impl Iterator<Item = &mut Vec<TargetOption>> {
         let (executed, executed_page) = match self.execute.as_mut() {
@@ -180,6 +190,22 @@ mod tests {
             .collect();
         assert!(Prepared::ptr_eq(&tokens[0], &tokens[1]));
         assert!(!Prepared::ptr_eq(&tokens[1], &tokens[2]));
+    }
+
+    #[test]
+    fn a_body_reads_as_from_slice_reads_it_with_the_same_errors() {
+        let bodies: [&[u8]; 5] = [
+            br#"{"status":200,"prefetch":{"mboxes":[{"name":"m","options":[{"type":"html","content":"<b>\u00e9</b>"}]}]}}"#,
+            "{\"client\":\"caf\u{e9}\"}".as_bytes(),
+            b"{\"client\":\"caf\xe9\"}",
+            b"{\"client\": 5}",
+            b"{\"client\":\"a\"",
+        ];
+        for body in bodies {
+            let ours = DeliveryResponse::from_json(body).map_err(|e| e.to_string());
+            let slice = serde_json::from_slice::<DeliveryResponse>(body).map_err(|e| e.to_string());
+            assert_eq!(ours, slice, "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]
