@@ -67,8 +67,12 @@ median() { python3 -c 'import statistics,sys; print(statistics.median(float(a) f
 emulator "$QUIET" > /dev/null; emulator "$LOGGED" > /dev/null
 QUIETS=(); LOGGEDS=(); NGXS=(); RATIOS=(); LOGS=()
 for round in $(seq "$ROUNDS"); do
-  EMU=$(emulator "$QUIET" | rate)
-  LOG=$(emulator "$LOGGED" | rate)
+  # The quiet and logging servers swap turns every round, so neither always runs first.
+  if [ $((round % 2)) = 1 ]; then
+    EMU=$(emulator "$QUIET" | rate); LOG=$(emulator "$LOGGED" | rate)
+  else
+    LOG=$(emulator "$LOGGED" | rate); EMU=$(emulator "$QUIET" | rate)
+  fi
   NGX=$(nginx_get | rate)
   QUIETS+=("$EMU"); LOGGEDS+=("$LOG"); NGXS+=("$NGX")
   RATIOS+=("$(python3 -c "print($EMU/$NGX)")"); LOGS+=("$(python3 -c "print($LOG/$EMU)")")

@@ -38,10 +38,17 @@ pub struct Summary {
 impl Summary {
     /// What `request` asks for, and for whom.
     pub fn of(request: &DeliveryRequest) -> Summary {
-        let mut kinds: Vec<Cow<'static, str>> = Vec::new();
-        let mut locations = Vec::new();
+        let notifications = request.notifications.as_deref().unwrap_or_default();
+        let executed = request.execute.as_ref().map_or(0, |e| {
+            usize::from(e.page_load.is_some()) + e.mboxes.as_ref().map_or(0, Vec::len)
+        });
+        let prefetched = request.prefetch.as_ref().map_or(0, |p| {
+            usize::from(p.page_load.is_some())
+                + p.mboxes.as_ref().map_or(0, Vec::len)
+                + p.views.as_ref().map_or(0, Vec::len)
+        });
+        let mut locations = Vec::with_capacity(executed + prefetched + notifications.len());
         if let Some(execute) = &request.execute {
-            kinds.push("execute".into());
             if execute.page_load.is_some() {
                 locations.push("pageLoad".to_string());
             }
@@ -54,7 +61,6 @@ impl Summary {
             );
         }
         if let Some(prefetch) = &request.prefetch {
-            kinds.push("prefetch".into());
             if prefetch.page_load.is_some() {
                 locations.push("pageLoad".to_string());
             }
@@ -72,9 +78,7 @@ impl Summary {
                 });
             }
         }
-        let notifications = request.notifications.as_deref().unwrap_or_default();
         if !notifications.is_empty() {
-            kinds.push(format!("notifications ×{}", notifications.len()).into());
             for n in notifications {
                 if let Some(name) = n.mbox.as_ref().and_then(|m| m.name.clone()) {
                     locations.push(name);
@@ -87,14 +91,34 @@ impl Summary {
             locations.dedup();
         }
         Summary {
-            kind: match kinds.len() {
-                0 => "nothing asked".into(),
-                1 => kinds.swap_remove(0),
-                _ => kinds.join(" + ").into(),
-            },
+            kind: Self::kind_of(request, notifications.len()),
             visitor: request.id.as_ref().and_then(|id| id.visitor_key()),
             locations,
             notifications: Vec::new(),
+        }
+    }
+
+    /// "prefetch", "execute", "notifications ×N", joined by " + " when a request has several;
+    /// made without allocating in the usual case of one.
+    fn kind_of(request: &DeliveryRequest, notifications: usize) -> Cow<'static, str> {
+        let notified = (notifications > 0).then(|| format!("notifications ×{notifications}"));
+        let kinds: [Option<Cow<'static, str>>; 3] = [
+            request.execute.as_ref().map(|_| "execute".into()),
+            request.prefetch.as_ref().map(|_| "prefetch".into()),
+            notified.map(Cow::Owned),
+        ];
+        let mut present = kinds.into_iter().flatten();
+        match (present.next(), present.next()) {
+            (None, _) => "nothing asked".into(),
+            (Some(only), None) => only,
+            (Some(first), Some(second)) => {
+                let mut joined = format!("{first} + {second}");
+                for more in present {
+                    joined.push_str(" + ");
+                    joined.push_str(&more);
+                }
+                joined.into()
+            }
         }
     }
 
@@ -403,6 +427,35 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&render(LogFormat::Json)).unwrap();
         assert_eq!(json["notifications"][1]["verdict"], "#4 duplicate of #3");
         assert_eq!(json["kind"], "notifications ×2");
+    }
+
+    #[test]
+    fn a_request_of_several_kinds_names_each_and_an_empty_one_says_so() {
+        let kind = |request: serde_json::Value| {
+            let request: DeliveryRequest = serde_json::from_value(request).unwrap();
+            Summary::of(&request).kind.into_owned()
+        };
+        assert_eq!(
+            kind(
+                json!({"execute": {"pageLoad": {}}, "prefetch": {"views": [{}]},
+                "notifications": [{"id": "n1", "type": "display"}]})
+            ),
+            "execute + prefetch + notifications ×1"
+        );
+        assert_eq!(
+            kind(json!({"prefetch": {}, "notifications": []})),
+            "prefetch"
+        );
+        assert_eq!(kind(json!({})), "nothing asked");
+        let request: DeliveryRequest = serde_json::from_value(json!({
+            "execute": {"pageLoad": {}, "mboxes": [{"name": "a"}]},
+            "prefetch": {"views": [{"name": "home"}, {}], "mboxes": [{"name": "b"}]}
+        }))
+        .unwrap();
+        assert_eq!(
+            Summary::of(&request).locations,
+            ["pageLoad", "a", "b", "view:home", "views"]
+        );
     }
 
     #[test]
