@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use std::cell::Cell;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 /// A shared value, with its compact JSON when it was made by [`Prepared::serialized`], or
 /// the JSON it was read from until it is first asked for.
@@ -299,7 +299,9 @@ const NESTING_LIMIT: usize = 128;
 /// only that it needs the full check (strings may hold these bytes).
 fn surely_parses(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if memchr::memchr_iter(b'\\', bytes).any(|i| bytes.get(i + 1) == Some(&b'u')) {
+    static UNICODE_ESCAPE: LazyLock<memchr::memmem::Finder> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+    if UNICODE_ESCAPE.find(bytes).is_some() {
         return false;
     }
     if bytes.first() == Some(&b'"') {
