@@ -2,7 +2,7 @@
 
 use super::common::*;
 use super::prepared::Prepared;
-use super::wire::wire_struct;
+use super::wire::{from_json, wire_struct};
 
 use serde_json::Value;
 
@@ -116,14 +116,9 @@ wire_struct! {
 }
 
 impl DeliveryResponse {
-    /// Reads a response body as `serde_json::from_slice` does, with its UTF-8 checked once
-    /// for the whole body rather than string by string; a body that is not UTF-8 gets
-    /// `from_slice`'s own error.
+    /// Reads a response body as `serde_json::from_slice` does ([`from_json`]).
     pub fn from_json(body: &[u8]) -> serde_json::Result<Self> {
-        match std::str::from_utf8(body) {
-            Ok(text) => serde_json::from_str(text),
-            Err(_) => serde_json::from_slice(body),
-        }
+        from_json(body)
     }
 
     /// Every list of options in the response (execute and prefetch mboxes, views, pageLoad).
