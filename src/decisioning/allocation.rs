@@ -46,13 +46,68 @@ pub fn allocation_in(
         .enumerate()
     {
         if i > 0 {
-            buffer.extend_from_slice(&[b'.', 0]);
+            push_utf16(buffer, ".");
         }
-        for unit in part.encode_utf16() {
+        push_utf16(buffer, part);
+    }
+    allocation_of(buffer)
+}
+
+/// The allocations of one visitor for one client and salt: only the activity id changes from
+/// one activity to the next, so the rest is encoded once.
+pub struct VisitorAllocations {
+    /// `client.` then room for `activity.visitor.salt`, as UTF-16LE.
+    buffer: Vec<u8>,
+    /// How many bytes `client.` takes.
+    prefix: usize,
+    /// `.visitor.salt` as UTF-16LE.
+    suffix: Vec<u8>,
+}
+
+impl VisitorAllocations {
+    /// The allocations of `visitor_id` for `client` with `salt`.
+    pub fn new(client: &str, visitor_id: &str, salt: &str) -> VisitorAllocations {
+        let mut buffer = Vec::with_capacity(256);
+        push_utf16(&mut buffer, client);
+        push_utf16(&mut buffer, ".");
+        let mut suffix = Vec::with_capacity(2 * (visitor_id.len() + salt.len() + 2));
+        for part in [visitor_id, salt] {
+            push_utf16(&mut suffix, ".");
+            push_utf16(&mut suffix, part);
+        }
+        VisitorAllocations {
+            prefix: buffer.len(),
+            buffer,
+            suffix,
+        }
+    }
+
+    /// The allocation in `activity_id`: what [`allocation_in`] computes.
+    pub fn of(&mut self, activity_id: &str) -> f64 {
+        self.buffer.truncate(self.prefix);
+        push_utf16(&mut self.buffer, activity_id);
+        self.buffer.extend_from_slice(&self.suffix);
+        allocation_of(&self.buffer)
+    }
+}
+
+/// Appends `text` as UTF-16LE code units.
+fn push_utf16(buffer: &mut Vec<u8>, text: &str) {
+    if text.is_ascii() {
+        buffer.reserve(2 * text.len());
+        for byte in text.bytes() {
+            buffer.extend_from_slice(&[byte, 0]);
+        }
+    } else {
+        for unit in text.encode_utf16() {
             buffer.extend_from_slice(&unit.to_le_bytes());
         }
     }
-    let hash = mur3::murmurhash3_x86_32(buffer, 0) as i32;
+}
+
+/// The 0.00–99.99 bucket of UTF-16LE `units`.
+fn allocation_of(units: &[u8]) -> f64 {
+    let hash = mur3::murmurhash3_x86_32(units, 0) as i32;
     let bucket = (hash as i64).abs() % 10_000;
     ((bucket as f64 / 10_000.0) * 100.0 * 100.0).round() / 100.0
 }
@@ -86,6 +141,17 @@ mod tests {
     }
 
     #[test]
+    fn visitor_allocations_match_the_sdk_vectors() {
+        let mut allocations = VisitorAllocations::new("someClientId", "tntId123", "salty");
+        assert_eq!(allocations.of("123456"), 21.94);
+        assert_eq!(allocations.of("123456"), 21.94);
+        assert_eq!(
+            VisitorAllocations::new("someClientId", "thirtPartyId123", "salty").of("123456"),
+            73.15
+        );
+    }
+
+    #[test]
     fn visitor_id_precedence_and_hint_stripping() {
         let mut id = crate::delivery::VisitorId {
             tnt_id: Some("abc.28_0".into()),
@@ -107,6 +173,21 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
+        /// Encoding the client and visitor once gives the allocations of hashing all four parts.
+        #[test]
+        fn visitor_allocations_agree_with_allocation_in(
+            client in "[a-z]{0,12}|.{0,8}",
+            activities in prop::collection::vec("[0-9]{1,7}|.{0,6}", 1..5),
+            visitor in "[a-f0-9.]{0,34}|.{0,12}",
+            salt in "0|.{0,4}",
+        ) {
+            let mut allocations = VisitorAllocations::new(&client, &visitor, &salt);
+            for activity in &activities {
+                let expected = allocation_in(&mut Vec::new(), &client, activity, &visitor, &salt);
+                prop_assert_eq!(allocations.of(activity), expected);
+            }
+        }
+
         #[test]
         fn allocation_is_always_within_bounds(client in ".{0,20}", activity in 0u64..10_000_000, visitor in ".{0,40}") {
             let a = compute_allocation(&client, &activity.to_string(), &visitor);

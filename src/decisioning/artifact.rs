@@ -41,6 +41,10 @@ pub enum ArtifactError {
     Shape(String),
 }
 
+/// Rules by mbox or view name, in artifact order; looked up for every location a request
+/// names, so with a fast hasher.
+pub type RulesByName = IndexMap<String, Vec<Rule>, foldhash::fast::RandomState>;
+
 /// A loaded, compiled rules artifact.
 #[derive(Debug, Clone)]
 pub struct Artifact {
@@ -53,8 +57,8 @@ pub struct Artifact {
     pub remote_views: Vec<String>,
     pub local_mboxes: Vec<String>,
     pub local_views: Vec<String>,
-    pub mboxes: IndexMap<String, Vec<Rule>>,
-    pub views: IndexMap<String, Vec<Rule>>,
+    pub mboxes: RulesByName,
+    pub views: RulesByName,
     /// How many distinct activities the rules belong to.
     pub activity_count: usize,
     /// How many memo slots the rules' shared sub-conditions use.
@@ -202,7 +206,7 @@ impl Artifact {
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok((name, compiled))
                 })
-                .collect::<Result<IndexMap<_, _>, ArtifactError>>()
+                .collect::<Result<RulesByName, ArtifactError>>()
         };
         let mut mboxes = compile_all(raw.rules.mboxes, "mbox")?;
         let mut views = compile_all(raw.rules.views, "view")?;

@@ -7,7 +7,6 @@ use crate::delivery::{Address, ClientHints, DeliveryRequest, Geo, Parameters};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The request-wide part of the context, built once per request. User agents and addresses
@@ -39,11 +38,13 @@ pub fn time_of(now_ms: i64) -> (String, i64) {
 const CACHE_LIMIT: usize = 4096;
 
 thread_local! {
-    static URLS: Cache = RefCell::new(HashMap::new());
-    static USERS: Cache = RefCell::new(HashMap::new());
+    static URLS: Cache = RefCell::new(foldhash::HashMap::default());
+    static USERS: Cache = RefCell::new(foldhash::HashMap::default());
 }
 
-type Cache = RefCell<HashMap<String, Arc<Value>>>;
+/// Keyed by whole user agents and URLs, hashed on every request: a fast hasher (the keys come
+/// from requests, but an entry is only a cached parse and the cache starts over when full).
+type Cache = RefCell<foldhash::HashMap<String, Arc<Value>>>;
 
 fn cached(
     cache: &'static std::thread::LocalKey<Cache>,

@@ -1,7 +1,7 @@
 //! Deciding a DeliveryRequest on device, as Adobe's SDKs do: rule selection, response
 //! post-processing (tokens, macros, traces) and the display notifications of execute.
 
-use super::allocation::{allocation_in, allocation_visitor_id};
+use super::allocation::{allocation_visitor_id, VisitorAllocations};
 use super::artifact::{Artifact, Rule};
 use super::context::{mbox_context, page_context, RequestContext, RuleVariables};
 use super::jsonlogic::{to_js_string, Memo};
@@ -147,7 +147,6 @@ impl Engine {
             artifact,
             options,
             context: &context,
-            visitor: &visitor,
             property_token: property_token.as_deref(),
             only_on_device_token: !options.edge
                 && response_tokens == super::artifact::on_device_token(),
@@ -156,7 +155,7 @@ impl Engine {
             seen_display_keys: HashSet::new(),
             matched: Vec::new(),
             allocations: vec![None; artifact.activity_count],
-            hash_buffer: Vec::with_capacity(256),
+            hasher: VisitorAllocations::new(&options.client, &visitor, "0"),
         };
         let execute = request
             .execute
@@ -418,7 +417,6 @@ struct Decider<'a> {
     artifact: &'a Artifact,
     options: &'a DecideOptions,
     context: &'a RequestContext,
-    visitor: &'a str,
     property_token: Option<&'a str>,
     response_tokens: Map<String, Value>,
     /// Whether `response_tokens` is the on-device token alone (the rules have those prepared).
@@ -427,7 +425,7 @@ struct Decider<'a> {
     seen_display_keys: HashSet<String>,
     matched: Vec<Matched>,
     allocations: Vec<Option<f64>>,
-    hash_buffer: Vec<u8>,
+    hasher: VisitorAllocations,
 }
 
 impl<'a> Decider<'a> {
@@ -663,13 +661,7 @@ impl<'a> Decider<'a> {
         if let Some(a) = self.allocations.get(rule.activity_index).copied().flatten() {
             return a;
         }
-        let a = allocation_in(
-            &mut self.hash_buffer,
-            &self.options.client,
-            &rule.activity_id,
-            self.visitor,
-            "0",
-        );
+        let a = self.hasher.of(&rule.activity_id);
         if let Some(slot) = self.allocations.get_mut(rule.activity_index) {
             *slot = Some(a);
         }

@@ -44,7 +44,11 @@ fn a4t(tnta: String) -> AnalyticsResponse {
 
 /// An opaque prefetch state, like Target's (the emulator needs none back).
 fn state_token() -> String {
-    crate::ids::uuid().simple().to_string()
+    let mut text = uuid::Uuid::encode_buffer();
+    crate::ids::uuid()
+        .simple()
+        .encode_lower(&mut text)
+        .to_owned()
 }
 
 impl Edge<'_> {

@@ -37,17 +37,30 @@ struct QueryParameters<'q> {
 impl<'q> QueryParameters<'q> {
     fn parse(query: Option<&'q str>) -> Self {
         let mut parameters = QueryParameters::default();
-        for (name, value) in query
-            .into_iter()
-            .flat_map(|q| url::form_urlencoded::parse(q.as_bytes()))
-        {
-            match &*name {
-                "client" => parameters.client = Some(value),
-                "sessionId" => parameters.session_id = Some(value),
-                _ => {}
+        let Some(query) = query else {
+            return parameters;
+        };
+        if query.bytes().any(|b| b == b'%' || b == b'+') {
+            for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+                parameters.set(&name, value);
+            }
+        } else {
+            // Nothing escaped (the usual query): the pairs as they are, split as
+            // `form_urlencoded` splits them.
+            for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                parameters.set(name, Cow::Borrowed(value));
             }
         }
         parameters
+    }
+
+    fn set(&mut self, name: &str, value: Cow<'q, str>) {
+        match name {
+            "client" => self.client = Some(value),
+            "sessionId" => self.session_id = Some(value),
+            _ => {}
+        }
     }
 
     fn delivery(&self) -> DeliveryQuery<'_> {
@@ -450,6 +463,9 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read)
         .keep_alive(true)
+        // One buffer, one write: the head and a body of a few KB copied together cost less
+        // than a vectored write of both (measured with callgrind).
+        .writev(false)
         .serve_connection(TokioIo::new(stream), service)
         .await;
     drop(slot);
@@ -573,6 +589,33 @@ mod tests {
             QueryParameters::parse(None).delivery(),
             DeliveryQuery::default()
         );
+        // Unescaped queries are split in place, as form_urlencoded splits them.
+        for query in [
+            "client=a&sessionId=b",
+            "&&client=a=b&sessionId&client=last&",
+            "sessionId=x&other=1&sessionId=y=z",
+            "=&client",
+            "",
+        ] {
+            let parsed = QueryParameters::parse(Some(query));
+            let mut expected = (None, None);
+            for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+                match &*name {
+                    "client" => expected.0 = Some(value.into_owned()),
+                    "sessionId" => expected.1 = Some(value.into_owned()),
+                    _ => {}
+                }
+            }
+            let got = parsed.delivery();
+            assert_eq!(
+                (
+                    got.client.map(str::to_string),
+                    got.session_id.map(str::to_string)
+                ),
+                expected,
+                "{query}"
+            );
+        }
         assert_eq!(
             QueryParameters::parse(Some("sessionId=&client")).delivery(),
             DeliveryQuery {

@@ -8,7 +8,7 @@
 
 use crate::delivery::{DeliveryRequest, RequestDetails, VisitorId};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// How many visitors the emulator keeps unless told otherwise.
 pub const DEFAULT_CAP: usize = 100_000;
@@ -82,8 +82,8 @@ struct Slot {
 #[derive(Debug)]
 pub struct Visitors {
     cap: usize,
-    /// Records by their own tntId.
-    slots: HashMap<String, Slot>,
+    /// Records by their own tntId (looked up on every request: a fast hasher).
+    slots: foldhash::HashMap<String, Slot>,
     /// Every known id → the own tntId of its record.
     index: BTreeMap<IdKey, String>,
     /// Recency: generation of the last resolve → own tntId; the first entry is evicted first.
@@ -96,7 +96,7 @@ impl Visitors {
     pub fn new(cap: usize) -> Visitors {
         Visitors {
             cap: cap.max(1),
-            slots: HashMap::new(),
+            slots: foldhash::HashMap::default(),
             index: BTreeMap::new(),
             recency: BTreeMap::new(),
             next_generation: 0,
@@ -113,6 +113,12 @@ impl Visitors {
     /// into it. A tntId's location hint (`abc.28_0`) is ignored: it is visitor `abc`. A request
     /// with no id at all is a new visitor every time.
     pub fn resolve(&mut self, id: &VisitorId, now_ms: i64) -> (String, bool) {
+        // Most requests name a known visitor by its own tntId alone: nothing to index or fold.
+        if let Some(own) = sole_tnt_id(id).filter(|tnt| self.slots.contains_key(*tnt)) {
+            let own = own.to_string();
+            self.touch(&own, now_ms);
+            return (own, false);
+        }
         let keys = request_keys(id);
         let mut owners: Vec<String> = Vec::new();
         for key in &keys {
@@ -448,6 +454,20 @@ fn request_keys(id: &VisitorId) -> Vec<IdKey> {
         .chain(present(&id.third_party_id).map(IdKey::ThirdParty))
         .chain(customers)
         .collect()
+}
+
+/// The tntId (without location hint) of ids that hold no other id, as [`request_keys`] reads
+/// them (an empty id is no id).
+fn sole_tnt_id(id: &VisitorId) -> Option<&str> {
+    let absent = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
+    let no_customer = id.customer_ids.iter().flatten().all(|c| absent(&c.id));
+    if !(absent(&id.marketing_cloud_visitor_id) && absent(&id.third_party_id) && no_customer) {
+        return None;
+    }
+    id.tnt_id
+        .as_deref()
+        .map(strip_location_hint)
+        .filter(|s| !s.is_empty())
 }
 
 /// `abc.28_0` → `abc`: the location hint is not part of the visitor.

@@ -460,3 +460,22 @@ fn own_folded_and_hinted_tnt_ids_reach_the_same_record_for_every_call() {
     assert!(!visitors.a4t_hit("kept", "a1", 1).visit);
     assert_consistent(&visitors);
 }
+
+#[test]
+fn a_known_tnt_id_alone_counts_as_use_and_moves_last_seen() {
+    let mut visitors = Visitors::new(2);
+    visitors.resolve(&tnt("old"), 1);
+    visitors.resolve(&tnt("new"), 2);
+    // Empty other ids are no ids: the own tntId (its location hint ignored) alone.
+    let mut hinted = ids(Some("old.28_0"), Some(""), Some(""));
+    hinted.customer_ids = customer("crm", "").customer_ids;
+    assert_eq!(visitors.resolve(&hinted, 7), ("old".to_string(), false));
+    assert_eq!(visitors.get("old").map(|r| r.last_seen_ms), Some(7));
+    visitors.resolve(&tnt("newest"), 8);
+    assert!(visitors.get("old").is_some(), "old was used after new");
+    assert!(
+        visitors.get("new").is_none(),
+        "new was the least recently used"
+    );
+    assert_consistent(&visitors);
+}
