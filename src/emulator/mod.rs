@@ -293,7 +293,7 @@ impl Emulator {
             Ok(s) => s.to_string(),
             Err(message) => return self.reject(body, message),
         };
-        let mut request: DeliveryRequest = match serde_json::from_slice(body) {
+        let mut request: DeliveryRequest = match crate::delivery::wire::from_json(body) {
             Ok(r) => r,
             Err(e) => {
                 return Reply::error(

@@ -341,7 +341,12 @@ impl Line {
             out.push_str(reason);
         }
         let hundredths = (self.latency_ms * 100.0).round().max(0.0) as u64;
-        let _ = write!(out, " {}.{:02} ms", hundredths / 100, hundredths % 100);
+        out.push(' ');
+        out.push_str(itoa::Buffer::new().format(hundredths / 100));
+        let cents = hundredths % 100;
+        out.push_str(if cents < 10 { ".0" } else { "." });
+        out.push_str(itoa::Buffer::new().format(cents));
+        out.push_str(" ms");
         if !crate::safe_text::is_safe(&out[start..]) {
             let safe = crate::safe_text::one_line_uncapped(&out[start..]);
             out.truncate(start);
