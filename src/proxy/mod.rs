@@ -4,6 +4,7 @@
 //! exchange as observed traffic in the ledger of that target, off the forwarding path. Its feed
 //! (`GET /mboxscope/exchanges`) shows the exchanges as they are journaled.
 
+pub mod digest;
 pub mod feed;
 pub mod forward;
 pub mod recorder;
