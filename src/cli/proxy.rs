@@ -23,7 +23,7 @@ pub struct ProxyArgs {
     /// Address to listen on (loopback only).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
-    /// Threads that forward (default: one per two cores).
+    /// Threads that forward (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: Option<u16>,
 }

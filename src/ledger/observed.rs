@@ -2,12 +2,41 @@
 //! and execute answers as page views (as the tool's own), its notifications as entries that
 //! mboxscope never sends, with what Target answered (acknowledged or rejected).
 
-use super::event::{Event, QueuedNotification};
-use super::record::response_event;
+use super::event::{Event, QueuedNotification, ResponseItem};
+use super::record::{page_view_event, response_items, Answer};
 use super::{Journal, JournalError, Ledger};
 use crate::delivery::{
-    DeliveryRequest, DeliveryResponse, Location, Mode, Notification, NotificationType,
+    DeliveryRequest, DeliveryResponse, Location, Mode, Notification, NotificationType, VisitorId,
 };
+
+/// What the journal keeps of a Delivery response: the visitor and requestId it names, the
+/// options and click metrics it decided, and the notification ids it echoed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseDigest {
+    pub visitor: Option<VisitorId>,
+    pub request_id: Option<String>,
+    /// As the `response` event keeps them, in the response's order.
+    pub items: Vec<ResponseItem>,
+    /// The ids of `notifications` (acknowledged).
+    pub acknowledged: Vec<String>,
+}
+
+impl ResponseDigest {
+    /// The digest of a parsed response.
+    pub fn of(response: &DeliveryResponse) -> ResponseDigest {
+        ResponseDigest {
+            visitor: response.id.clone(),
+            request_id: response.request_id.clone(),
+            items: response_items(response),
+            acknowledged: response
+                .notifications
+                .iter()
+                .flatten()
+                .filter_map(|n| n.id.clone())
+                .collect(),
+        }
+    }
+}
 
 /// One Delivery API exchange the proxy forwarded.
 #[derive(Debug, Clone, Copy)]
@@ -16,7 +45,7 @@ pub struct Exchange<'a> {
     pub session_id: &'a str,
     pub request: &'a DeliveryRequest,
     /// The upstream's answer when it was a Delivery response (2xx).
-    pub response: Option<&'a DeliveryResponse>,
+    pub response: Option<&'a ResponseDigest>,
     /// Why the request failed as a whole (the upstream's error, or that it was unreachable).
     pub failure: Option<&'a str>,
     /// When the answer came (ms).
@@ -53,13 +82,18 @@ impl Ledger {
                 } else {
                     Mode::Prefetch
                 };
-                events.push(response_event(mode, request, exchange.session_id, response));
+                let answer = Answer {
+                    visitor: response.visitor.as_ref(),
+                    request_id: response.request_id.as_deref(),
+                    items: response.items.clone(),
+                };
+                events.push(page_view_event(mode, request, exchange.session_id, answer));
             }
         }
         let visitor = request
             .id
             .clone()
-            .or_else(|| exchange.response.and_then(|r| r.id.clone()))
+            .or_else(|| exchange.response.and_then(|r| r.visitor.clone()))
             .unwrap_or_default();
         for n in request.notifications.iter().flatten() {
             let id =
@@ -106,12 +140,9 @@ impl Ledger {
 
 /// Acknowledged when the answer echoes the id; else rejected, with why.
 fn outcome(exchange: &Exchange, id: String) -> Event {
-    let echoed = exchange.response.is_some_and(|r| {
-        r.notifications
-            .iter()
-            .flatten()
-            .any(|n| n.id.as_deref() == Some(id.as_str()))
-    });
+    let echoed = exchange
+        .response
+        .is_some_and(|r| r.acknowledged.contains(&id));
     if echoed {
         return Event::Acked {
             id,
@@ -158,7 +189,7 @@ mod tests {
     use crate::ledger::State;
     use serde_json::json;
 
-    fn prefetch(tnt: &str, request_id: &str) -> (DeliveryRequest, DeliveryResponse) {
+    fn prefetch(tnt: &str, request_id: &str) -> (DeliveryRequest, ResponseDigest) {
         let request = json!({
             "requestId": request_id,
             "id": {"tntId": tnt},
@@ -171,9 +202,10 @@ mod tests {
                 "options": [{"type": "html", "content": "A", "eventToken": "tok-a",
                     "responseTokens": {"activity.id": "312345", "experience.id": "0"}}]}]}
         });
+        let response: DeliveryResponse = serde_json::from_value(response).unwrap();
         (
             serde_json::from_value(request).unwrap(),
-            serde_json::from_value(response).unwrap(),
+            ResponseDigest::of(&response),
         )
     }
 
@@ -191,13 +223,15 @@ mod tests {
         .unwrap()
     }
 
-    fn acked(id: &str) -> DeliveryResponse {
-        serde_json::from_value(json!({"status": 200, "notifications": [{"id": id}]})).unwrap()
+    fn acked(id: &str) -> ResponseDigest {
+        let response: DeliveryResponse =
+            serde_json::from_value(json!({"status": 200, "notifications": [{"id": id}]})).unwrap();
+        ResponseDigest::of(&response)
     }
 
     fn exchange<'a>(
         request: &'a DeliveryRequest,
-        response: Option<&'a DeliveryResponse>,
+        response: Option<&'a ResponseDigest>,
         failure: Option<&'a str>,
     ) -> Exchange<'a> {
         Exchange {

@@ -2,6 +2,7 @@
 //! `GET /mboxscope/exchanges?after=SEQ[&wait_ms=N]` answers the exchanges after `SEQ` as a JSON
 //! array, waiting up to `N` ms (at most [`MAX_WAIT`]) for one when there is none yet.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,9 +77,30 @@ pub struct ObservedFinding {
     pub line: String,
 }
 
+/// An exchange as the feed keeps it: its bodies as they were forwarded, made text only when
+/// a live view reads them (most exchanges are forgotten unread).
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The exchange, its `request` and `response` left empty.
+    pub exchange: ObservedExchange,
+    pub request: Bytes,
+    pub response: Bytes,
+}
+
+impl Published {
+    /// The exchange with its bodies (lossy UTF-8).
+    fn observed(&self) -> ObservedExchange {
+        ObservedExchange {
+            request: String::from_utf8_lossy(&self.request).into_owned(),
+            response: String::from_utf8_lossy(&self.response).into_owned(),
+            ..self.exchange.clone()
+        }
+    }
+}
+
 /// The newest exchanges, and a signal for pollers waiting for the next.
 pub struct Feed {
-    exchanges: Mutex<VecDeque<ObservedExchange>>,
+    exchanges: Mutex<VecDeque<Published>>,
     latest: tokio::sync::watch::Sender<u64>,
     /// Whether a live view has polled the feed.
     watched: AtomicBool,
@@ -96,8 +118,8 @@ impl Default for Feed {
 
 impl Feed {
     /// Adds an exchange (its `seq` above every earlier one) and wakes the pollers.
-    pub fn publish(&self, exchange: ObservedExchange) {
-        let seq = exchange.seq;
+    pub fn publish(&self, exchange: Published) {
+        let seq = exchange.exchange.seq;
         {
             let mut exchanges = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
             if exchanges.len() == FEED_LENGTH {
@@ -113,8 +135,8 @@ impl Feed {
         let exchanges = self.exchanges.lock().unwrap_or_else(|e| e.into_inner());
         exchanges
             .iter()
-            .filter(|x| x.seq > after)
-            .cloned()
+            .filter(|x| x.exchange.seq > after)
+            .map(Published::observed)
             .collect()
     }
 
@@ -157,8 +179,8 @@ pub fn parse_query(query: Option<&str>) -> Result<(u64, Duration), String> {
 mod tests {
     use super::*;
 
-    fn exchange(seq: u64) -> ObservedExchange {
-        ObservedExchange {
+    fn exchange(seq: u64) -> Published {
+        let exchange = ObservedExchange {
             seq,
             at: 0,
             time: String::new(),
@@ -174,6 +196,11 @@ mod tests {
             notifications: Vec::new(),
             findings: Vec::new(),
             journaled: true,
+        };
+        Published {
+            exchange,
+            request: Bytes::from_static(b"{\"prefetch\":{}}"),
+            response: Bytes::from(vec![b'{', 0xff, b'}']),
         }
     }
 
@@ -186,6 +213,8 @@ mod tests {
         let all = feed.after(0);
         assert_eq!(all.len(), FEED_LENGTH);
         assert_eq!(all[0].seq, 3, "the two oldest were forgotten");
+        assert_eq!(all[0].request, "{\"prefetch\":{}}");
+        assert_eq!(all[0].response, "{\u{fffd}}", "lossy UTF-8");
         let seqs: Vec<u64> = feed
             .after(FEED_LENGTH as u64)
             .iter()

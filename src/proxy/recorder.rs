@@ -6,10 +6,13 @@
 //! on stderr; its exchanges wait, a bounded number of them, and are written once it can be.
 //! When the writer stops it says how many exchanges it journaled and how many it did not.
 
-use super::feed::{Feed, ObservedExchange, ObservedFinding, ObservedNotification, FEED_LENGTH};
+use super::digest::ResponseFacts;
+use super::feed::{
+    Feed, ObservedExchange, ObservedFinding, ObservedNotification, Published, FEED_LENGTH,
+};
 use crate::clock::{iso8601, now_ms};
 use crate::counting::visitor_key;
-use crate::delivery::{decided_items, DeliveryRequest, DeliveryResponse};
+use crate::delivery::DeliveryRequest;
 use crate::ledger::lint::{lint, Finding};
 use crate::ledger::observed::Exchange;
 use crate::ledger::Ledger;
@@ -151,7 +154,7 @@ struct Pending {
     seq: u64,
     observed: Observed,
     request: Option<DeliveryRequest>,
-    response: Option<DeliveryResponse>,
+    response: Option<ResponseFacts>,
     /// Why the request failed as a whole, if it did.
     failure: Option<String>,
     published: bool,
@@ -162,7 +165,7 @@ impl Pending {
         let request = serde_json::from_slice::<DeliveryRequest>(&observed.request).ok();
         let ok = (200..300).contains(&observed.status);
         let response = ok
-            .then(|| serde_json::from_slice::<DeliveryResponse>(&observed.response).ok())
+            .then(|| super::digest::read(&observed.response))
             .flatten();
         let failure = match &observed.unreachable {
             Some(why) => Some(why.clone()),
@@ -183,7 +186,7 @@ impl Pending {
         Some(Exchange {
             session_id: self.observed.session_id.as_deref().unwrap_or_default(),
             request: self.request.as_ref()?,
-            response: self.response.as_ref(),
+            response: self.response.as_ref().map(|r| &r.digest),
             failure: self.failure.as_deref(),
             at: self.observed.at,
         })
@@ -194,7 +197,7 @@ impl Pending {
         self.request
             .as_ref()
             .and_then(|r| r.request_id.as_deref())
-            .or_else(|| self.response.as_ref()?.request_id.as_deref())
+            .or_else(|| self.response.as_ref()?.digest.request_id.as_deref())
     }
 
     fn kind(&self) -> String {
@@ -223,23 +226,16 @@ impl Pending {
     }
 
     /// The exchange for the feed; the ledger and its findings when it was journaled.
-    fn summary(&self, journaled: Option<(&Ledger, &FindingsIndex)>) -> ObservedExchange {
+    fn summary(&self, journaled: Option<(&Ledger, &FindingsIndex)>) -> Published {
         let request = self.request.as_ref();
         let visitor = request
             .and_then(|r| r.id.as_ref())
-            .or_else(|| self.response.as_ref()?.id.as_ref())
+            .or_else(|| self.response.as_ref()?.digest.visitor.as_ref())
             .and_then(visitor_key);
-        let mut locations: Vec<String> = Vec::new();
-        let mut options = 0;
-        if let Some(response) = &self.response {
-            for item in decided_items(response) {
-                let label = item.location(response).label();
-                if !locations.contains(&label) {
-                    locations.push(label);
-                }
-                options += item.parts(response).options.map_or(0, Vec::len);
-            }
-        }
+        let (locations, options) = self
+            .response
+            .as_ref()
+            .map_or_else(Default::default, |r| (r.locations.clone(), r.options));
         let ids: Vec<String> = request
             .and_then(|r| r.notifications.as_ref())
             .into_iter()
@@ -265,7 +261,7 @@ impl Pending {
         let findings = journaled
             .map(|(_, index)| index.about(visitor.as_deref(), self.page_view(), &ids))
             .unwrap_or_default();
-        ObservedExchange {
+        let exchange = ObservedExchange {
             seq: self.seq,
             at: self.observed.at,
             time: iso8601(self.observed.at),
@@ -274,13 +270,18 @@ impl Pending {
             kind: self.kind(),
             locations,
             options,
-            request: String::from_utf8_lossy(&self.observed.request).into_owned(),
-            response: String::from_utf8_lossy(&self.observed.response).into_owned(),
+            request: String::new(),
+            response: String::new(),
             status: self.observed.status,
             duration_ms: self.observed.duration.as_secs_f64() * 1000.0,
             notifications,
             findings,
             journaled: journaled.is_some(),
+        };
+        Published {
+            exchange,
+            request: self.observed.request.clone(),
+            response: self.observed.response.clone(),
         }
     }
 }

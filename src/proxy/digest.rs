@@ -1,0 +1,348 @@
+//! Reading what the journal and the feed need of a Delivery response, and nothing else: a
+//! skeleton of the response (serde skips the options' content, analytics but `tnta`, traces
+//! and the response tokens the ledger does not keep, unparsed and unallocated) made into a
+//! [`ResponseDigest`]. A response the skeleton cannot read is parsed whole, so the proxy reads
+//! every response the full model reads, with the same result.
+
+use crate::delivery::{decided_items, DeliveryResponse, Location, NotificationType, VisitorId};
+use crate::ledger::observed::ResponseDigest;
+use crate::ledger::record::{click_item, token_text};
+use crate::ledger::ResponseItem;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// What the proxy keeps of a Delivery response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseFacts {
+    pub digest: ResponseDigest,
+    /// The labels of the locations it decided (`mbox home-hero`), each once, in its order.
+    pub locations: Vec<String>,
+    /// How many options it carries.
+    pub options: usize,
+}
+
+/// The facts of a response body; none when it is not a Delivery response.
+pub fn read(body: &[u8]) -> Option<ResponseFacts> {
+    match serde_json::from_slice::<Skeleton>(body) {
+        Ok(skeleton) => Some(skeleton.facts()),
+        Err(_) => serde_json::from_slice::<DeliveryResponse>(body)
+            .ok()
+            .map(|response| whole(&response)),
+    }
+}
+
+/// The facts of a response parsed whole.
+fn whole(response: &DeliveryResponse) -> ResponseFacts {
+    let mut facts = ResponseFacts {
+        digest: ResponseDigest::of(response),
+        ..ResponseFacts::default()
+    };
+    for item in decided_items(response) {
+        facts.add_location(item.location(response));
+        facts.options += item.parts(response).options.map_or(0, Vec::len);
+    }
+    facts
+}
+
+impl ResponseFacts {
+    fn add_location(&mut self, location: Location) {
+        let label = location.label();
+        if !self.locations.contains(&label) {
+            self.locations.push(label);
+        }
+    }
+}
+
+/// A Delivery response's fields that the ledger reads (unknown fields are skipped).
+#[derive(Deserialize)]
+struct Skeleton {
+    #[serde(rename = "requestId")]
+    request_id: Option<String>,
+    id: Option<VisitorId>,
+    execute: Option<Executed>,
+    prefetch: Option<Prefetched>,
+    notifications: Option<Vec<Echoed>>,
+}
+
+#[derive(Deserialize)]
+struct Executed {
+    #[serde(rename = "pageLoad")]
+    page_load: Option<Decided>,
+    mboxes: Option<Vec<Decided>>,
+}
+
+#[derive(Deserialize)]
+struct Prefetched {
+    #[serde(rename = "pageLoad")]
+    page_load: Option<Decided>,
+    mboxes: Option<Vec<Decided>>,
+    views: Option<Vec<Decided>>,
+    metrics: Option<Vec<SkeletonMetric>>,
+}
+
+/// A pageLoad, mbox or view decision.
+#[derive(Deserialize)]
+struct Decided {
+    name: Option<String>,
+    key: Option<String>,
+    state: Option<String>,
+    options: Option<Vec<SkeletonOption>>,
+    metrics: Option<Vec<SkeletonMetric>>,
+}
+
+#[derive(Deserialize)]
+struct SkeletonOption {
+    #[serde(rename = "eventToken")]
+    event_token: Option<String>,
+    #[serde(rename = "responseTokens")]
+    response_tokens: Option<JournaledTokens>,
+}
+
+/// The four response tokens the journal keeps (a token present as `null` is kept as `null`).
+#[derive(Deserialize)]
+struct JournaledTokens {
+    #[serde(rename = "activity.id", default, deserialize_with = "present")]
+    activity: Option<Value>,
+    #[serde(rename = "activity.name", default, deserialize_with = "present")]
+    activity_name: Option<Value>,
+    #[serde(rename = "experience.id", default, deserialize_with = "present")]
+    experience: Option<Value>,
+    #[serde(rename = "experience.name", default, deserialize_with = "present")]
+    experience_name: Option<Value>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize)]
+struct SkeletonMetric {
+    #[serde(rename = "type")]
+    metric_type: Option<String>,
+    #[serde(rename = "eventToken")]
+    event_token: Option<String>,
+    analytics: Option<Analytics>,
+}
+
+#[derive(Deserialize)]
+struct Analytics {
+    payload: Option<Payload>,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    tnta: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Echoed {
+    id: Option<String>,
+}
+
+impl Skeleton {
+    fn facts(self) -> ResponseFacts {
+        let mut facts = ResponseFacts {
+            digest: ResponseDigest {
+                visitor: self.id,
+                request_id: self.request_id,
+                items: Vec::new(),
+                acknowledged: self
+                    .notifications
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| n.id)
+                    .collect(),
+            },
+            ..ResponseFacts::default()
+        };
+        let page_load = |d: Decided| {
+            (
+                Location::PageLoad {
+                    state: d.state.clone(),
+                },
+                d,
+            )
+        };
+        let mbox = |d: Decided| {
+            let name = d.name.clone().unwrap_or_default();
+            let state = d.state.clone();
+            (Location::Mbox { name, state }, d)
+        };
+        let view = |d: Decided| {
+            let name = d.name.clone().unwrap_or_default();
+            let (key, state) = (d.key.clone(), d.state.clone());
+            (Location::View { name, key, state }, d)
+        };
+        let (executed, prefetched) = (self.execute, self.prefetch);
+        let (executed_page, executed_mboxes) = match executed {
+            Some(e) => (e.page_load, e.mboxes),
+            None => (None, None),
+        };
+        let (page, mboxes, views, page_metrics) = match prefetched {
+            Some(p) => (p.page_load, p.mboxes, p.views, p.metrics),
+            None => (None, None, None, None),
+        };
+        let decided = executed_page
+            .map(page_load)
+            .into_iter()
+            .chain(executed_mboxes.into_iter().flatten().map(mbox))
+            .chain(page.map(page_load))
+            .chain(mboxes.into_iter().flatten().map(mbox))
+            .chain(views.into_iter().flatten().map(view));
+        for (location, decided) in decided {
+            facts.decided(location, decided.options, decided.metrics);
+        }
+        if let Some(metrics) = page_metrics.filter(|m| !m.is_empty()) {
+            facts.decided(Location::Page, None, Some(metrics));
+        }
+        facts
+    }
+}
+
+impl ResponseFacts {
+    /// Adds a decided location with its options and metrics.
+    fn decided(
+        &mut self,
+        location: Location,
+        options: Option<Vec<SkeletonOption>>,
+        metrics: Option<Vec<SkeletonMetric>>,
+    ) {
+        let options = options.unwrap_or_default();
+        self.options += options.len();
+        let items = &mut self.digest.items;
+        for option in options {
+            let tokens = option.response_tokens;
+            let (activity, activity_name, experience, experience_name) = match tokens {
+                Some(t) => (t.activity, t.activity_name, t.experience, t.experience_name),
+                None => (None, None, None, None),
+            };
+            items.push(ResponseItem {
+                location: location.clone(),
+                token: option.event_token,
+                kind: NotificationType::Display,
+                activity: token_text(activity),
+                activity_name: token_text(activity_name),
+                experience: token_text(experience),
+                experience_name: token_text(experience_name),
+            });
+        }
+        let clicks = metrics
+            .into_iter()
+            .flatten()
+            .filter(|m| m.metric_type.as_deref() == Some("click"));
+        for metric in clicks {
+            let tnta = metric.analytics.and_then(|a| a.payload?.tnta);
+            items.push(click_item(&location, metric.event_token, tnta.as_deref()));
+        }
+        self.add_location(location);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Every object of `value`, nested ones too.
+    fn objects<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+        match value {
+            Value::Object(map) => {
+                out.push(value);
+                map.values().for_each(|v| objects(v, out));
+            }
+            Value::Array(list) => list.iter().for_each(|v| objects(v, out)),
+            _ => {}
+        }
+    }
+
+    /// The skeleton's facts and the whole parse's agree on `body` (when the whole parse reads
+    /// it); returns whether the skeleton read it.
+    fn agree(body: &[u8]) -> bool {
+        let Ok(response) = serde_json::from_slice::<DeliveryResponse>(body) else {
+            return false;
+        };
+        let skeleton = serde_json::from_slice::<Skeleton>(body).map(Skeleton::facts);
+        let expected = whole(&response);
+        if let Ok(facts) = &skeleton {
+            assert_eq!(facts, &expected, "{}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(read(body), Some(expected));
+        skeleton.is_ok()
+    }
+
+    #[test]
+    fn the_skeleton_reads_every_fixture_response_as_the_whole_model_does() {
+        let root = std::path::Path::new("../shared/fixtures");
+        let mut read_by_skeleton = 0;
+        let mut with_items = 0;
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    let text = std::fs::read(&path).unwrap();
+                    let Ok(value) = serde_json::from_slice::<Value>(&text) else {
+                        continue;
+                    };
+                    let mut found = Vec::new();
+                    objects(&value, &mut found);
+                    for object in found {
+                        let body = serde_json::to_vec(object).unwrap();
+                        if agree(&body) {
+                            read_by_skeleton += 1;
+                            let facts = read(&body).unwrap();
+                            with_items += usize::from(!facts.digest.items.is_empty());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(read_by_skeleton > 100, "{read_by_skeleton}");
+        assert!(with_items > 10, "{with_items}");
+    }
+
+    #[test]
+    fn tokens_numbers_nulls_escapes_clicks_and_views_read_as_the_whole_model_reads_them() {
+        let body = json!({
+            "requestId": "r\u{e9}\"1", "id": {"tntId": "t.28_0", "extra": [1]},
+            "execute": {"pageLoad": {"options": [{"content": {"a": [1, 2.5e300]}, "eventToken": "e1",
+                "responseTokens": {"activity.id": 12, "activity.name": null, "experience.id": 1.5,
+                    "offer.id": "x"}}]},
+                "mboxes": [{"name": "m\\1", "options": [{"type": "html", "content": "<b>\u{1F600}</b>"}]}]},
+            "prefetch": {
+                "mboxes": [{"name": "m", "state": "s", "metrics": [
+                    {"type": "click", "eventToken": "c1", "analytics": {"payload": {"tnta": "1:2:0|32767,3:4:1|1"}}},
+                    {"type": "display", "eventToken": "d1"}]}],
+                "views": [{"name": "home", "key": "k", "state": "vs", "id": 3,
+                    "options": [{"eventToken": "v1", "responseTokens": {"experience.name": "E"}}]}],
+                "metrics": [{"type": "click", "selector": "#a", "eventToken": "p1"}]},
+            "notifications": [{"id": "n1", "trace": {"x": 1}}, {"trace": {}}]
+        });
+        let body = serde_json::to_vec(&body).unwrap();
+        assert!(agree(&body), "the skeleton reads it");
+        let facts = read(&body).unwrap();
+        assert_eq!(facts.digest.items.len(), 5);
+        assert_eq!(facts.digest.items[0].activity_name.as_deref(), Some("null"));
+        assert_eq!(facts.digest.acknowledged, ["n1"]);
+        assert_eq!(
+            facts.locations,
+            ["pageLoad", "mbox m\\1", "mbox m", "view home", "page"]
+        );
+        assert_eq!(facts.options, 3);
+    }
+
+    #[test]
+    fn what_the_skeleton_cannot_read_is_read_whole_and_what_neither_reads_is_none() {
+        // Equal keys: serde's derive refuses them, the whole model keeps the last.
+        let twice =
+            br#"{"prefetch":{"mboxes":[{"name":"a","name":"b","options":[{"eventToken":"t"}]}]}}"#;
+        assert!(serde_json::from_slice::<Skeleton>(twice).is_err());
+        let facts = read(twice).unwrap();
+        assert_eq!(facts.locations, ["mbox b"]);
+        assert_eq!(facts.digest.items.len(), 1);
+        assert_eq!(read(b"{\"prefetch\": 3}"), None);
+        assert_eq!(read(b"not json"), None);
+    }
+}
