@@ -46,6 +46,9 @@ impl PlainHttp {
     /// The plain client for `client`'s target when its calls go to an `http://` URL; `None`
     /// for https (and for a URL this cannot cut where the session id goes).
     pub fn for_client(client: &TargetClient) -> Option<PlainHttp> {
+        if proxied(|name| std::env::var(name).ok()) {
+            return None;
+        }
         let probe = Visitor {
             session_id: SESSION_MARK.into(),
             tnt_id: None,
@@ -252,6 +255,14 @@ impl PlainHttp {
     }
 }
 
+/// Whether the environment names an HTTP proxy, which the `TargetClient` (reqwest) would go
+/// through: then so do the checks, and this client is not used.
+fn proxied(var: impl Fn(&str) -> Option<String>) -> bool {
+    ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .iter()
+        .any(|name| var(name).is_some_and(|v| !v.trim().is_empty()))
+}
+
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut source = e;
     while let Some(next) = source.source() {
@@ -398,6 +409,24 @@ mod tests {
             "{e}"
         );
         assert!(plain(&base, 4096).post("s", Bytes::new()).await.is_ok());
+    }
+
+    #[test]
+    fn a_proxy_in_the_environment_leaves_calls_to_the_target_client() {
+        let env = |set: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                set.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(!proxied(env(&[])));
+        assert!(!proxied(env(&[
+            ("HTTPS_PROXY", "http://p:3128"),
+            ("http_proxy", " ")
+        ])));
+        assert!(proxied(env(&[("HTTP_PROXY", "http://p:3128")])));
+        assert!(proxied(env(&[("all_proxy", "socks5://p:1080")])));
     }
 
     #[tokio::test]
