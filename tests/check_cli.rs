@@ -220,7 +220,7 @@ fn a_wrong_experience_fails_with_exit_1_and_is_named() {
 fn a_malformed_file_exits_2_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("[[check]]\nname = \"a\"\npage_load = maybe\n", 3, "invalid"),
+        ("[[check]]\nname = \"a\"\npage_load = maybe\n", 3, "quoted"),
         ("[[check]]\nname = \"a\"\npage_load = true\nmbox = [\"x\"]\n", 4, "mbox"),
         (
             "[[check]]\nname = \"a\"\npage_load = true\n\n[[check.expect]]\nlocation = \"view home\"\nactivity = 1\n",

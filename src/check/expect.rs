@@ -1,29 +1,13 @@
 //! Whether a response shows what a check expects: per location, an option of the expected
 //! activity and experience, with the expected content and response tokens.
 
-use super::scenario::{Expectation, Place};
-use crate::delivery::{decided_items, DeliveryResponse, Item, Location, TargetOption};
+use super::scenario::Expectation;
+use super::skeleton::{OptionView, Skeleton};
+use crate::delivery::TargetOption;
 use serde_json::Value;
 
-/// The options a response has at `place` (execute's and prefetch's).
-pub fn options_at<'a>(response: &'a DeliveryResponse, place: &Place) -> Vec<&'a TargetOption> {
-    decided_items(response)
-        .into_iter()
-        .filter(|item| at_place(*item, response, place))
-        .flat_map(|item| item.parts(response).options.into_iter().flatten())
-        .collect()
-}
-
-fn at_place(item: Item, response: &DeliveryResponse, place: &Place) -> bool {
-    match (item.location(response), place) {
-        (Location::PageLoad { .. }, Place::PageLoad) => true,
-        (Location::Mbox { name, .. }, Place::Mbox(want))
-        | (Location::View { name, .. }, Place::View(want)) => &name == want,
-        _ => false,
-    }
-}
-
-/// A response token as text (`312345` and `"312345"` alike).
+/// A response token of a parsed option as text (`312345` and `"312345"` alike), as
+/// [`OptionView::token`] reads it from a body.
 pub fn token_text(option: &TargetOption, key: &str) -> Option<String> {
     option
         .response_tokens
@@ -35,8 +19,8 @@ pub fn token_text(option: &TargetOption, key: &str) -> Option<String> {
         })
 }
 
-/// An option's content as the text `content_contains` looks in (a string as it is, anything
-/// else as JSON).
+/// A parsed option's content as the text `content_contains` looks in (a string as it is,
+/// anything else as JSON), as [`OptionView::content_text`] reads it from a body.
 pub fn content_text(option: &TargetOption) -> String {
     match option.content.as_deref() {
         Some(Value::String(s)) => s.clone(),
@@ -45,8 +29,8 @@ pub fn content_text(option: &TargetOption) -> String {
     }
 }
 
-fn matches(e: &Expectation, option: &TargetOption) -> bool {
-    let token = |key: &str| token_text(option, key);
+fn matches(e: &Expectation, option: &OptionView) -> bool {
+    let token = |key: &str| option.token(key);
     e.activity.as_ref().is_none_or(|a| {
         a.matches(
             token("activity.id").as_deref(),
@@ -60,7 +44,7 @@ fn matches(e: &Expectation, option: &TargetOption) -> bool {
     }) && e
         .content_contains
         .as_ref()
-        .is_none_or(|c| content_text(option).contains(c.as_str()))
+        .is_none_or(|c| option.content_text().contains(c.as_str()))
         && e.response_tokens
             .iter()
             .all(|(k, v)| token(k).as_deref() == Some(v.as_str()))
@@ -85,15 +69,15 @@ fn wanted(e: &Expectation) -> String {
 }
 
 /// What an option is, in words: activity, experience, the start of its content.
-fn got(option: &TargetOption) -> String {
+fn got(option: &OptionView) -> String {
     let name = |id: &str, name: &str| {
-        let id = token_text(option, id).unwrap_or_else(|| "?".into());
-        match token_text(option, name) {
+        let id = option.token(id).unwrap_or_else(|| "?".into());
+        match option.token(name) {
             Some(n) => format!("{id} {n:?}"),
             None => id,
         }
     };
-    let content: String = content_text(option).chars().take(60).collect();
+    let content: String = option.content_text().chars().take(60).collect();
     format!(
         "activity {}, experience {}, content {}",
         name("activity.id", "activity.name"),
@@ -103,10 +87,10 @@ fn got(option: &TargetOption) -> String {
 }
 
 /// The expectations `response` does not meet, one line each (expected vs got).
-pub fn verify(expectations: &[Expectation], response: &DeliveryResponse) -> Vec<String> {
+pub fn verify(expectations: &[Expectation], response: &Skeleton) -> Vec<String> {
     let mut failures = Vec::new();
     for e in expectations {
-        let options = options_at(response, &e.place);
+        let options = response.options_at(&e.place);
         if options.iter().any(|o| matches(e, o)) {
             continue;
         }
@@ -130,12 +114,12 @@ pub fn verify(expectations: &[Expectation], response: &DeliveryResponse) -> Vec<
 
 #[cfg(test)]
 mod tests {
-    use super::super::scenario::IdOrName;
+    use super::super::scenario::{IdOrName, Place};
     use super::*;
     use std::collections::BTreeMap;
 
-    fn response() -> DeliveryResponse {
-        serde_json::from_value(serde_json::json!({
+    fn body() -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
             "prefetch": {
                 "pageLoad": {"options": [
                     {"type": "actions", "content": [{"content": "Welcome, Firefox user"}],
@@ -150,6 +134,10 @@ mod tests {
             }
         }))
         .unwrap()
+    }
+
+    fn verify(expectations: &[Expectation], body: &[u8]) -> Vec<String> {
+        super::verify(expectations, &Skeleton::read(200, body).unwrap())
     }
 
     fn expect(place: Place) -> Expectation {
@@ -179,7 +167,7 @@ mod tests {
             response_tokens: BTreeMap::from([("offer.name".into(), "A".into())]),
             ..expect(Place::Mbox("home-hero".into()))
         };
-        assert!(verify(&[e, weekend, hero], &response()).is_empty());
+        assert!(verify(&[e, weekend, hero], &body()).is_empty());
     }
 
     #[test]
@@ -189,7 +177,7 @@ mod tests {
             experience: Some(IdOrName::Text("Chrome visitors".into())),
             ..expect(Place::PageLoad)
         };
-        let failures = verify(&[e], &response());
+        let failures = verify(&[e], &body());
         assert_eq!(failures.len(), 1);
         assert!(
             failures[0].contains("expected activity 312370, experience \"Chrome visitors\""),
@@ -205,6 +193,6 @@ mod tests {
             activity: Some(IdOrName::Id(1)),
             ..expect(Place::View("home".into()))
         };
-        assert!(verify(&[missing], &response())[0].ends_with("got nothing"));
+        assert!(verify(&[missing], &body())[0].ends_with("got nothing"));
     }
 }

@@ -5,10 +5,12 @@
 pub mod chunks;
 pub mod counts;
 pub mod expect;
+pub mod http;
 pub mod junit;
 pub mod record;
 pub mod run;
 pub mod scenario;
+pub mod skeleton;
 
 pub use record::{record_check, RecordError};
 pub use run::{prepare, run_all, CheckError, CheckResult, Target, Verdict};

@@ -5,7 +5,7 @@ use crate::delivery::{qa_mode_from_url, DeliveryRequest, Geo, MboxSpec, QaMode, 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use toml::Spanned;
+use toml1::Spanned;
 
 /// A scenario file that cannot be read or makes no sense, with the file and line.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -32,11 +32,40 @@ pub struct TargetSection {
 }
 
 /// An activity or experience: its id or its name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum IdOrName {
     Id(i64),
     Text(String),
+}
+
+/// Read by hand: a wrong value says what is wanted (serde's `untagged` says only that no
+/// variant matched), and no value is first copied into a buffer to try each variant on it.
+impl<'de> Deserialize<'de> for IdOrName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl serde::de::Visitor<'_> for Either {
+            type Value = IdOrName;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an id (an integer) or a name (a string)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IdOrName, E> {
+                Ok(IdOrName::Id(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IdOrName, E> {
+                i64::try_from(v)
+                    .map(IdOrName::Id)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IdOrName, E> {
+                Ok(IdOrName::Text(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<IdOrName, E> {
+                Ok(IdOrName::Text(v))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
 }
 
 impl IdOrName {
@@ -130,32 +159,32 @@ type SpannedCheck = Spanned<CheckFields<Spanned<ExpectFields>>>;
 /// Parses `text` whole, or, when it is big, its [`pieces`](super::chunks::pieces) at once on
 /// rayon's threads. The pieces' answer is used only when every piece parses and together they
 /// mean what the whole text means; else the whole text is parsed, so errors are the same.
-fn read_raw(text: &str) -> Result<RawFile, toml::de::Error> {
+fn read_raw(text: &str) -> Result<RawFile, toml1::de::Error> {
     let threads = rayon::current_num_threads().max(1);
     let min_bytes = (text.len() / (threads * 4)).max(super::chunks::MIN_PIECE_BYTES);
     read_raw_in_pieces(text, min_bytes)
 }
 
 /// [`read_raw`] with pieces of at least `min_bytes`.
-fn read_raw_in_pieces(text: &str, min_bytes: usize) -> Result<RawFile, toml::de::Error> {
+fn read_raw_in_pieces(text: &str, min_bytes: usize) -> Result<RawFile, toml1::de::Error> {
     use rayon::prelude::*;
     let pieces = super::chunks::pieces(text, min_bytes);
     if pieces.len() < 2 {
-        return toml::from_str(text);
+        return toml1::from_str(text);
     }
-    let parsed: Result<Vec<(usize, bool, RawFile)>, toml::de::Error> = pieces
+    let parsed: Result<Vec<(usize, bool, RawFile)>, toml1::de::Error> = pieces
         .into_par_iter()
         .map(|(offset, piece)| {
             let at_header = piece
                 .lines()
                 .next()
                 .is_some_and(super::chunks::is_check_header);
-            toml::from_str(piece).map(|raw| (offset, at_header, raw))
+            toml1::from_str(piece).map(|raw| (offset, at_header, raw))
         })
         .collect();
     match parsed.ok().and_then(merge) {
         Some(raw) => Ok(raw),
-        None => toml::from_str(text),
+        None => toml1::from_str(text),
     }
 }
 
@@ -621,7 +650,7 @@ experience = "Shoes"
     #[test]
     fn a_file_read_in_pieces_reads_as_it_does_whole() {
         let text = many_checks(40);
-        let whole: RawFile = toml::from_str(&text).unwrap();
+        let whole: RawFile = toml1::from_str(&text).unwrap();
         let pieces = read_raw_in_pieces(&text, 1).unwrap();
         assert_eq!(pieces.check.len(), 40);
         assert_eq!(spans(&pieces), spans(&whole));
@@ -664,11 +693,22 @@ experience = "Shoes"
         );
         let check = "[[check]]\nname = \"a\"\npage_load = true\n";
         let two_targets = format!("[target]\nserver = \"s\"\n{check}[target]\nclient = \"c\"\n");
-        assert!(toml::from_str::<RawFile>(&two_targets).is_err());
+        assert!(toml1::from_str::<RawFile>(&two_targets).is_err());
         assert!(read_raw_in_pieces(&two_targets, 1).is_err());
         let inline = format!("check = [{{ name = \"b\" }}]\n{check}");
-        assert!(toml::from_str::<RawFile>(&inline).is_err());
+        assert!(toml1::from_str::<RawFile>(&inline).is_err());
         assert!(read_raw_in_pieces(&inline, 1).is_err());
+    }
+
+    #[test]
+    fn activities_and_experiences_read_as_ids_or_names_and_nothing_else() {
+        let s = parse(Path::new("s.toml"), GOOD).unwrap();
+        let e = &s.checks[0].expectations[0];
+        assert_eq!(e.activity, Some(IdOrName::Id(312350)));
+        assert_eq!(e.experience, Some(IdOrName::Text("Shoes".into())));
+        let e = error(&GOOD.replace("activity = 312350", "activity = 3.5"));
+        assert_eq!(e.line, 10, "{e}");
+        assert!(e.message.contains("an id (an integer) or a name"), "{e}");
     }
 
     #[test]

@@ -494,7 +494,8 @@ fn root_cause(e: &reqwest::Error) -> String {
     source.to_string()
 }
 
-fn snippet(body: &[u8]) -> String {
+/// The start of a body, on one line, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]).replace(['\n', '\r'], " ");
     if text.trim().is_empty() {
         "(empty body)".into()
