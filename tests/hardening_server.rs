@@ -302,8 +302,8 @@ fn logging_to_a_closed_stdout_neither_panics_nor_stops_the_server() {
 
 #[test]
 fn logging_to_a_stdout_nobody_reads_never_blocks_the_server_and_says_what_it_dropped() {
-    // A pipe holds 64 KiB (about 1,900 request lines) and the logger's queue 8,192 lines: the
-    // rest is dropped, and once stdout is read again the log says how many.
+    // A pipe holds 64 KiB (about 1,900 request lines) and a serving thread's buffer 8,192
+    // lines: the rest is dropped, and once stdout is read again the log says how many.
     let (child, url, unread) = serve_logging(&[]);
     keep_alive_gets(&url, 12_000);
     let (found, said) = std::sync::mpsc::channel();

@@ -6,10 +6,9 @@ use crate::counting::{Outcome, Verdict};
 use crate::delivery::DeliveryRequest;
 use serde_json::json;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How request lines are written.
@@ -148,10 +147,10 @@ fn verdict_text(outcome: &Outcome) -> String {
     format!("#{} {}", outcome.seq, parts.join(", "))
 }
 
-/// Request lines waiting for the logger thread; more are dropped (and counted).
+/// Request lines a serving thread may hold for the logger thread; more are dropped (and counted).
 const QUEUE: usize = 8192;
-/// How long the logger thread lets lines gather after the first of a batch: one wake-up per
-/// batch, not per request, keeps the serving threads from paying for a thread switch each.
+/// How long the logger thread lets lines gather after it is woken: one wake-up and one write per
+/// batch, not per request.
 const GATHER: Duration = Duration::from_millis(10);
 
 /// How this process's request lines are written ([`set_format`]; text unless set).
@@ -162,19 +161,33 @@ pub fn set_format(format: LogFormat) {
     let _ = FORMAT.set(format);
 }
 
-/// What goes through the logger's queue.
-enum Entry {
-    Line(Line),
-    /// Write everything queued before, then answer.
-    Flush(SyncSender<()>),
+/// The lines one serving thread rendered that the logger thread has not written yet.
+#[derive(Default)]
+struct Pending {
+    text: String,
+    lines: usize,
+    dropped: u64,
 }
 
-/// The request log of this process: lines go through a bounded queue to a thread (at a lower
-/// CPU priority than the serving threads) that renders them and writes them to stdout in batches, so a full queue drops lines (counted, and said in
-/// the log) and a closed or unread stdout never blocks or stops the server.
+type Buffer = Arc<Mutex<Pending>>;
+
+thread_local! {
+    /// This thread's buffer in the process's request log (made by its first line).
+    static OWN_BUFFER: OnceCell<Buffer> = const { OnceCell::new() };
+}
+
+/// The request log of this process. Each serving thread renders its lines into a buffer of its
+/// own, so a line costs no allocation, no hand-over and nothing freed on another thread; a thread
+/// at a lower CPU priority, woken by a buffer's first line, lets lines gather, takes every buffer
+/// and writes them to stdout in one write. A buffer holding [`QUEUE`] lines drops more (counted,
+/// and said in the log), so a closed or unread stdout never blocks or stops the server. The lines
+/// of one serving thread keep their order; those of two threads may interleave within a batch.
 pub struct RequestLog {
-    queue: SyncSender<Entry>,
-    dropped: Arc<AtomicU64>,
+    format: LogFormat,
+    buffers: Mutex<Vec<Buffer>>,
+    logger: std::thread::Thread,
+    /// Batches written so far, for [`RequestLog::flush`].
+    batches: (Mutex<u64>, Condvar),
 }
 
 impl RequestLog {
@@ -187,75 +200,113 @@ impl RequestLog {
     }
 
     fn start(format: LogFormat) -> Option<RequestLog> {
-        let (queue, entries) = sync_channel::<Entry>(QUEUE);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let seen_dropped = dropped.clone();
-        std::thread::Builder::new()
+        let logger = std::thread::Builder::new()
             .name("emulator-log".into())
-            .spawn(move || {
+            .spawn(|| {
                 // Answers come first; a log that falls behind drops lines and says so.
                 let _ = crate::priority::lower_this_thread();
-                write_batches(&entries, format, &seen_dropped)
+                if let Some(log) = RequestLog::get() {
+                    log.write_batches();
+                }
             })
             .ok()?;
-        Some(RequestLog { queue, dropped })
+        Some(RequestLog {
+            format,
+            buffers: Mutex::new(Vec::new()),
+            logger: logger.thread().clone(),
+            batches: (Mutex::new(0), Condvar::new()),
+        })
     }
 
-    /// Queues `line`; a full queue drops it. Never blocks.
+    /// Renders `line` into this thread's buffer; a full buffer drops it. Never blocks on output.
     pub fn send(&self, line: Line) {
-        if self.queue.try_send(Entry::Line(line)).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        OWN_BUFFER.with(|own| {
+            let buffer = own.get_or_init(|| self.new_buffer());
+            let Ok(mut pending) = buffer.lock() else {
+                return;
+            };
+            if pending.lines >= QUEUE {
+                pending.dropped += 1;
+                return;
+            }
+            line.render_into(self.format, &mut pending.text);
+            pending.text.push('\n');
+            pending.lines += 1;
+            let first = pending.lines == 1;
+            drop(pending);
+            if first {
+                self.logger.unpark();
+            }
+        });
     }
 
-    /// Waits (at most `limit`) until every line queued so far is written: at shutdown.
+    /// A buffer for the calling thread, known to the logger thread.
+    fn new_buffer(&self) -> Buffer {
+        let buffer = Buffer::default();
+        if let Ok(mut buffers) = self.buffers.lock() {
+            buffers.push(buffer.clone());
+        }
+        buffer
+    }
+
+    /// Waits (at most `limit`) until every line rendered so far is written: at shutdown.
     pub fn flush(&self, limit: Duration) {
-        let (done, wait) = sync_channel(1);
         let deadline = Instant::now() + limit;
-        let mut entry = Entry::Flush(done);
-        loop {
-            match self.queue.try_send(entry) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
-                    entry = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+        let (count, written) = &self.batches;
+        let Ok(mut batches) = count.lock() else {
+            return;
+        };
+        // A batch under way may have taken some buffers before the last lines: wait for the next.
+        let wanted = *batches + 2;
+        while *batches < wanted {
+            self.logger.unpark();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            batches = match written.wait_timeout(batches, left) {
+                Ok((batches, _)) => batches,
                 Err(_) => return,
-            }
+            };
         }
-        let _ = wait.recv_timeout(deadline.saturating_duration_since(Instant::now()));
     }
-}
 
-/// The logger thread: waits for a line, lets more gather, renders the batch and writes it in one
-/// write; says how many lines were dropped since the last batch.
-fn write_batches(entries: &Receiver<Entry>, format: LogFormat, dropped: &AtomicU64) {
-    let mut batch = String::new();
-    while let Ok(first) = entries.recv() {
-        if matches!(first, Entry::Line(_)) {
+    /// The logger thread: waits to be woken, lets lines gather, writes a batch, counts it.
+    fn write_batches(&self) {
+        let mut batch = String::new();
+        loop {
+            std::thread::park();
             std::thread::sleep(GATHER);
-        }
-        batch.clear();
-        let mut flushed = Vec::new();
-        for entry in std::iter::once(first).chain(entries.try_iter().take(QUEUE)) {
-            match entry {
-                Entry::Line(line) => {
-                    line.render_into(format, &mut batch);
-                    batch.push('\n');
-                }
-                Entry::Flush(done) => flushed.push(done),
+            self.take_batch(&mut batch);
+            if !batch.is_empty() {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(batch.as_bytes()).and_then(|()| out.flush());
+            }
+            let (count, written) = &self.batches;
+            if let Ok(mut batches) = count.lock() {
+                *batches += 1;
+                written.notify_all();
             }
         }
-        let lost = dropped.swap(0, Ordering::Relaxed);
-        if lost > 0 {
-            batch.push_str(&dropped_line(lost, format));
-            batch.push('\n');
+    }
+
+    /// Every buffer's lines in `batch` (emptied first), then the line saying how many were
+    /// dropped since the last batch.
+    fn take_batch(&self, batch: &mut String) {
+        batch.clear();
+        let mut lost = 0;
+        let buffers = self.buffers.lock().map(|b| b.clone()).unwrap_or_default();
+        for buffer in buffers {
+            if let Ok(mut pending) = buffer.lock() {
+                batch.push_str(&pending.text);
+                pending.text.clear();
+                pending.lines = 0;
+                lost += std::mem::take(&mut pending.dropped);
+            }
         }
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(batch.as_bytes()).and_then(|()| out.flush());
-        drop(out);
-        for done in flushed {
-            let _ = done.try_send(());
+        if lost > 0 {
+            batch.push_str(&dropped_line(lost, self.format));
+            batch.push('\n');
         }
     }
 }
