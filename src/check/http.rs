@@ -4,7 +4,6 @@
 //! refusal and errors as [`TargetClient`]; https targets go through the `TargetClient`.
 
 use crate::client::{ClientError, TargetClient, Visitor, SDK_NAME};
-use crate::delivery::ErrorResponse;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
@@ -103,16 +102,7 @@ impl PlainHttp {
             }
         };
         if !(200..300).contains(&status) {
-            if let Ok(err) = serde_json::from_slice::<ErrorResponse>(&body) {
-                if let Some(message) = err.message {
-                    return Err(ClientError::Target { status, message });
-                }
-            }
-            return Err(ClientError::Http {
-                status,
-                url: url(),
-                snippet: crate::client::snippet(&body),
-            });
+            return Err(crate::client::refusal(status, url(), &body));
         }
         Ok(Answer {
             status,

@@ -441,16 +441,7 @@ impl TargetClient {
         }
         let duration = started.elapsed();
         if !(200..300).contains(&status) {
-            if let Ok(err) = serde_json::from_slice::<ErrorResponse>(&response_body) {
-                if let Some(message) = err.message {
-                    return Err(ClientError::Target { status, message });
-                }
-            }
-            return Err(ClientError::Http {
-                status,
-                url: url_text,
-                snippet: snippet(&response_body),
-            });
+            return Err(refusal(status, url_text, &response_body));
         }
         let mut response: DeliveryResponse = if response_body.is_empty() && status == 204 {
             DeliveryResponse::default()
@@ -495,6 +486,19 @@ fn root_cause(e: &reqwest::Error) -> String {
 }
 
 /// The start of a body, on one line, for error messages.
+/// The error a non-2xx answer is: Target's own message when the body carries one, else the
+/// status with the start of the body.
+pub(crate) fn refusal(status: u16, url: String, body: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorResponse>(body).map(|e| e.message) {
+        Ok(Some(message)) => ClientError::Target { status, message },
+        _ => ClientError::Http {
+            status,
+            url,
+            snippet: snippet(body),
+        },
+    }
+}
+
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]).replace(['\n', '\r'], " ");
     if text.trim().is_empty() {
