@@ -295,8 +295,11 @@ impl RequestLog {
     fn take_batch(&self, batch: &mut String) {
         batch.clear();
         let mut lost = 0;
-        let buffers = self.buffers.lock().map(|b| b.clone()).unwrap_or_default();
-        for buffer in buffers {
+        // A serving thread never holds its buffer while it takes the list (only to add itself).
+        let Ok(buffers) = self.buffers.lock() else {
+            return;
+        };
+        for buffer in buffers.iter() {
             if let Ok(mut pending) = buffer.lock() {
                 batch.push_str(&pending.text);
                 pending.text.clear();
