@@ -3,13 +3,11 @@
 //! a pool grows to the checks' concurrency. Same URL, headers, timeout, body limit, redirect
 //! refusal and errors as [`TargetClient`]; https targets go through the `TargetClient`.
 
+use crate::client::pool::{Pool, PoolError};
 use crate::client::{ClientError, TargetClient, Visitor, SDK_NAME};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, LOCATION, USER_AGENT};
-use hyper_util::rt::TokioIo;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A session id that cannot come from a client code or org id; where it lands in the
@@ -25,8 +23,6 @@ pub struct Answer {
 
 /// The plain HTTP client of one `http://` target.
 pub struct PlainHttp {
-    /// `host:port`, connected to.
-    address: String,
     /// The `Host` header.
     host: HeaderValue,
     /// The delivery URL (for messages) and its path and query (sent), each cut where the
@@ -36,10 +32,9 @@ pub struct PlainHttp {
     user_agent: HeaderValue,
     timeout: Duration,
     max_body_bytes: usize,
-    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    /// Kept connections to the target's `host:port`.
+    pool: Pool,
 }
-
-type Connection = SendRequest<Full<Bytes>>;
 
 impl PlainHttp {
     /// The plain client for `client`'s target when its calls go to an `http://` URL; `None`
@@ -69,7 +64,6 @@ impl PlainHttp {
         };
         let settings = client.settings();
         Some(PlainHttp {
-            address: format!("{host}:{port}"),
             host: HeaderValue::from_str(&host_header).ok()?,
             url: (head.to_string(), tail.to_string()),
             origin: (origin_head.to_string(), origin_tail.to_string()),
@@ -77,7 +71,7 @@ impl PlainHttp {
                 .ok()?,
             timeout: settings.timeout,
             max_body_bytes: settings.max_body_bytes,
-            idle: Mutex::new(Vec::new()),
+            pool: Pool::new(format!("{host}:{port}")),
         })
     }
 
@@ -111,41 +105,28 @@ impl PlainHttp {
         })
     }
 
-    /// The call without its timeout: on a kept connection, or a new one when none is free or
-    /// the kept one turns out closed before the request went out.
+    /// The call without its timeout, on a kept connection or a new one.
     async fn call(
         &self,
         session_id: &str,
         body: Bytes,
         url: &impl Fn() -> String,
     ) -> Result<(u16, Bytes), ClientError> {
-        let mut request = self.request(session_id, body, url)?;
-        let mut kept = self.take_idle();
-        let failed = |e: hyper::Error| ClientError::Request {
-            url: url(),
-            reason: root_cause(&e),
-        };
-        // A kept connection the server closed meanwhile is replaced once by a new one.
-        let (connection, reply) = loop {
-            let reused = kept.is_some();
-            let mut connection = match kept.take() {
-                Some(c) => c,
-                None => self.connect(url).await?,
-            };
-            if let Err(e) = connection.ready().await {
-                if reused {
-                    continue;
-                }
-                return Err(failed(e));
-            }
-            match connection.try_send_request(request).await {
-                Ok(reply) => break (connection, reply),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) if reused => request = unsent,
-                    _ => return Err(failed(e.into_error())),
-                },
-            }
-        };
+        let request = self.request(session_id, body, url)?;
+        let (reply, connection) = self.pool.send(request).await.map_err(|e| match e {
+            PoolError::Connect(e) => ClientError::Connect {
+                url: url(),
+                reason: e.to_string(),
+            },
+            PoolError::Handshake(e) => ClientError::Connect {
+                url: url(),
+                reason: root_cause(&e),
+            },
+            PoolError::Request(e) => ClientError::Request {
+                url: url(),
+                reason: root_cause(&e),
+            },
+        })?;
         let status = reply.status().as_u16();
         if reply.status().is_redirection() {
             let location = reply
@@ -182,7 +163,7 @@ impl PlainHttp {
                 }
             })?
             .to_bytes();
-        self.keep(connection);
+        self.pool.keep(connection);
         Ok((status, body))
     }
 
@@ -207,41 +188,6 @@ impl PlainHttp {
             .header("X-Request-Id", request_id)
             .body(Full::new(body))
             .map_err(|e| ClientError::Config(format!("bad request to {}: {e}", url())))
-    }
-
-    async fn connect(&self, url: &impl Fn() -> String) -> Result<Connection, ClientError> {
-        let refused = |reason: String| ClientError::Connect { url: url(), reason };
-        let stream = tokio::net::TcpStream::connect(&self.address)
-            .await
-            .map_err(|e| refused(e.to_string()))?;
-        // Requests are small and answered at once: no waiting to fill a segment.
-        let _ = stream.set_nodelay(true);
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| refused(root_cause(&e)))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "a kept connection ended");
-            }
-        });
-        Ok(sender)
-    }
-
-    fn take_idle(&self) -> Option<Connection> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(connection) = idle.pop() {
-            if !connection.is_closed() {
-                return Some(connection);
-            }
-        }
-        None
-    }
-
-    fn keep(&self, connection: Connection) {
-        if !connection.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            idle.push(connection);
-        }
     }
 }
 
