@@ -113,58 +113,62 @@ impl PlainHttp {
         url: &impl Fn() -> String,
     ) -> Result<(u16, Bytes), ClientError> {
         let request = self.request(session_id, body, url)?;
-        let (reply, connection) = self.pool.send(request).await.map_err(|e| match e {
-            PoolError::Connect(e) => ClientError::Connect {
+        let read = async |reply: hyper::Response<hyper::body::Incoming>| {
+            let status = reply.status().as_u16();
+            if reply.status().is_redirection() {
+                let location = reply
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_else(|| "(no Location header)".into());
+                return Err(ClientError::Http {
+                    status,
+                    url: url(),
+                    snippet: format!("redirect to {location:?} not followed"),
+                });
+            }
+            let too_large = || ClientError::BodyTooLarge {
                 url: url(),
-                reason: e.to_string(),
-            },
-            PoolError::Handshake(e) => ClientError::Connect {
-                url: url(),
-                reason: root_cause(&e),
-            },
-            PoolError::Request(e) => ClientError::Request {
-                url: url(),
-                reason: root_cause(&e),
-            },
-        })?;
-        let status = reply.status().as_u16();
-        if reply.status().is_redirection() {
-            let location = reply
-                .headers()
-                .get(LOCATION)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .unwrap_or_else(|| "(no Location header)".into());
-            return Err(ClientError::Http {
-                status,
-                url: url(),
-                snippet: format!("redirect to {location:?} not followed"),
-            });
-        }
-        let too_large = || ClientError::BodyTooLarge {
-            url: url(),
-            limit_bytes: self.max_body_bytes,
-        };
-        let length = reply.headers().get(hyper::header::CONTENT_LENGTH);
-        let length = length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if length.is_some_and(|len| len > self.max_body_bytes as u64) {
-            return Err(too_large());
-        }
-        let body = Limited::new(reply.into_body(), self.max_body_bytes)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    too_large()
-                } else {
-                    ClientError::Request {
-                        url: url(),
-                        reason: root_cause(&*e),
+                limit_bytes: self.max_body_bytes,
+            };
+            let length = reply.headers().get(hyper::header::CONTENT_LENGTH);
+            let length = length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            if length.is_some_and(|len| len > self.max_body_bytes as u64) {
+                return Err(too_large());
+            }
+            let body = Limited::new(reply.into_body(), self.max_body_bytes)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        too_large()
+                    } else {
+                        ClientError::Request {
+                            url: url(),
+                            reason: root_cause(&*e),
+                        }
                     }
-                }
+                })?
+                .to_bytes();
+            Ok((status, body))
+        };
+        self.pool
+            .exchange(request, read)
+            .await
+            .map_err(|e| match e {
+                PoolError::Connect(e) => ClientError::Connect {
+                    url: url(),
+                    reason: e.to_string(),
+                },
+                PoolError::Handshake(e) => ClientError::Connect {
+                    url: url(),
+                    reason: root_cause(&e),
+                },
+                PoolError::Request(e) => ClientError::Request {
+                    url: url(),
+                    reason: root_cause(&e),
+                },
             })?
-            .to_bytes();
-        self.pool.keep(connection);
-        Ok((status, body))
     }
 
     fn request(
@@ -345,6 +349,18 @@ mod tests {
             "{e}"
         );
         assert!(plain(&base, 4096).post("s", Bytes::new()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_answer_was_left_unread_serves_the_next_call() {
+        let (base, accepted) = server(Answers::Big).await;
+        let http = plain(&base, 1024);
+        for _ in 0..3 {
+            let e = http.post("s", Bytes::new()).await.err().unwrap();
+            assert!(matches!(e, ClientError::BodyTooLarge { .. }), "{e}");
+        }
+        // Reused when the unread body could be skipped, else replaced: never stuck.
+        assert!((1..=3).contains(&accepted.load(Ordering::SeqCst)));
     }
 
     #[test]

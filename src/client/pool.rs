@@ -9,10 +9,56 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::Mutex;
+use std::task::Poll;
 
-/// A connection of the pool, free to send one request.
-pub type Connection = SendRequest<Full<Bytes>>;
+/// The HTTP/1.1 state machine of one connection: it reads and writes only while polled.
+type Driver = hyper::client::conn::http1::Connection<TokioIo<tokio::net::TcpStream>, Full<Bytes>>;
+
+/// A connection of the pool. It has no task of its own: the task that sends a request on it
+/// drives it until the answer is read, so an exchange never hops between tasks.
+struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+    /// None once the connection ended (dropped then, so requests queued on it fail at once).
+    driver: Option<Pin<Box<Driver>>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("ended", &self.driver.is_none())
+            .finish()
+    }
+}
+
+impl Connection {
+    fn is_closed(&self) -> bool {
+        self.driver.is_none() || self.sender.is_closed()
+    }
+}
+
+/// Runs `work` while driving the connection; a connection that ends meanwhile is dropped.
+async fn driven<T>(driver: &mut Option<Pin<Box<Driver>>>, work: impl Future<Output = T>) -> T {
+    let mut work = pin!(work);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = work.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
+        if let Some(connection) = driver.as_mut() {
+            if let Poll::Ready(ended) = connection.as_mut().poll(cx) {
+                if let Err(e) = ended {
+                    tracing::debug!(error = %e, "a kept connection ended");
+                }
+                *driver = None;
+                return work.as_mut().poll(cx);
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
 
 /// Why a request got no answer.
 #[derive(Debug, thiserror::Error)]
@@ -45,39 +91,46 @@ impl Pool {
     }
 
     /// Sends `request` on a kept connection, or a new one when none is free or the kept one
-    /// turns out closed before the request went out. Returns the answer's head (its body
-    /// still to read) and the connection: give it back with [`keep`](Self::keep) once the
-    /// body is read.
-    pub async fn send(
+    /// turns out closed before the request went out, and gives its answer to `read`, whose
+    /// result it returns. The connection is kept for the next request (one whose answer
+    /// `read` left unread closes, and is then replaced).
+    pub async fn exchange<T>(
         &self,
         mut request: hyper::Request<Full<Bytes>>,
-    ) -> Result<(hyper::Response<Incoming>, Connection), PoolError> {
+        read: impl AsyncFnOnce(hyper::Response<Incoming>) -> T,
+    ) -> Result<T, PoolError> {
         let mut kept = self.take_idle();
         // A kept connection the server closed meanwhile is replaced once by a new one.
-        loop {
+        let (mut connection, reply) = loop {
             let reused = kept.is_some();
             let mut connection = match kept.take() {
                 Some(c) => c,
                 None => self.connect().await?,
             };
-            if let Err(e) = connection.ready().await {
-                if reused {
-                    continue;
+            let sender = &mut connection.sender;
+            let sent = driven(&mut connection.driver, async {
+                if let Err(e) = sender.ready().await {
+                    return Err((e, Some(request)));
                 }
-                return Err(PoolError::Request(e));
+                sender.try_send_request(request).await.map_err(|mut e| {
+                    let unsent = e.take_message();
+                    (e.into_error(), unsent)
+                })
+            })
+            .await;
+            match sent {
+                Ok(reply) => break (connection, reply),
+                Err((_, Some(unsent))) if reused => request = unsent,
+                Err((e, _)) => return Err(PoolError::Request(e)),
             }
-            match connection.try_send_request(request).await {
-                Ok(reply) => return Ok((reply, connection)),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) if reused => request = unsent,
-                    _ => return Err(PoolError::Request(e.into_error())),
-                },
-            }
-        }
+        };
+        let out = driven(&mut connection.driver, read(reply)).await;
+        self.keep(connection);
+        Ok(out)
     }
 
-    /// Keeps a connection whose answer was read whole, for the next request.
-    pub fn keep(&self, connection: Connection) {
+    /// Keeps a connection for the next request.
+    fn keep(&self, connection: Connection) {
         if !connection.is_closed() {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             idle.push(connection);
@@ -100,18 +153,16 @@ impl Pool {
             .map_err(PoolError::Connect)?;
         // Requests are small and answered at once: no waiting to fill a segment.
         let _ = stream.set_nodelay(true);
-        let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        let (sender, driver) = hyper::client::conn::http1::Builder::new()
             // One buffer, one write: a head and a body of a few KB copied together cost
             // less than a vectored write of both.
             .writev(false)
             .handshake(TokioIo::new(stream))
             .await
             .map_err(PoolError::Handshake)?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "a kept connection ended");
-            }
-        });
-        Ok(sender)
+        Ok(Connection {
+            sender,
+            driver: Some(Box::pin(driver)),
+        })
     }
 }

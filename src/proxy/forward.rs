@@ -152,11 +152,15 @@ impl Plain {
         headers.insert(HOST, self.host.clone());
         *request.headers_mut() = headers;
         let exchange = async {
-            let (reply, connection) = self.pool.send(request).await.map_err(|e| why(&e))?;
-            let (head, body) = reply.into_parts();
-            let body = body.collect().await.map_err(|e| why(&e))?.to_bytes();
-            self.pool.keep(connection);
-            Ok((head.status, head.headers, body))
+            let read = async |reply: hyper::Response<hyper::body::Incoming>| {
+                let (head, body) = reply.into_parts();
+                let body = body.collect().await.map_err(|e| why(&e))?.to_bytes();
+                Ok((head.status, head.headers, body))
+            };
+            self.pool
+                .exchange(request, read)
+                .await
+                .map_err(|e| why(&e))?
         };
         tokio::time::timeout(UPSTREAM_TIMEOUT, exchange)
             .await
