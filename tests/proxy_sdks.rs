@@ -354,6 +354,9 @@ fn a_locked_journal_never_holds_the_traffic_up() {
     proxy.exchanges(5);
     let ledger = mboxscope::ledger::Ledger::open_read_only(&journal).unwrap();
     assert_eq!(ledger.responses().count(), 5);
+    // The page views that waited keep what their answers decided.
+    let items: Vec<usize> = ledger.responses().map(|(_, r)| r.items.len()).collect();
+    assert!(items.iter().all(|n| *n == items[0] && *n > 0), "{items:?}");
 }
 
 #[test]

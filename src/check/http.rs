@@ -3,13 +3,11 @@
 //! a pool grows to the checks' concurrency. Same URL, headers, timeout, body limit, redirect
 //! refusal and errors as [`TargetClient`]; https targets go through the `TargetClient`.
 
+use crate::client::pool::{Pool, PoolError};
 use crate::client::{ClientError, TargetClient, Visitor, SDK_NAME};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, LOCATION, USER_AGENT};
-use hyper_util::rt::TokioIo;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A session id that cannot come from a client code or org id; where it lands in the
@@ -25,8 +23,6 @@ pub struct Answer {
 
 /// The plain HTTP client of one `http://` target.
 pub struct PlainHttp {
-    /// `host:port`, connected to.
-    address: String,
     /// The `Host` header.
     host: HeaderValue,
     /// The delivery URL (for messages) and its path and query (sent), each cut where the
@@ -36,10 +32,9 @@ pub struct PlainHttp {
     user_agent: HeaderValue,
     timeout: Duration,
     max_body_bytes: usize,
-    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    /// Kept connections to the target's `host:port`.
+    pool: Pool,
 }
-
-type Connection = SendRequest<Full<Bytes>>;
 
 impl PlainHttp {
     /// The plain client for `client`'s target when its calls go to an `http://` URL; `None`
@@ -69,7 +64,6 @@ impl PlainHttp {
         };
         let settings = client.settings();
         Some(PlainHttp {
-            address: format!("{host}:{port}"),
             host: HeaderValue::from_str(&host_header).ok()?,
             url: (head.to_string(), tail.to_string()),
             origin: (origin_head.to_string(), origin_tail.to_string()),
@@ -77,7 +71,7 @@ impl PlainHttp {
                 .ok()?,
             timeout: settings.timeout,
             max_body_bytes: settings.max_body_bytes,
-            idle: Mutex::new(Vec::new()),
+            pool: Pool::new(format!("{host}:{port}")),
         })
     }
 
@@ -111,79 +105,70 @@ impl PlainHttp {
         })
     }
 
-    /// The call without its timeout: on a kept connection, or a new one when none is free or
-    /// the kept one turns out closed before the request went out.
+    /// The call without its timeout, on a kept connection or a new one.
     async fn call(
         &self,
         session_id: &str,
         body: Bytes,
         url: &impl Fn() -> String,
     ) -> Result<(u16, Bytes), ClientError> {
-        let mut request = self.request(session_id, body, url)?;
-        let mut kept = self.take_idle();
-        let failed = |e: hyper::Error| ClientError::Request {
-            url: url(),
-            reason: root_cause(&e),
-        };
-        // A kept connection the server closed meanwhile is replaced once by a new one.
-        let (connection, reply) = loop {
-            let reused = kept.is_some();
-            let mut connection = match kept.take() {
-                Some(c) => c,
-                None => self.connect(url).await?,
-            };
-            if let Err(e) = connection.ready().await {
-                if reused {
-                    continue;
-                }
-                return Err(failed(e));
+        let request = self.request(session_id, body, url)?;
+        let read = async |reply: hyper::Response<hyper::body::Incoming>| {
+            let status = reply.status().as_u16();
+            if reply.status().is_redirection() {
+                let location = reply
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_else(|| "(no Location header)".into());
+                return Err(ClientError::Http {
+                    status,
+                    url: url(),
+                    snippet: format!("redirect to {location:?} not followed"),
+                });
             }
-            match connection.try_send_request(request).await {
-                Ok(reply) => break (connection, reply),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) if reused => request = unsent,
-                    _ => return Err(failed(e.into_error())),
-                },
-            }
-        };
-        let status = reply.status().as_u16();
-        if reply.status().is_redirection() {
-            let location = reply
-                .headers()
-                .get(LOCATION)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .unwrap_or_else(|| "(no Location header)".into());
-            return Err(ClientError::Http {
-                status,
+            let too_large = || ClientError::BodyTooLarge {
                 url: url(),
-                snippet: format!("redirect to {location:?} not followed"),
-            });
-        }
-        let too_large = || ClientError::BodyTooLarge {
-            url: url(),
-            limit_bytes: self.max_body_bytes,
-        };
-        let length = reply.headers().get(hyper::header::CONTENT_LENGTH);
-        let length = length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if length.is_some_and(|len| len > self.max_body_bytes as u64) {
-            return Err(too_large());
-        }
-        let body = Limited::new(reply.into_body(), self.max_body_bytes)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    too_large()
-                } else {
-                    ClientError::Request {
-                        url: url(),
-                        reason: root_cause(&*e),
+                limit_bytes: self.max_body_bytes,
+            };
+            let length = reply.headers().get(hyper::header::CONTENT_LENGTH);
+            let length = length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            if length.is_some_and(|len| len > self.max_body_bytes as u64) {
+                return Err(too_large());
+            }
+            let body = Limited::new(reply.into_body(), self.max_body_bytes)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        too_large()
+                    } else {
+                        ClientError::Request {
+                            url: url(),
+                            reason: root_cause(&*e),
+                        }
                     }
-                }
+                })?
+                .to_bytes();
+            Ok((status, body))
+        };
+        self.pool
+            .exchange(request, read)
+            .await
+            .map_err(|e| match e {
+                PoolError::Connect(e) => ClientError::Connect {
+                    url: url(),
+                    reason: e.to_string(),
+                },
+                PoolError::Handshake(e) => ClientError::Connect {
+                    url: url(),
+                    reason: root_cause(&e),
+                },
+                PoolError::Request(e) => ClientError::Request {
+                    url: url(),
+                    reason: root_cause(&e),
+                },
             })?
-            .to_bytes();
-        self.keep(connection);
-        Ok((status, body))
     }
 
     fn request(
@@ -207,41 +192,6 @@ impl PlainHttp {
             .header("X-Request-Id", request_id)
             .body(Full::new(body))
             .map_err(|e| ClientError::Config(format!("bad request to {}: {e}", url())))
-    }
-
-    async fn connect(&self, url: &impl Fn() -> String) -> Result<Connection, ClientError> {
-        let refused = |reason: String| ClientError::Connect { url: url(), reason };
-        let stream = tokio::net::TcpStream::connect(&self.address)
-            .await
-            .map_err(|e| refused(e.to_string()))?;
-        // Requests are small and answered at once: no waiting to fill a segment.
-        let _ = stream.set_nodelay(true);
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| refused(root_cause(&e)))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "a kept connection ended");
-            }
-        });
-        Ok(sender)
-    }
-
-    fn take_idle(&self) -> Option<Connection> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(connection) = idle.pop() {
-            if !connection.is_closed() {
-                return Some(connection);
-            }
-        }
-        None
-    }
-
-    fn keep(&self, connection: Connection) {
-        if !connection.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            idle.push(connection);
-        }
     }
 }
 
@@ -399,6 +349,18 @@ mod tests {
             "{e}"
         );
         assert!(plain(&base, 4096).post("s", Bytes::new()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_answer_was_left_unread_serves_the_next_call() {
+        let (base, accepted) = server(Answers::Big).await;
+        let http = plain(&base, 1024);
+        for _ in 0..3 {
+            let e = http.post("s", Bytes::new()).await.err().unwrap();
+            assert!(matches!(e, ClientError::BodyTooLarge { .. }), "{e}");
+        }
+        // Reused when the unread body could be skipped, else replaced: never stuck.
+        assert!((1..=3).contains(&accepted.load(Ordering::SeqCst)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod cookies;
 pub mod error;
 pub mod host;
+pub mod pool;
 pub mod views;
 
 use crate::delivery::{

@@ -38,14 +38,15 @@ impl ResponseDigest {
     }
 }
 
-/// One Delivery API exchange the proxy forwarded.
-#[derive(Debug, Clone, Copy)]
+/// One Delivery API exchange the proxy forwarded; its answer's digest is moved into the
+/// journal's events (its items are not copied).
+#[derive(Debug, Clone)]
 pub struct Exchange<'a> {
     /// The `sessionId` query parameter.
     pub session_id: &'a str,
     pub request: &'a DeliveryRequest,
     /// The upstream's answer when it was a Delivery response (2xx).
-    pub response: Option<&'a ResponseDigest>,
+    pub response: Option<ResponseDigest>,
     /// Why the request failed as a whole (the upstream's error, or that it was unreachable).
     pub failure: Option<&'a str>,
     /// When the answer came (ms).
@@ -55,9 +56,9 @@ pub struct Exchange<'a> {
 impl Ledger {
     /// Journals exchanges with one write (one fsync), without waiting for another process's
     /// lock: [`JournalError::Locked`] then, and nothing is written.
-    pub fn record_observed(&mut self, exchanges: &[Exchange]) -> Result<(), JournalError> {
+    pub fn record_observed(&mut self, exchanges: Vec<Exchange>) -> Result<(), JournalError> {
         self.write_locked(Journal::try_lock, |ledger| {
-            let mut events = Vec::new();
+            let mut events = Vec::with_capacity(exchanges.len());
             let mut attempts = std::collections::HashMap::new();
             for exchange in exchanges {
                 ledger.observed_events(exchange, &mut attempts, &mut events);
@@ -70,12 +71,12 @@ impl Ledger {
     /// same write.
     fn observed_events(
         &self,
-        exchange: &Exchange,
+        mut exchange: Exchange,
         attempts: &mut std::collections::HashMap<String, u32>,
         events: &mut Vec<Event>,
     ) {
         let request = exchange.request;
-        if let Some(response) = exchange.response {
+        if let Some(response) = exchange.response.as_mut() {
             if request.execute.is_some() || request.prefetch.is_some() {
                 let mode = if request.execute.is_some() {
                     Mode::Execute
@@ -85,7 +86,7 @@ impl Ledger {
                 let answer = Answer {
                     visitor: response.visitor.as_ref(),
                     request_id: response.request_id.as_deref(),
-                    items: response.items.clone(),
+                    items: std::mem::take(&mut response.items),
                 };
                 events.push(page_view_event(mode, request, exchange.session_id, answer));
             }
@@ -93,7 +94,7 @@ impl Ledger {
         let visitor = request
             .id
             .clone()
-            .or_else(|| exchange.response.and_then(|r| r.visitor.clone()))
+            .or_else(|| exchange.response.as_ref()?.visitor.clone())
             .unwrap_or_default();
         for n in request.notifications.iter().flatten() {
             let id =
@@ -133,7 +134,7 @@ impl Ledger {
                 attempt,
                 at: exchange.at,
             });
-            events.push(outcome(exchange, id));
+            events.push(outcome(&exchange, id));
         }
     }
 }
@@ -142,6 +143,7 @@ impl Ledger {
 fn outcome(exchange: &Exchange, id: String) -> Event {
     let echoed = exchange
         .response
+        .as_ref()
         .is_some_and(|r| r.acknowledged.contains(&id));
     if echoed {
         return Event::Acked {
@@ -231,13 +233,13 @@ mod tests {
 
     fn exchange<'a>(
         request: &'a DeliveryRequest,
-        response: Option<&'a ResponseDigest>,
+        response: Option<&ResponseDigest>,
         failure: Option<&'a str>,
     ) -> Exchange<'a> {
         Exchange {
             session_id: "s1",
             request,
-            response,
+            response: response.cloned(),
             failure,
             at: crate::clock::now_ms(),
         }
@@ -257,7 +259,7 @@ mod tests {
         let notify = display("a", "n1", Some("i1"));
         let ack = acked("n1");
         ledger
-            .record_observed(&[
+            .record_observed(vec![
                 exchange(&request_a, Some(&response_a), None),
                 exchange(&request_b, Some(&response_b), None),
                 exchange(&notify, Some(&ack), None),
@@ -291,7 +293,7 @@ mod tests {
         let (request, response) = prefetch("a", "r1");
         let bad = display("a", "n-bad", None);
         ledger
-            .record_observed(&[
+            .record_observed(vec![
                 exchange(&request, Some(&response), None),
                 exchange(&bad, None, Some("400 unknown token")),
             ])
@@ -309,7 +311,7 @@ mod tests {
         let twice = display("a", "n2", None);
         let ack = acked("n2");
         ledger
-            .record_observed(&[
+            .record_observed(vec![
                 exchange(&twice, Some(&ack), None),
                 exchange(&twice, Some(&ack), None),
             ])
@@ -349,13 +351,13 @@ mod tests {
         holder.lock().unwrap();
         let (request, response) = prefetch("a", "r1");
         let err = ledger
-            .record_observed(&[exchange(&request, Some(&response), None)])
+            .record_observed(vec![exchange(&request, Some(&response), None)])
             .unwrap_err();
         assert!(matches!(err, JournalError::Locked { .. }), "{err}");
         assert_eq!(ledger.responses().count(), 0);
         holder.unlock().unwrap();
         ledger
-            .record_observed(&[exchange(&request, Some(&response), None)])
+            .record_observed(vec![exchange(&request, Some(&response), None)])
             .unwrap();
         assert_eq!(ledger.responses().count(), 1);
     }

@@ -2,12 +2,12 @@
 //! same method, path, query, headers and body each way (hop-by-hop headers aside), or a 502 in
 //! Target's error shape when the upstream cannot be reached.
 
+use crate::client::pool::Pool;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderMap, HeaderName};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
+use hyper::http::uri::PathAndQuery;
+use hyper::{Method, Uri};
 use std::time::Duration;
 
 /// How long the upstream may take to answer (the application's SDK has its own timeout).
@@ -30,7 +30,7 @@ impl Answer {
         let mut headers = HeaderMap::new();
         headers.insert(
             hyper::header::CONTENT_TYPE,
-            hyper::header::HeaderValue::from_static("application/json"),
+            HeaderValue::from_static("application/json"),
         );
         Answer {
             status: 502,
@@ -43,42 +43,57 @@ impl Answer {
 
 /// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and the
 /// framing headers the HTTP libraries set themselves.
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "host"
-            | "content-length"
-    )
+const HOP_BY_HOP: [HeaderName; 11] = [
+    hyper::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    hyper::header::PROXY_AUTHENTICATE,
+    hyper::header::PROXY_AUTHORIZATION,
+    hyper::header::TE,
+    hyper::header::TRAILER,
+    hyper::header::TRANSFER_ENCODING,
+    hyper::header::UPGRADE,
+    HOST,
+    hyper::header::CONTENT_LENGTH,
+];
+
+/// Takes the hop-by-hop headers out of `headers`, leaving the end-to-end ones in place.
+fn keep_end_to_end(headers: &mut HeaderMap) {
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
 }
 
-/// Copies the end-to-end headers of `from`.
-fn end_to_end(from: &HeaderMap) -> HeaderMap {
-    from.iter()
-        .filter(|(name, _)| !is_hop_by_hop(name))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
-}
-
-/// The pooled keep-alive connections requests go out on: plain HTTP through hyper's client
-/// (bytes in, bytes out, nothing parsed but the head), HTTPS (a real Target host) through
-/// reqwest and rustls.
-#[derive(Debug, Clone)]
+/// Where requests go: plain HTTP on this thread's own keep-alive connections (bytes in,
+/// bytes out, nothing parsed but the heads), HTTPS (a real Target host) through reqwest and
+/// rustls.
+#[derive(Debug)]
 enum Transport {
-    Plain(Client<HttpConnector, Full<Bytes>>),
+    Plain(Plain),
     Tls(reqwest::Client),
 }
 
+/// A plain HTTP upstream.
+#[derive(Debug)]
+struct Plain {
+    pool: Pool,
+    /// The `Host` header the upstream gets (its own authority, as a client addressing it).
+    host: HeaderValue,
+    /// The upstream URL's path, when it has one: requests' paths go below it.
+    prefix: Option<String>,
+}
+
+/// Why a forwarder cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwarderError {
+    #[error("the upstream {url} is not a URL this proxy can forward to: {reason}")]
+    BadUpstream { url: String, reason: String },
+    #[error("cannot make the upstream's HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
 /// Sends requests to one upstream.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Forwarder {
     transport: Transport,
     /// The upstream's base URL, without a trailing slash.
@@ -88,17 +103,77 @@ pub struct Forwarder {
 /// An upstream's answer: its head and its whole body.
 type Answered = (hyper::StatusCode, HeaderMap, Bytes);
 
+impl Plain {
+    fn new(upstream: &str) -> Result<Plain, ForwarderError> {
+        let bad = |reason: &str| ForwarderError::BadUpstream {
+            url: upstream.to_string(),
+            reason: reason.to_string(),
+        };
+        let url = url::Url::parse(upstream).map_err(|e| bad(&e.to_string()))?;
+        let host = url.host_str().ok_or_else(|| bad("it names no host"))?;
+        let port = url.port_or_known_default().ok_or_else(|| bad("no port"))?;
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let path = url.path().trim_end_matches('/');
+        Ok(Plain {
+            pool: Pool::new(format!("{host}:{port}")),
+            host: HeaderValue::from_str(&authority).map_err(|e| bad(&e.to_string()))?,
+            prefix: (!path.is_empty()).then(|| path.to_string()),
+        })
+    }
+
+    /// The request-target the upstream gets: the application's path and query, below the
+    /// upstream's own path when it has one.
+    fn target(&self, uri: Uri) -> Result<Uri, String> {
+        let path_and_query = uri.path_and_query().map_or("/", PathAndQuery::as_str);
+        match &self.prefix {
+            None if uri.scheme().is_none() && uri.path_and_query().is_some() => Ok(uri),
+            None => path_and_query.parse().map_err(|e| why(&e)),
+            Some(prefix) => format!("{prefix}{path_and_query}")
+                .parse()
+                .map_err(|e| why(&e)),
+        }
+    }
+
+    /// One exchange, within [`UPSTREAM_TIMEOUT`].
+    async fn exchange(
+        &self,
+        method: Method,
+        uri: Uri,
+        mut headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Answered, String> {
+        let mut request = hyper::Request::new(Full::new(body));
+        *request.method_mut() = method;
+        *request.uri_mut() = self.target(uri)?;
+        keep_end_to_end(&mut headers);
+        headers.insert(HOST, self.host.clone());
+        *request.headers_mut() = headers;
+        let exchange = async {
+            let read = async |reply: hyper::Response<hyper::body::Incoming>| {
+                let (head, body) = reply.into_parts();
+                let body = body.collect().await.map_err(|e| why(&e))?.to_bytes();
+                Ok((head.status, head.headers, body))
+            };
+            self.pool
+                .exchange(request, read)
+                .await
+                .map_err(|e| why(&e))?
+        };
+        tokio::time::timeout(UPSTREAM_TIMEOUT, exchange)
+            .await
+            .map_err(|_| format!("no answer within {} s", UPSTREAM_TIMEOUT.as_secs()))?
+    }
+}
+
 impl Forwarder {
-    /// A forwarder to `upstream` (a base URL such as `http://127.0.0.1:8080`).
-    pub fn new(upstream: &str) -> Result<Forwarder, reqwest::Error> {
+    /// A forwarder to `upstream` (a base URL such as `http://127.0.0.1:8080`), with
+    /// connections of its own: make one per forwarding thread.
+    pub fn new(upstream: &str) -> Result<Forwarder, ForwarderError> {
         let transport = if upstream.starts_with("http://") {
-            let mut connector = HttpConnector::new();
-            connector.set_nodelay(true);
-            Transport::Plain(
-                Client::builder(TokioExecutor::new())
-                    .pool_timer(TokioTimer::new())
-                    .build(connector),
-            )
+            Transport::Plain(Plain::new(upstream)?)
         } else {
             Transport::Tls(
                 reqwest::Client::builder()
@@ -120,27 +195,33 @@ impl Forwarder {
         &self.upstream
     }
 
-    /// Forwards a request (`path_and_query` as the application sent it) and returns the
-    /// upstream's answer unchanged, or a 502 when it cannot be had.
+    /// Forwards a request (its `uri` as the application sent it) and returns the upstream's
+    /// answer unchanged, or a 502 when it cannot be had. The headers are moved, not copied.
     pub async fn forward(
         &self,
-        method: hyper::Method,
-        path_and_query: &str,
-        headers: &HeaderMap,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
         body: Bytes,
     ) -> Answer {
-        let url = format!("{}{path_and_query}", self.upstream);
         let answered = match &self.transport {
-            Transport::Plain(client) => plain(client, method, &url, headers, body).await,
-            Transport::Tls(client) => tls(client, method, &url, headers, body).await,
+            Transport::Plain(plain) => plain.exchange(method, uri, headers, body).await,
+            Transport::Tls(client) => {
+                let path_and_query = uri.path_and_query().map_or("/", PathAndQuery::as_str);
+                let url = format!("{}{path_and_query}", self.upstream);
+                tls(client, method, &url, headers, body).await
+            }
         };
         match answered {
-            Ok((status, headers, body)) => Answer {
-                status: status.as_u16(),
-                headers: end_to_end(&headers),
-                body,
-                unreachable: None,
-            },
+            Ok((status, mut headers, body)) => {
+                keep_end_to_end(&mut headers);
+                Answer {
+                    status: status.as_u16(),
+                    headers,
+                    body,
+                    unreachable: None,
+                }
+            }
             Err(why) => Answer::bad_gateway(format!(
                 "Bad Gateway: the upstream {} did not answer ({why})",
                 self.upstream
@@ -149,44 +230,18 @@ impl Forwarder {
     }
 }
 
-/// One exchange over plain HTTP, within [`UPSTREAM_TIMEOUT`].
-async fn plain(
-    client: &Client<HttpConnector, Full<Bytes>>,
-    method: hyper::Method,
-    url: &str,
-    headers: &HeaderMap,
-    body: Bytes,
-) -> Result<Answered, String> {
-    let uri: hyper::Uri = url.parse().map_err(|e| why(&e))?;
-    let mut request = hyper::Request::new(Full::new(body));
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.headers_mut() = end_to_end(headers);
-    let exchange = async {
-        let (head, body) = client
-            .request(request)
-            .await
-            .map_err(|e| why(&e))?
-            .into_parts();
-        let body = body.collect().await.map_err(|e| why(&e))?.to_bytes();
-        Ok((head.status, head.headers, body))
-    };
-    tokio::time::timeout(UPSTREAM_TIMEOUT, exchange)
-        .await
-        .map_err(|_| format!("no answer within {} s", UPSTREAM_TIMEOUT.as_secs()))?
-}
-
 /// One exchange over HTTPS.
 async fn tls(
     client: &reqwest::Client,
-    method: hyper::Method,
+    method: Method,
     url: &str,
-    headers: &HeaderMap,
+    mut headers: HeaderMap,
     body: Bytes,
 ) -> Result<Answered, String> {
+    keep_end_to_end(&mut headers);
     let response = client
         .request(method, url)
-        .headers(end_to_end(headers))
+        .headers(headers)
         .body(body)
         .send()
         .await
@@ -212,7 +267,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_end_to_end_headers_are_copied() {
+    fn only_end_to_end_headers_are_kept() {
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("connection", "keep-alive"),
@@ -228,9 +283,29 @@ mod tests {
                 hyper::header::HeaderValue::from_static(value),
             );
         }
-        let copied = end_to_end(&headers);
-        let mut names: Vec<&str> = copied.keys().map(HeaderName::as_str).collect();
+        keep_end_to_end(&mut headers);
+        let mut names: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         names.sort();
         assert_eq!(names, ["content-type", "x-exc-sdk", "x-request-id"]);
+    }
+
+    #[test]
+    fn requests_go_below_the_upstreams_path_with_its_authority_as_host() {
+        let plain = Plain::new("http://127.0.0.1:9/base/").unwrap();
+        assert_eq!(plain.host, "127.0.0.1:9");
+        let target = |uri: &str| plain.target(uri.parse().unwrap()).unwrap().to_string();
+        assert_eq!(
+            target("/rest/v1/delivery?a=1"),
+            "/base/rest/v1/delivery?a=1"
+        );
+        let bare = Plain::new("http://localhost").unwrap();
+        assert_eq!(bare.host, "localhost");
+        let target = |uri: &str| bare.target(uri.parse().unwrap()).unwrap().to_string();
+        assert_eq!(target("/rest/v1/delivery?a=1"), "/rest/v1/delivery?a=1");
+        assert_eq!(target("http://elsewhere:1/x?y"), "/x?y");
+        assert!(matches!(
+            Plain::new("http://"),
+            Err(ForwarderError::BadUpstream { .. })
+        ));
     }
 }

@@ -14,7 +14,7 @@ use crate::clock::{iso8601, now_ms};
 use crate::counting::visitor_key;
 use crate::delivery::DeliveryRequest;
 use crate::ledger::lint::{lint, Finding};
-use crate::ledger::observed::Exchange;
+use crate::ledger::observed::{Exchange, ResponseDigest};
 use crate::ledger::Ledger;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -164,9 +164,7 @@ impl Pending {
     fn new(seq: u64, observed: Observed) -> Pending {
         let request = serde_json::from_slice::<DeliveryRequest>(&observed.request).ok();
         let ok = (200..300).contains(&observed.status);
-        let response = ok
-            .then(|| super::digest::read(&observed.response))
-            .flatten();
+        let response = facts(&observed);
         let failure = match &observed.unreachable {
             Some(why) => Some(why.clone()),
             None if !ok => Some(upstream_error(observed.status, &observed.response)),
@@ -182,14 +180,28 @@ impl Pending {
         }
     }
 
-    fn exchange(&self) -> Option<Exchange<'_>> {
+    /// The exchange to journal, its answer's items moved into it (see
+    /// [`read_again`](Self::read_again)).
+    fn exchange(&mut self) -> Option<Exchange<'_>> {
+        let request = self.request.as_ref()?;
+        let response = self.response.as_mut().map(|r| ResponseDigest {
+            items: std::mem::take(&mut r.digest.items),
+            ..r.digest.clone()
+        });
         Some(Exchange {
             session_id: self.observed.session_id.as_deref().unwrap_or_default(),
-            request: self.request.as_ref()?,
-            response: self.response.as_ref().map(|r| &r.digest),
+            request,
+            response,
             failure: self.failure.as_deref(),
             at: self.observed.at,
         })
+    }
+
+    /// Reads the answer again after a write that failed took its items.
+    fn read_again(&mut self) {
+        if self.response.is_some() {
+            self.response = facts(&self.observed);
+        }
     }
 
     /// The requestId naming this exchange's page view in the journal.
@@ -328,6 +340,15 @@ impl<'a> FindingsIndex<'a> {
                 line: f.line(),
             })
             .collect()
+    }
+}
+
+/// What the journal and the feed need of a 2xx answer.
+fn facts(observed: &Observed) -> Option<ResponseFacts> {
+    if (200..300).contains(&observed.status) {
+        super::digest::read(&observed.response)
+    } else {
+        None
     }
 }
 
@@ -486,13 +507,15 @@ impl Writer {
         if self.ledger.is_none() {
             self.ledger = Some(Ledger::open(&self.path).map_err(|e| e.to_string())?);
         }
-        let exchanges: Vec<Exchange> = self.waiting.iter().filter_map(Pending::exchange).collect();
-        match &mut self.ledger {
-            Some(ledger) => ledger
-                .record_observed(&exchanges)
-                .map_err(|e| e.to_string()),
-            None => Ok(()),
+        let Some(ledger) = &mut self.ledger else {
+            return Ok(());
+        };
+        let exchanges = self.waiting.iter_mut().filter_map(Pending::exchange);
+        let written = ledger.record_observed(exchanges.collect());
+        if written.is_err() {
+            self.waiting.iter_mut().for_each(Pending::read_again);
         }
+        written.map_err(|e| e.to_string())
     }
 
     fn say_dropped(&mut self) {
