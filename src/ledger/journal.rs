@@ -40,6 +40,9 @@ pub struct Journal {
     /// Lines read so far.
     lines: usize,
     writable: bool,
+    /// The lines of the last append, kept so the next one writes into a buffer of that size
+    /// (an observed page view's line is a few KB: a buffer grown per append copied them).
+    scratch: Vec<u8>,
 }
 
 /// What reading a journal found.
@@ -52,6 +55,9 @@ pub struct Recovery {
     /// them): skipped, never deleted.
     pub unknown_lines: usize,
 }
+
+/// The most buffer capacity a journal keeps between appends.
+const MAX_KEPT_SCRATCH: usize = 4 << 20;
 
 impl Journal {
     /// Opens (creating, readable by its owner only) the journal at `path` for reading and
@@ -95,6 +101,7 @@ impl Journal {
             offset: 0,
             lines: 0,
             writable,
+            scratch: Vec::new(),
         };
         let recovery = journal.read_new()?;
         Ok((journal, recovery))
@@ -185,21 +192,26 @@ impl Journal {
             return Ok(());
         }
         let io = io_error(&self.path);
-        let mut buf = Vec::with_capacity(events.len() * 256);
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
         for event in events {
             serde_json::to_writer(&mut buf, event).map_err(|e| io(std::io::Error::other(e)))?;
             buf.push(b'\n');
         }
-        if let Err(e) = self
+        let written = self
             .file
             .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-        {
+            .and_then(|()| self.file.sync_data());
+        let length = buf.len() as u64;
+        if buf.capacity() <= MAX_KEPT_SCRATCH {
+            self.scratch = buf;
+        }
+        if let Err(e) = written {
             // Leave no half line behind for the others to trip over.
             let _ = self.file.set_len(self.offset);
             return Err(io(e));
         }
-        self.offset += buf.len() as u64;
+        self.offset += length;
         self.lines += events.len();
         Ok(())
     }
