@@ -8,6 +8,9 @@ use serde::de::{self, Deserializer, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
+pub mod compact;
+pub use compact::WriteJson;
+
 /// Reads a wire object from a body as `serde_json::from_slice` does, with its UTF-8 checked
 /// once for the whole body rather than string by string (and kept part by kept part); a body
 /// that is not UTF-8 gets `from_slice`'s own error.
@@ -74,6 +77,7 @@ macro_rules! wire_struct {
                 }
                 Ok(())
             };
+            others compact |this, out| $crate::delivery::wire::compact::write_extra(&this.extra, out);
         );
     };
     (
@@ -95,6 +99,7 @@ macro_rules! wire_struct {
             $name { $( $wire => $field, )* }
             others read |this, key, map| this.$details.read_field(key, map);
             others written |this, map| this.$details.write_fields(map);
+            others compact |this, out| this.$details.write_json_fields(out);
         );
     };
 }
@@ -106,6 +111,7 @@ macro_rules! wire_impls {
         $name:ident { $( $wire:literal => $field:ident, )* }
         others read |$this:ident, $key:ident, $map:ident| $read_other:expr;
         others written |$wthis:ident, $wmap:ident| $write_other:expr;
+        others compact |$cthis:ident, $out:ident| $compact_other:expr;
     ) => {
         impl $name {
             /// Reads the value of field `key` (one it does not name as `others read` says).
@@ -132,6 +138,31 @@ macro_rules! wire_impls {
                 $( if let Some(value) = &self.$field { $wmap.serialize_entry($wire, value)?; } )*
                 let $wthis = self;
                 $write_other
+            }
+
+            /// Writes the fields that are set as compact JSON, then the others: `"name":value,`
+            /// each, names escaped at compile time.
+            pub(crate) fn write_json_fields(&self, $out: &mut Vec<u8>) -> serde_json::Result<()> {
+                use $crate::delivery::wire::WriteJson;
+                $(
+                    if let Some(value) = &self.$field {
+                        $out.extend_from_slice(concat!("\"", $wire, "\":").as_bytes());
+                        value.write_json($out)?;
+                        $out.push(b',');
+                    }
+                )*
+                let $cthis = self;
+                $compact_other
+            }
+        }
+
+        /// Written as `serde_json::to_writer` writes it, prepared parts as stored.
+        impl $crate::delivery::wire::WriteJson for $name {
+            fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+                out.push(b'{');
+                self.write_json_fields(out)?;
+                $crate::delivery::wire::compact::close(out, b'}');
+                Ok(())
             }
         }
 
