@@ -21,6 +21,34 @@ pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Res
     }
 }
 
+/// A wire object that reads its fields into a value in place: a request is kilobytes of
+/// mostly empty fields, which returning it by value through serde's layers copies each time.
+pub trait ReadFields: Default {
+    /// Reads the fields the JSON object has into `place` (a default value: fields the object
+    /// lacks are left as they are), as `Deserialize` reads them, with the same errors.
+    fn deserialize_into<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Self,
+    ) -> Result<(), D::Error>;
+}
+
+/// Reads a wire object from a body into `place` (a default value) as [`from_json`] reads it:
+/// the same object, the same errors.
+pub fn from_json_into<T: ReadFields>(body: &[u8], place: &mut T) -> serde_json::Result<()> {
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            let mut json = serde_json::Deserializer::from_str(text);
+            T::deserialize_into(&mut json, place)?;
+            json.end()
+        }
+        Err(_) => {
+            let mut json = serde_json::Deserializer::from_slice(body);
+            T::deserialize_into(&mut json, place)?;
+            json.end()
+        }
+    }
+}
+
 /// A map key that borrows from the input when it can.
 pub struct Key<'de>(pub Cow<'de, str>);
 
@@ -197,8 +225,63 @@ macro_rules! wire_impls {
                 deserializer.deserialize_map(FieldsVisitor)
             }
         }
+
+        impl $crate::delivery::wire::ReadFields for $name {
+            fn deserialize_into<'de, D: serde::Deserializer<'de>>(
+                deserializer: D,
+                place: &mut Self,
+            ) -> Result<(), D::Error> {
+                struct IntoVisitor<'p>(&'p mut $name);
+                impl<'de> serde::de::Visitor<'de> for IntoVisitor<'_> {
+                    type Value = ();
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<(), A::Error> {
+                        while let Some($crate::delivery::wire::Key(key)) = map.next_key()? {
+                            self.0.read_field(key, &mut map)?;
+                        }
+                        Ok(())
+                    }
+                }
+                deserializer.deserialize_map(IntoVisitor(place))
+            }
+        }
     };
 }
 
 pub(crate) use wire_impls;
 pub(crate) use wire_struct;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::DeliveryRequest;
+
+    #[test]
+    fn a_request_read_in_place_is_the_request_from_slice_reads_with_the_same_errors() {
+        let bodies: [&[u8]; 9] = [
+            br#"{"id":{"tntId":"t"},"context":{"channel":"web","address":{"url":"http://a/"}},
+                "prefetch":{"mboxes":[{"name":"m","index":1,"parameters":{"a":"b"},"x":[1]}]},"y":2}"#,
+            br#"{"context":{"channel":"web"},"context":{"userAgent":"u"}}"#,
+            b"{}",
+            b"[]",
+            b"{\"id\": 5}",
+            b"{\"id\":{}} x",
+            b"{\"requestId\":\"caf\xe9\"}",
+            b"{\"requestId\":\"a\"",
+            b"",
+        ];
+        for body in bodies {
+            let mut in_place = DeliveryRequest::default();
+            let ours = from_json_into(body, &mut in_place)
+                .map(|()| in_place)
+                .map_err(|e| e.to_string());
+            let slice = serde_json::from_slice::<DeliveryRequest>(body).map_err(|e| e.to_string());
+            assert_eq!(ours, slice, "{}", String::from_utf8_lossy(body));
+        }
+    }
+}

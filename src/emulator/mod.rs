@@ -303,15 +303,13 @@ impl Emulator {
             Ok(s) => s.to_string(),
             Err(message) => return self.reject(body, message),
         };
-        let mut request: DeliveryRequest = match crate::delivery::wire::from_json(body) {
-            Ok(r) => r,
-            Err(e) => {
-                return Reply::error(
-                    400,
-                    format!("Invalid request: malformed DeliveryRequest: {e}"),
-                )
-            }
-        };
+        let mut request = DeliveryRequest::default();
+        if let Err(e) = crate::delivery::wire::from_json_into(body, &mut request) {
+            return Reply::error(
+                400,
+                format!("Invalid request: malformed DeliveryRequest: {e}"),
+            );
+        }
         if let Some(summary) = summary {
             *summary = request_log::Summary::of(&request);
         }
