@@ -727,12 +727,8 @@ impl<'a> Decider<'a> {
                 .clone()
                 .or_else(|| location.name.map(str::to_string)),
             index: location.index,
-            activity_id: rule.meta.get("activity.id").cloned().unwrap_or(Value::Null),
-            experience_id: rule
-                .meta
-                .get("experience.id")
-                .cloned()
-                .unwrap_or(Value::Null),
+            activity_id: rule.meta_ids.0.clone(),
+            experience_id: rule.meta_ids.1.clone(),
         });
         let mut outcome = Outcome {
             name: consequence.name.clone(),
