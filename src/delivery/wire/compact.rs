@@ -127,7 +127,7 @@ mod tests {
             .filter_map(char::from_u32)
             .map(|c| c.to_string())
             .collect();
-        for at in [0, 31, 32, 33, 63, 64] {
+        for at in [0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 69, 70] {
             for special in ['"', '\\', '\n', '\u{1f}', '\u{7f}', 'é', '\u{2028}'] {
                 let mut text = "a".repeat(70);
                 text.insert(at, special);
