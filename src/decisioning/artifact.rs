@@ -88,6 +88,9 @@ pub struct Rule {
     /// `meta["activity.id"]` as JavaScript would print it (it goes into the allocation hash).
     pub activity_id: String,
     pub meta: Map<String, Value>,
+    /// `meta["activity.id"]` and `meta["experience.id"]` (null when absent), as a match
+    /// reports them: looked up once at load rather than for every match.
+    pub meta_ids: (Value, Value),
     pub condition_json: Value,
     /// The allocation range the condition requires; `condition` holds the rest of it.
     pub allocation_range: Option<AllocationRange>,
@@ -325,6 +328,13 @@ fn compile_rule(
         edge_response_tokens: Prepared::serialized(edge_response_tokens),
         activity_id: js_string(&activity),
         rule_key,
+        meta_ids: (
+            raw.meta.get("activity.id").cloned().unwrap_or(Value::Null),
+            raw.meta
+                .get("experience.id")
+                .cloned()
+                .unwrap_or(Value::Null),
+        ),
         meta: raw.meta,
         condition_json,
         uses_allocation: allocation_range.is_some() || condition.depends_on_allocation(),

@@ -536,8 +536,10 @@ impl<'a> Decider<'a> {
                 self.page_of(location),
             );
         }
-        let mut outcomes = Vec::new();
-        // Few rules match per request: a list beats hashing every rule key.
+        // A mbox other than the global one answers with its first matching rule.
+        let mut outcomes = Vec::with_capacity(if is_global { 4 } else { 1 });
+        // Few rules match per request: a list beats hashing every rule key (the global mbox's
+        // only: another mbox stops at its first match).
         let mut matched_keys: Vec<&str> = Vec::new();
         for rule in self.rules_for(self.artifact.mboxes.get(name)) {
             if is_global && matched_keys.contains(&rule.rule_key.as_str()) {
@@ -545,10 +547,10 @@ impl<'a> Decider<'a> {
             }
             if let Some(outcome) = self.process_rule(mode, rule, location, tracer) {
                 outcomes.push(outcome);
-                matched_keys.push(rule.rule_key.as_str());
                 if !is_global {
                     break;
                 }
+                matched_keys.push(rule.rule_key.as_str());
             }
         }
         outcomes
@@ -725,12 +727,8 @@ impl<'a> Decider<'a> {
                 .clone()
                 .or_else(|| location.name.map(str::to_string)),
             index: location.index,
-            activity_id: rule.meta.get("activity.id").cloned().unwrap_or(Value::Null),
-            experience_id: rule
-                .meta
-                .get("experience.id")
-                .cloned()
-                .unwrap_or(Value::Null),
+            activity_id: rule.meta_ids.0.clone(),
+            experience_id: rule.meta_ids.1.clone(),
         });
         let mut outcome = Outcome {
             name: consequence.name.clone(),

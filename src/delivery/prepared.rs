@@ -167,6 +167,19 @@ impl<T: Serialize + DeserializeOwned + Default> Serialize for Prepared<T> {
     }
 }
 
+/// Writes the stored JSON, else the value as serde_json writes it.
+impl<T: Serialize + DeserializeOwned + Default> crate::delivery::wire::WriteJson for Prepared<T> {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match &self.0.json {
+            Some(json) => {
+                out.extend_from_slice(json.get().as_bytes());
+                Ok(())
+            }
+            None => serde_json::to_writer(out, self.0.value()),
+        }
+    }
+}
+
 /// Content is kept as the JSON it was read from, checked now to parse as a [`Value`] (so
 /// bad input fails here, as it did when it was parsed at once), and parsed when first used.
 impl<'de> Deserialize<'de> for Prepared<Value> {

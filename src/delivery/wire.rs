@@ -8,6 +8,9 @@ use serde::de::{self, Deserializer, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
+pub mod compact;
+pub use compact::WriteJson;
+
 /// Reads a wire object from a body as `serde_json::from_slice` does, with its UTF-8 checked
 /// once for the whole body rather than string by string (and kept part by kept part); a body
 /// that is not UTF-8 gets `from_slice`'s own error.
@@ -15,6 +18,34 @@ pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Res
     match std::str::from_utf8(body) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(body),
+    }
+}
+
+/// A wire object that reads its fields into a value in place: a request is kilobytes of
+/// mostly empty fields, which returning it by value through serde's layers copies each time.
+pub trait ReadFields: Default {
+    /// Reads the fields the JSON object has into `place` (a default value: fields the object
+    /// lacks are left as they are), as `Deserialize` reads them, with the same errors.
+    fn deserialize_into<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        place: &mut Self,
+    ) -> Result<(), D::Error>;
+}
+
+/// Reads a wire object from a body into `place` (a default value) as [`from_json`] reads it:
+/// the same object, the same errors.
+pub fn from_json_into<T: ReadFields>(body: &[u8], place: &mut T) -> serde_json::Result<()> {
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            let mut json = serde_json::Deserializer::from_str(text);
+            T::deserialize_into(&mut json, place)?;
+            json.end()
+        }
+        Err(_) => {
+            let mut json = serde_json::Deserializer::from_slice(body);
+            T::deserialize_into(&mut json, place)?;
+            json.end()
+        }
     }
 }
 
@@ -74,6 +105,7 @@ macro_rules! wire_struct {
                 }
                 Ok(())
             };
+            others compact |this, out| $crate::delivery::wire::compact::write_extra(&this.extra, out);
         );
     };
     (
@@ -95,6 +127,7 @@ macro_rules! wire_struct {
             $name { $( $wire => $field, )* }
             others read |this, key, map| this.$details.read_field(key, map);
             others written |this, map| this.$details.write_fields(map);
+            others compact |this, out| this.$details.write_json_fields(out);
         );
     };
 }
@@ -106,6 +139,7 @@ macro_rules! wire_impls {
         $name:ident { $( $wire:literal => $field:ident, )* }
         others read |$this:ident, $key:ident, $map:ident| $read_other:expr;
         others written |$wthis:ident, $wmap:ident| $write_other:expr;
+        others compact |$cthis:ident, $out:ident| $compact_other:expr;
     ) => {
         impl $name {
             /// Reads the value of field `key` (one it does not name as `others read` says).
@@ -132,6 +166,31 @@ macro_rules! wire_impls {
                 $( if let Some(value) = &self.$field { $wmap.serialize_entry($wire, value)?; } )*
                 let $wthis = self;
                 $write_other
+            }
+
+            /// Writes the fields that are set as compact JSON, then the others: `"name":value,`
+            /// each, names escaped at compile time.
+            pub(crate) fn write_json_fields(&self, $out: &mut Vec<u8>) -> serde_json::Result<()> {
+                use $crate::delivery::wire::WriteJson;
+                $(
+                    if let Some(value) = &self.$field {
+                        $out.extend_from_slice(concat!("\"", $wire, "\":").as_bytes());
+                        value.write_json($out)?;
+                        $out.push(b',');
+                    }
+                )*
+                let $cthis = self;
+                $compact_other
+            }
+        }
+
+        /// Written as `serde_json::to_writer` writes it, prepared parts as stored.
+        impl $crate::delivery::wire::WriteJson for $name {
+            fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+                out.push(b'{');
+                self.write_json_fields(out)?;
+                $crate::delivery::wire::compact::close(out, b'}');
+                Ok(())
             }
         }
 
@@ -166,8 +225,63 @@ macro_rules! wire_impls {
                 deserializer.deserialize_map(FieldsVisitor)
             }
         }
+
+        impl $crate::delivery::wire::ReadFields for $name {
+            fn deserialize_into<'de, D: serde::Deserializer<'de>>(
+                deserializer: D,
+                place: &mut Self,
+            ) -> Result<(), D::Error> {
+                struct IntoVisitor<'p>(&'p mut $name);
+                impl<'de> serde::de::Visitor<'de> for IntoVisitor<'_> {
+                    type Value = ();
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<(), A::Error> {
+                        while let Some($crate::delivery::wire::Key(key)) = map.next_key()? {
+                            self.0.read_field(key, &mut map)?;
+                        }
+                        Ok(())
+                    }
+                }
+                deserializer.deserialize_map(IntoVisitor(place))
+            }
+        }
     };
 }
 
 pub(crate) use wire_impls;
 pub(crate) use wire_struct;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::DeliveryRequest;
+
+    #[test]
+    fn a_request_read_in_place_is_the_request_from_slice_reads_with_the_same_errors() {
+        let bodies: [&[u8]; 9] = [
+            br#"{"id":{"tntId":"t"},"context":{"channel":"web","address":{"url":"http://a/"}},
+                "prefetch":{"mboxes":[{"name":"m","index":1,"parameters":{"a":"b"},"x":[1]}]},"y":2}"#,
+            br#"{"context":{"channel":"web"},"context":{"userAgent":"u"}}"#,
+            b"{}",
+            b"[]",
+            b"{\"id\": 5}",
+            b"{\"id\":{}} x",
+            b"{\"requestId\":\"caf\xe9\"}",
+            b"{\"requestId\":\"a\"",
+            b"",
+        ];
+        for body in bodies {
+            let mut in_place = DeliveryRequest::default();
+            let ours = from_json_into(body, &mut in_place)
+                .map(|()| in_place)
+                .map_err(|e| e.to_string());
+            let slice = serde_json::from_slice::<DeliveryRequest>(body).map_err(|e| e.to_string());
+            assert_eq!(ours, slice, "{}", String::from_utf8_lossy(body));
+        }
+    }
+}

@@ -94,6 +94,16 @@ impl Reply {
         }
     }
 
+    /// A wire object's JSON answer, written by [`WriteJson`](crate::delivery::wire::WriteJson):
+    /// the same bytes as [`json`](Self::json), without serde's per-field work.
+    pub fn wire<T: crate::delivery::wire::WriteJson>(status: u16, value: &T) -> Reply {
+        // Most answers fit: growing from a small buffer would copy them several times.
+        match crate::delivery::wire::compact::to_vec(value, 8 * 1024) {
+            Ok(body) => Reply { status, body },
+            Err(e) => Reply::error(500, format!("could not encode the response: {e}")),
+        }
+    }
+
     /// Target's error shape.
     pub fn error(status: u16, message: impl Into<String>) -> Reply {
         let body = json!({ "status": status, "message": message.into() });
@@ -293,15 +303,13 @@ impl Emulator {
             Ok(s) => s.to_string(),
             Err(message) => return self.reject(body, message),
         };
-        let mut request: DeliveryRequest = match crate::delivery::wire::from_json(body) {
-            Ok(r) => r,
-            Err(e) => {
-                return Reply::error(
-                    400,
-                    format!("Invalid request: malformed DeliveryRequest: {e}"),
-                )
-            }
-        };
+        let mut request = DeliveryRequest::default();
+        if let Err(e) = crate::delivery::wire::from_json_into(body, &mut request) {
+            return Reply::error(
+                400,
+                format!("Invalid request: malformed DeliveryRequest: {e}"),
+            );
+        }
         if let Some(summary) = summary {
             *summary = request_log::Summary::of(&request);
         }
@@ -416,7 +424,7 @@ impl Emulator {
                 body: Vec::new(),
             };
         }
-        Reply::json(200, &response)
+        Reply::wire(200, &response)
     }
 
     /// Counts the request's executed activities and its notifications through the counting
