@@ -4,6 +4,7 @@ use super::common::{Failure, TargetArgs};
 use crate::clock::now_ms;
 use crate::decisioning::explain::{explain, render_text};
 use crate::decisioning::{Artifact, DecideOptions, Engine};
+use crate::delivery::wire::WriteJson;
 use crate::delivery::{DeliveryRequest, Geo};
 use clap::Args;
 use serde_json::json;
@@ -88,6 +89,7 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
     if args.jsonl {
         // Bytes, not text: a line that is not UTF-8 is one bad request, not the end of the stream.
         let mut line = Vec::new();
+        let mut written = Vec::new();
         let mut input = input;
         loop {
             line.clear();
@@ -101,19 +103,21 @@ pub fn run(target: &TargetArgs, args: &DecideArgs) -> Result<(), Failure> {
             if line.trim_ascii().is_empty() {
                 continue;
             }
-            let written = match serde_json::from_slice::<DeliveryRequest>(&line) {
+            written.clear();
+            let encoded = match crate::delivery::wire::from_json::<DeliveryRequest>(&line) {
                 Ok(request) => {
                     let result =
                         decide_one(&engine, &request, &options(args.now.unwrap_or_else(now_ms)));
-                    crate::delivery::to_writer_compact(&mut out, &result)
+                    result.write_json(&mut written)
                 }
                 Err(e) => serde_json::to_writer(
-                    &mut out,
+                    &mut written,
                     &json!({ "error": format!("not a DeliveryRequest: {e}") }),
                 ),
             };
-            written.map_err(|e| write_err(e.into()))?;
-            out.write_all(b"\n").map_err(write_err)?;
+            encoded.map_err(|e| write_err(e.into()))?;
+            written.push(b'\n');
+            out.write_all(&written).map_err(write_err)?;
         }
     } else {
         let mut text = String::new();
@@ -150,6 +154,19 @@ pub struct DecideOutput {
     pub notifications: Vec<crate::delivery::Notification>,
 }
 
+/// Written as `serde_json` writes it, the response's wire structs by [`WriteJson`] (field
+/// names escaped at compile time, prepared parts as stored).
+impl WriteJson for DecideOutput {
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(b"{\"response\":");
+        self.response.write_json(out)?;
+        out.extend_from_slice(b",\"notifications\":");
+        self.notifications.write_json(out)?;
+        out.push(b'}');
+        Ok(())
+    }
+}
+
 /// Decides one request.
 pub fn decide_one(
     engine: &Engine,
@@ -164,5 +181,65 @@ pub fn decide_one(
     DecideOutput {
         response: decision.response,
         notifications,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--jsonl` lines for the decide benchmark's light and heavy pages and an execute with
+    /// notifications, on the production-size and demo artifacts.
+    #[test]
+    fn jsonl_lines_are_what_serde_json_writes_for_the_same_output() {
+        let artifacts = [
+            "../shared/fixtures/artifacts/targettesting-production-rules.json",
+            "assets/demo/rules.json",
+        ];
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let mut with_notifications = 0;
+        for path in artifacts {
+            let engine = load_engine(&PathBuf::from(path), None).expect("artifact loads");
+            let client = engine
+                .artifact()
+                .client_code()
+                .unwrap_or("demo")
+                .to_string();
+            for url in [
+                "http://local-target-test/home?bar=true",
+                "http://local-target-test/?a=1",
+                "https://shop.example.com/",
+            ] {
+                for visitor in 0..20 {
+                    let request: DeliveryRequest = serde_json::from_value(json!({
+                        "id": {"tntId": format!("visitor{visitor:08}")},
+                        "context": {"channel": "web", "userAgent": chrome, "address": {"url": url}},
+                        "execute": {"pageLoad": {}, "mboxes": [{"name": "home-hero", "index": 1}]},
+                        "prefetch": {"mboxes": [
+                            {"name": "mbox-browsers", "index": 1},
+                            {"name": "mbox-params", "index": 2, "parameters": {"foo": "bar"}},
+                            {"name": "target-global-mbox", "index": 3},
+                            {"name": "product-recs", "index": 4, "parameters": {"category": "shoes"}}
+                        ], "views": [{}]}
+                    }))
+                    .expect("a request");
+                    let output = decide_one(
+                        &engine,
+                        &request,
+                        &DecideOptions::sdk(client.clone(), 1_700_000_000_000),
+                    );
+                    let mut ours = Vec::new();
+                    output.write_json(&mut ours).expect("written");
+                    let theirs = serde_json::to_vec(&output).expect("written");
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours),
+                        String::from_utf8_lossy(&theirs),
+                        "{path} {url} visitor {visitor}"
+                    );
+                    with_notifications += usize::from(!output.notifications.is_empty());
+                }
+            }
+        }
+        assert!(with_notifications > 0, "some outputs carry notifications");
     }
 }
