@@ -1,10 +1,11 @@
 //! Prepared fragments (option contents and response tokens serialized once per artifact load)
 //! leave the output byte for byte what serde_json writes for the same response: every mbox and
 //! view of the production and demo artifacts, on the light and heavy benchmark pages, through
-//! `decide --jsonl`'s writer and through the emulator's answers.
+//! `to_writer_compact`, `decide --jsonl`'s `WriteJson` and the emulator's answers.
 
 use mboxscope::cli::decide::decide_one;
 use mboxscope::decisioning::{Artifact, DecideOptions, Engine};
+use mboxscope::delivery::wire::WriteJson;
 use mboxscope::delivery::{to_writer_compact, DeliveryRequest, DeliveryResponse};
 use mboxscope::emulator::{Emulator, DEMO_ARTIFACT};
 use serde_json::{json, Map, Value};
@@ -45,7 +46,7 @@ fn requests(artifact: &Artifact) -> Vec<DeliveryRequest> {
     for page in PAGES {
         for visitor in 0..12 {
             let mut request = json!({
-                "id": {"tntId": format!("visitor{visitor:08}")},
+                "id": {"tntId": format!("visitor{visitor:08}"), "customerIds": [{"id": "c\u{e9}", "x": 1}]},
                 "context": {"channel": "web", "userAgent": CHROME_120, "address": {"url": page}},
                 "prefetch": {"mboxes": mboxes, "views": views, "pageLoad": {}},
                 "execute": {"mboxes": mboxes, "pageLoad": {}},
@@ -96,6 +97,14 @@ fn decide_output_is_what_serde_json_writes_for_every_rule_of_both_artifacts() {
                 let plain = serde_json::to_vec(&output).expect("written");
                 assert_eq!(
                     String::from_utf8_lossy(&prepared),
+                    String::from_utf8_lossy(&plain),
+                    "{label}, edge {edge}"
+                );
+                // What `decide --jsonl` writes (WriteJson, names escaped at compile time).
+                let mut line = Vec::new();
+                output.write_json(&mut line).expect("written");
+                assert_eq!(
+                    String::from_utf8_lossy(&line),
                     String::from_utf8_lossy(&plain),
                     "{label}, edge {edge}"
                 );

@@ -1,13 +1,12 @@
 //! The emulator's response writer (`WriteJson`: field names escaped at compile time, prepared
 //! parts as stored bytes) writes byte for byte what `serde_json::to_vec` writes: for every case
 //! of Adobe's cross-SDK decisioning suites (decided, on device and as the edge, and their
-//! expected outputs), every mbox and view of the production and demo artifacts, every kind of
-//! response object with unknown fields, and arbitrary strings.
+//! expected outputs), every kind of response object with unknown fields, and arbitrary
+//! strings. Every mbox and view of the production and demo artifacts: tests/prepared_output.rs.
 
 use mboxscope::decisioning::{Artifact, DecideOptions, Engine};
 use mboxscope::delivery::wire::compact;
 use mboxscope::delivery::{to_writer_compact, DeliveryRequest, DeliveryResponse};
-use mboxscope::emulator::DEMO_ARTIFACT;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -95,55 +94,6 @@ fn every_cross_sdk_suite_case_is_written_as_serde_json_writes_it() {
     assert!(cases >= 50, "only {cases} cases decided");
     assert!(outputs >= 40, "only {outputs} expected outputs written");
     assert!(bytes > 100_000, "only {bytes} bytes compared");
-}
-
-#[test]
-fn every_rule_of_the_production_and_demo_artifacts_is_written_as_serde_json_writes_it() {
-    let production =
-        std::fs::read(fixtures().join("artifacts/targettesting-production-rules.json"))
-            .expect("the production artifact");
-    let mut bytes = 0;
-    for (label, artifact_bytes) in [("production", production), ("demo", DEMO_ARTIFACT.to_vec())] {
-        let artifact = Arc::new(Artifact::from_json(&artifact_bytes).expect("it loads"));
-        let client = artifact.client_code().unwrap_or("client").to_string();
-        let mboxes: Vec<Value> = artifact
-            .mboxes
-            .keys()
-            .enumerate()
-            .map(|(i, name)| json!({"name": name, "index": i + 1, "parameters": {"foo": "bar"}}))
-            .collect();
-        let views: Vec<Value> = artifact
-            .views
-            .keys()
-            .map(|name| json!({"name": name}))
-            .chain([json!({})])
-            .collect();
-        let engine = Engine::new(artifact, label, 0, 0.0);
-        for page in [
-            "http://local-target-test/home?bar=true",
-            "http://local-target-test/?a=1",
-        ] {
-            for visitor in 0..6 {
-                let mut request = json!({
-                    "id": {"tntId": format!("visitor{visitor:08}"), "customerIds": [{"id": "c\u{e9}", "x": 1}]},
-                    "context": {"channel": "web", "address": {"url": page},
-                        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0"},
-                    "prefetch": {"mboxes": mboxes, "views": views, "pageLoad": {}},
-                    "execute": {"mboxes": mboxes, "pageLoad": {}},
-                });
-                if visitor % 2 == 1 {
-                    request["trace"] = json!({});
-                }
-                let request: DeliveryRequest = serde_json::from_value(request).expect("a request");
-                for edge in [false, true] {
-                    let decision =
-                        engine.decide(&request, &options(&client, 1_613_761_200_000, edge));
-                    bytes += assert_written_as_serde_json(&decision.response, label);
-                }
-            }
-        }
-    }
-    assert!(bytes > 1_000_000, "only {bytes} bytes compared");
 }
 
 /// A response with every kind of object the writer knows, unknown fields on each, and `text`
