@@ -167,7 +167,7 @@ impl Driver<'_> {
 }
 
 fn uuid() -> String {
-    mboxscope::ids::uuid().to_string()
+    mboxscope::ids::uuid_string()
 }
 
 async fn random_sessions(seed: u64, sessions: usize, fault_rate: &str) {

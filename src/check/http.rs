@@ -178,7 +178,7 @@ impl PlainHttp {
         url: &impl Fn() -> String,
     ) -> Result<hyper::Request<Full<Bytes>>, ClientError> {
         let uri = format!("{}{session_id}{}", self.origin.0, self.origin.1);
-        let request_id = crate::ids::uuid().to_string();
+        let request_id = crate::ids::uuid_string();
         hyper::Request::post(uri)
             .header(HOST, self.host.clone())
             .header(USER_AGENT, self.user_agent.clone())

@@ -313,7 +313,7 @@ impl Check {
                 .or_else(|| base.property_token.clone()),
             ..base.clone()
         };
-        let mut request = spec.build(crate::ids::uuid().to_string());
+        let mut request = spec.build(crate::ids::uuid_string());
         if let Some(geo) = &self.geo {
             request.context.get_or_insert_with(Default::default).geo = Some(geo.clone());
         }

@@ -54,10 +54,10 @@ pub async fn run(
     let client = target.client(&profile)?;
     let mut spec = target.request_spec(&profile, mode)?;
     locations.apply(&mut spec)?;
-    let mut request = spec.build(crate::ids::uuid().to_string());
+    let mut request = spec.build(crate::ids::uuid_string());
     if mode == Mode::Execute {
         // Execute counts at once: a retry with the same impressionId counts once.
-        request.impression_id = Some(crate::ids::uuid().to_string());
+        request.impression_id = Some(crate::ids::uuid_string());
     }
     let mut ledger = target.ledger(&client)?;
     let visitor = target.visitor(&profile)?;

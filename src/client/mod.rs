@@ -114,7 +114,7 @@ impl Visitor {
 
 /// A new sessionId (32 hex characters, as the SDKs make them).
 pub fn new_session_id() -> String {
-    crate::ids::uuid().simple().to_string()
+    crate::ids::uuid_simple()
 }
 
 /// One call as it happened, and the SDK-style views of its answer.
@@ -269,7 +269,7 @@ impl TargetClient {
             .get_or_insert_with(|| self.settings.user_agent.clone());
         context.beacon.get_or_insert(false);
         if request.request_id.is_none() {
-            request.request_id = Some(crate::ids::uuid().to_string());
+            request.request_id = Some(crate::ids::uuid_string());
         }
         request
     }
@@ -365,7 +365,7 @@ impl TargetClient {
                 "X-EXC-SDK-Version".to_string(),
                 env!("CARGO_PKG_VERSION").to_string(),
             ),
-            ("X-Request-Id".to_string(), crate::ids::uuid().to_string()),
+            ("X-Request-Id".to_string(), crate::ids::uuid_string()),
         ];
         let mut builder = self
             .http

@@ -101,7 +101,7 @@ impl Engine {
         trace.insert("artifactLastRetrieved".into(), json!(iso8601(loaded_at_ms)));
         trace.extend(artifact.meta.clone());
         let artifact_entry = TelemetryEntry {
-            request_id: Some(crate::ids::uuid().to_string()),
+            request_id: Some(crate::ids::uuid_string()),
             timestamp: Some(loaded_at_ms),
             execution: serde_json::Number::from_f64(load_ms),
             ..Default::default()
@@ -129,8 +129,8 @@ impl Engine {
         let artifact = &*self.artifact;
         let geo = resolve_geo(request, options.geo.as_ref());
         let context = RequestContext::new(request, options.now_ms, geo.as_ref());
-        let visitor = allocation_visitor_id(request.id.as_ref())
-            .unwrap_or_else(|| crate::ids::uuid().to_string());
+        let visitor =
+            allocation_visitor_id(request.id.as_ref()).unwrap_or_else(crate::ids::uuid_string);
         let property_token = request.property.as_ref().and_then(|p| p.token.clone());
         let frame = request.trace.as_ref().map(|_| TraceFrame {
             client_code: options.client.clone(),
@@ -821,8 +821,8 @@ impl<'a> Decider<'a> {
             return;
         }
         let notification = Notification {
-            id: Some(crate::ids::uuid().to_string()),
-            impression_id: Some(crate::ids::uuid().to_string()),
+            id: Some(crate::ids::uuid_string()),
+            impression_id: Some(crate::ids::uuid_string()),
             timestamp: Some(self.options.now_ms),
             notification_type: Some("display".into()),
             mbox: Some(NotificationMbox {

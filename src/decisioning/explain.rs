@@ -119,7 +119,7 @@ pub fn explain(
     let context = RequestContext::new(request, options.now_ms, geo.as_ref());
     let found = allocation_visitor_id(request.id.as_ref());
     let visitor_id_random = found.is_none();
-    let visitor = found.unwrap_or_else(|| crate::ids::uuid().to_string());
+    let visitor = found.unwrap_or_else(crate::ids::uuid_string);
     let property_token = request.property.as_ref().and_then(|p| p.token.clone());
     let mut buffer = Vec::new();
     let mut allocation = |rule: &Rule| {

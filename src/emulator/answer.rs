@@ -44,11 +44,7 @@ fn a4t(tnta: String) -> AnalyticsResponse {
 
 /// An opaque prefetch state, like Target's (the emulator needs none back).
 fn state_token() -> String {
-    let mut text = uuid::Uuid::encode_buffer();
-    crate::ids::uuid()
-        .simple()
-        .encode_lower(&mut text)
-        .to_owned()
+    crate::ids::uuid_simple()
 }
 
 impl Edge<'_> {

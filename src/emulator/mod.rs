@@ -400,13 +400,9 @@ impl Emulator {
             a4t_events: &a4t_events,
         }
         .finish(&mut response, &decision.matched);
-        response.request_id.get_or_insert_with(|| {
-            let mut text = uuid::Uuid::encode_buffer();
-            crate::ids::uuid()
-                .hyphenated()
-                .encode_lower(&mut text)
-                .to_owned()
-        });
+        response
+            .request_id
+            .get_or_insert_with(crate::ids::uuid_string);
         let acked = self.count(
             &request,
             &decision.matched,

@@ -138,7 +138,7 @@ impl Visitors {
             None => {
                 let (tnt, minted) = match keys.first() {
                     Some(IdKey::Tnt(tnt)) => (tnt.clone(), false),
-                    _ => (crate::ids::uuid().simple().to_string(), true),
+                    _ => (crate::ids::uuid_simple(), true),
                 };
                 self.insert_new(&tnt, now_ms);
                 if let Some(slot) = self.slots.get_mut(&tnt) {

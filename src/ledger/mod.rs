@@ -490,14 +490,14 @@ impl Ledger {
                     continue;
                 }
             }
-            let id = crate::ids::uuid().to_string();
+            let id = crate::ids::uuid_string();
             let at = now_ms();
             new_keys.insert(key, id.clone());
             events.push(Event::Queued {
                 notification: Box::new(QueuedNotification {
                     id: id.clone(),
                     impression_id: match n.impression {
-                        ImpressionId::New => Some(crate::ids::uuid().to_string()),
+                        ImpressionId::New => Some(crate::ids::uuid_string()),
                         ImpressionId::Given(given) => Some(given),
                         ImpressionId::Omitted => None,
                     },

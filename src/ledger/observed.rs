@@ -97,9 +97,7 @@ impl Ledger {
             .or_else(|| exchange.response.as_ref()?.visitor.clone())
             .unwrap_or_default();
         for n in request.notifications.iter().flatten() {
-            let id =
-                n.id.clone()
-                    .unwrap_or_else(|| crate::ids::uuid().to_string());
+            let id = n.id.clone().unwrap_or_else(crate::ids::uuid_string);
             let earlier = attempts
                 .get(&id)
                 .copied()

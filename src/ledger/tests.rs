@@ -368,7 +368,7 @@ fn lint_timestamps_beacon_twice_notified_and_mbox_with_view() {
     assert!(rules(&findings).contains(&"token-notified-twice"));
     assert!(rules(&lint(&ledger, now_ms() - 10 * 60_000)).contains(&"timestamp-in-future"));
     let session_start = ledger.responses().next().unwrap().1.at;
-    let id = crate::ids::uuid().to_string();
+    let id = crate::ids::uuid_string();
     ledger
         .record(vec![Event::Queued {
             notification: Box::new(QueuedNotification {
@@ -656,7 +656,7 @@ fn per_notification_rules_name_only_the_offending_visitor() {
     assert_eq!(beacons[0].visitor.as_deref(), Some("t2"));
     assert_eq!(beacons[0].response.as_deref(), Some("r9"));
     // A notification older than its session: only that visitor's.
-    let id = crate::ids::uuid().to_string();
+    let id = crate::ids::uuid_string();
     ledger
         .record(vec![Event::Queued {
             notification: Box::new(QueuedNotification {

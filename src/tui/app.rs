@@ -306,7 +306,7 @@ impl App {
                 mode,
                 ..self.spec.clone()
             }
-            .build(crate::ids::uuid().to_string()),
+            .build(crate::ids::uuid_string()),
         };
         if self.custom_request.is_some() && mode == Mode::Execute {
             if let Some(p) = request.prefetch.take() {
@@ -621,7 +621,7 @@ impl App {
                     // Execute counts at once; its impressionId makes a resend count once.
                     request
                         .impression_id
-                        .get_or_insert_with(|| crate::ids::uuid().to_string());
+                        .get_or_insert_with(crate::ids::uuid_string);
                 }
                 self.in_flight = Some((mode.as_str().to_string(), Instant::now()));
                 let visitor = self.visitor.for_call(crate::clock::now_ms());

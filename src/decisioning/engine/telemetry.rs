@@ -62,7 +62,7 @@ impl Engine {
                 request
                     .request_id
                     .clone()
-                    .unwrap_or_else(|| crate::ids::uuid().to_string()),
+                    .unwrap_or_else(crate::ids::uuid_string),
             ),
             timestamp: Some(now_ms()),
             mode: Some("local".into()),
