@@ -205,24 +205,12 @@ macro_rules! wire_impls {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct FieldsVisitor;
-                impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                        f.write_str(concat!("a ", stringify!($name), " object"))
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(
-                        self,
-                        mut map: A,
-                    ) -> Result<$name, A::Error> {
-                        let mut out = $name::default();
-                        while let Some($crate::delivery::wire::Key(key)) = map.next_key()? {
-                            out.read_field(key, &mut map)?;
-                        }
-                        Ok(out)
-                    }
-                }
-                deserializer.deserialize_map(FieldsVisitor)
+                let mut out = $name::default();
+                <$name as $crate::delivery::wire::ReadFields>::deserialize_into(
+                    deserializer,
+                    &mut out,
+                )?;
+                Ok(out)
             }
         }
 
