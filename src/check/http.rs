@@ -4,7 +4,7 @@
 //! refusal and errors as [`TargetClient`]; https targets go through the `TargetClient`.
 
 use crate::client::pool::{Pool, PoolError};
-use crate::client::{ClientError, TargetClient, Visitor, SDK_NAME};
+use crate::client::{root_cause, ClientError, TargetClient, Visitor, SDK_NAME};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, LOCATION, USER_AGENT};
@@ -201,14 +201,6 @@ fn proxied(var: impl Fn(&str) -> Option<String>) -> bool {
     ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
         .iter()
         .any(|name| var(name).is_some_and(|v| !v.trim().is_empty()))
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut source = e;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    source.to_string()
 }
 
 #[cfg(test)]

@@ -478,15 +478,15 @@ impl TargetClient {
     }
 }
 
-fn root_cause(e: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = e;
+/// The innermost cause of an error, the one that names what went wrong on the wire.
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = e;
     while let Some(next) = source.source() {
         source = next;
     }
     source.to_string()
 }
 
-/// The start of a body, on one line, for error messages.
 /// The error a non-2xx answer is: Target's own message when the body carries one, else the
 /// status with the start of the body.
 pub(crate) fn refusal(status: u16, url: String, body: &[u8]) -> ClientError {
@@ -500,6 +500,7 @@ pub(crate) fn refusal(status: u16, url: String, body: &[u8]) -> ClientError {
     }
 }
 
+/// The start of a body, on one line, for error messages.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(120)]).replace(['\n', '\r'], " ");
     if text.trim().is_empty() {
