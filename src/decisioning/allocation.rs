@@ -84,11 +84,23 @@ impl VisitorAllocations {
 
     /// The allocation in `activity_id`: what [`allocation_in`] computes.
     pub fn of(&mut self, activity_id: &str) -> f64 {
+        self.of_units(&utf16_units(activity_id))
+    }
+
+    /// The allocation in the activity whose id is `activity_units` ([`utf16_units`]).
+    pub fn of_units(&mut self, activity_units: &[u8]) -> f64 {
         self.buffer.truncate(self.prefix);
-        push_utf16(&mut self.buffer, activity_id);
+        self.buffer.extend_from_slice(activity_units);
         self.buffer.extend_from_slice(&self.suffix);
         allocation_of(&self.buffer)
     }
+}
+
+/// `text` as UTF-16LE code units, as the allocation hashes it.
+pub fn utf16_units(text: &str) -> Vec<u8> {
+    let mut units = Vec::with_capacity(2 * text.len());
+    push_utf16(&mut units, text);
+    units
 }
 
 /// Appends `text` as UTF-16LE code units.

@@ -61,6 +61,8 @@ pub struct Artifact {
     pub views: RulesByName,
     /// How many distinct activities the rules belong to.
     pub activity_count: usize,
+    /// How many distinct rule keys the rules have.
+    pub rule_key_count: usize,
     /// How many memo slots the rules' shared sub-conditions use.
     pub shared_conditions: usize,
 }
@@ -111,6 +113,11 @@ pub struct Rule {
     pub edge_response_tokens: Prepared<Map<String, Value>>,
     /// A dense number for the rule's activity (0..`Artifact::activity_count`).
     pub activity_index: usize,
+    /// A dense number for the rule's key (0..`Artifact::rule_key_count`): rules with one key
+    /// answer once per location, and a number is quicker to compare than the key.
+    pub key_index: u32,
+    /// `activity_id` as UTF-16LE code units, as the allocation hashes it.
+    pub activity_id_units: Vec<u8>,
 }
 
 /// What a matching rule answers with.
@@ -214,6 +221,7 @@ impl Artifact {
         let mut mboxes = compile_all(raw.rules.mboxes, "mbox")?;
         let mut views = compile_all(raw.rules.views, "view")?;
         let mut activities: Vec<String> = Vec::new();
+        let mut keys: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
         for rule in mboxes.values_mut().chain(views.values_mut()).flatten() {
             rule.activity_index = match activities.iter().position(|a| *a == rule.activity_id) {
                 Some(i) => i,
@@ -222,9 +230,12 @@ impl Artifact {
                     activities.len() - 1
                 }
             };
+            let next = keys.len() as u32;
+            rule.key_index = *keys.entry(rule.rule_key.clone()).or_insert(next);
         }
         Ok(Artifact {
             activity_count: activities.len(),
+            rule_key_count: keys.len(),
             shared_conditions: shared.slots(),
             version,
             meta: raw.meta,
@@ -321,12 +332,15 @@ fn compile_rule(
             .take()
             .map(|content| Prepared::serialized(Value::clone(&content)));
     }
+    let activity_id = js_string(&activity);
     Ok(Rule {
         activity_index: 0,
+        key_index: 0,
+        activity_id_units: super::allocation::utf16_units(&activity_id),
         response_tokens: Prepared::serialized(response_tokens),
         on_device_response_tokens: Prepared::serialized(on_device_response_tokens),
         edge_response_tokens: Prepared::serialized(edge_response_tokens),
-        activity_id: js_string(&activity),
+        activity_id,
         rule_key,
         meta_ids: (
             raw.meta.get("activity.id").cloned().unwrap_or(Value::Null),

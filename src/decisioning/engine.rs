@@ -540,17 +540,17 @@ impl<'a> Decider<'a> {
         let mut outcomes = Vec::with_capacity(if is_global { 4 } else { 1 });
         // Few rules match per request: a list beats hashing every rule key (the global mbox's
         // only: another mbox stops at its first match).
-        let mut matched_keys: Vec<&str> = Vec::new();
+        let mut matched_keys: Vec<u32> = Vec::new();
         for rule in self.rules_for(self.artifact.mboxes.get(name)) {
-            if is_global && matched_keys.contains(&rule.rule_key.as_str()) {
+            if is_global && matched_keys.contains(&rule.key_index) {
                 continue;
             }
-            if let Some(outcome) = self.process_rule(mode, rule, location, tracer) {
-                outcomes.push(outcome);
+            if self.applies(rule, location, tracer) {
+                outcomes.push(self.outcome(mode, rule, location, tracer));
                 if !is_global {
                     break;
                 }
-                matched_keys.push(rule.rule_key.as_str());
+                matched_keys.push(rule.key_index);
             }
         }
         outcomes
@@ -622,13 +622,14 @@ impl<'a> Decider<'a> {
             }
         };
         let mut merged: indexmap::IndexMap<String, Outcome> = indexmap::IndexMap::new();
-        let mut matched_keys: Vec<&str> = Vec::new();
+        let mut matched_keys: Vec<u32> = Vec::new();
         for rule in rules {
-            if matched_keys.contains(&rule.rule_key.as_str()) {
+            if matched_keys.contains(&rule.key_index) {
                 continue;
             }
-            if let Some(outcome) = self.process_rule(Mode::Prefetch, rule, &location, tracer) {
-                matched_keys.push(rule.rule_key.as_str());
+            if self.applies(rule, &location, tracer) {
+                let outcome = self.outcome(Mode::Prefetch, rule, &location, tracer);
+                matched_keys.push(rule.key_index);
                 let key = outcome.name.clone().unwrap_or_default();
                 match merged.get_mut(&key) {
                     Some(existing) => {
@@ -663,20 +664,22 @@ impl<'a> Decider<'a> {
         if let Some(a) = self.allocations.get(rule.activity_index).copied().flatten() {
             return a;
         }
-        let a = self.hasher.of(&rule.activity_id);
+        let a = self.hasher.of_units(&rule.activity_id_units);
         if let Some(slot) = self.allocations.get_mut(rule.activity_index) {
             *slot = Some(a);
         }
         a
     }
 
-    fn process_rule(
+    /// Whether `rule` answers at `location` (under QA, for the visitor's allocation, for the
+    /// audience); traced. Most rules of a request do not: only those that do build an answer.
+    #[inline]
+    fn applies(
         &mut self,
-        mode: Mode,
         rule: &Rule,
         location: &Place,
         tracer: &mut Option<RequestTracer>,
-    ) -> Option<Outcome> {
+    ) -> bool {
         let qa = match &self.options.qa {
             Some(plan) => {
                 let experience = rule
@@ -684,7 +687,10 @@ impl<'a> Decider<'a> {
                     .get("experience.id")
                     .map(to_js_string)
                     .unwrap_or_default();
-                plan.tests(rule, &experience)?
+                match plan.tests(rule, &experience) {
+                    Some(tests) => tests,
+                    None => return false,
+                }
             }
             None => QaTests {
                 allocation: true,
@@ -715,9 +721,18 @@ impl<'a> Decider<'a> {
         if let Some(t) = tracer.as_mut() {
             t.trace_rule(rule, || vars.to_json(), satisfied);
         }
-        if !satisfied {
-            return None;
-        }
+        satisfied
+    }
+
+    /// The answer of a rule that [`applies`](Self::applies).
+    #[inline(never)]
+    fn outcome(
+        &mut self,
+        mode: Mode,
+        rule: &Rule,
+        location: &Place,
+        tracer: &mut Option<RequestTracer>,
+    ) -> Outcome {
         let consequence = &rule.consequence;
         self.matched.push(Matched {
             mode,
@@ -801,7 +816,7 @@ impl<'a> Decider<'a> {
             outcome.index = None;
             outcome.name = None;
         }
-        Some(outcome)
+        outcome
     }
 
     fn add_display_notification(

@@ -294,7 +294,7 @@ impl Logic {
     }
 
     /// Evaluates against `data`, returning a JSON value as json-logic-js would.
-    pub fn evaluate<'a>(&'a self, data: &'a dyn Variables) -> Cow<'a, Value> {
+    pub fn evaluate<'a, V: Variables + ?Sized>(&'a self, data: &'a V) -> Cow<'a, Value> {
         match self {
             Logic::Literal(v) => Cow::Borrowed(v),
             Logic::Array(items) => Cow::Owned(Value::Array(
@@ -355,7 +355,7 @@ impl Logic {
 
     /// Whether the rule is satisfied (json-logic truthiness of the result). Boolean operators
     /// are tested directly, without building the values `and`/`or` would return.
-    pub fn matches(&self, data: &dyn Variables) -> bool {
+    pub fn matches<V: Variables + ?Sized>(&self, data: &V) -> bool {
         match self {
             Logic::Apply(OpCode(op), args) => test(*op, args, data),
             Logic::Memo(slot, inner) => data.recall(*slot).unwrap_or_else(|| {
@@ -396,7 +396,7 @@ fn var_path(path: &Value) -> Vec<String> {
     }
 }
 
-fn apply<'a>(op: Op, args: &'a [Logic], data: &'a dyn Variables) -> Cow<'a, Value> {
+fn apply<'a, V: Variables + ?Sized>(op: Op, args: &'a [Logic], data: &'a V) -> Cow<'a, Value> {
     let arg = |i: usize| {
         args.get(i)
             .map(|a| a.evaluate(data))
@@ -500,7 +500,7 @@ fn apply<'a>(op: Op, args: &'a [Logic], data: &'a dyn Variables) -> Cow<'a, Valu
 }
 
 /// The operators whose result is a boolean, evaluated without building a JSON value.
-fn test(op: Op, args: &[Logic], data: &dyn Variables) -> bool {
+fn test<V: Variables + ?Sized>(op: Op, args: &[Logic], data: &V) -> bool {
     let arg = |i: usize| {
         args.get(i)
             .map(|a| a.evaluate(data))
