@@ -232,6 +232,19 @@ fn bytes_response(status: u16, content_type: &'static str, body: Vec<u8>) -> Res
     response
 }
 
+/// The whole of `body`, or `None` when it does not arrive within `timeout`. A small body
+/// usually came in with the head: then it is taken without arming a timer.
+async fn collect_within<B: hyper::body::Body>(
+    body: B,
+    timeout: Duration,
+) -> Option<Result<http_body_util::Collected<B::Data>, B::Error>> {
+    let mut collect = std::pin::pin!(body.collect());
+    if let std::task::Poll::Ready(collected) = futures::poll!(collect.as_mut()) {
+        return Some(collected);
+    }
+    tokio::time::timeout(timeout, collect).await.ok()
+}
+
 impl Server {
     fn pick_fault(&self) -> Option<Fault> {
         if self.faults.rate <= 0.0 {
@@ -283,8 +296,9 @@ impl Server {
                 json_response(Reply::error(503, "Service Unavailable (fault injection)"))
             }
             (_, &Method::POST, DELIVERY_PATH) => {
-                let collect = Limited::new(body, MAX_BODY_BYTES).collect();
-                let Ok(collected) = tokio::time::timeout(connection.body_timeout, collect).await
+                let Some(collected) =
+                    collect_within(Limited::new(body, MAX_BODY_BYTES), connection.body_timeout)
+                        .await
                 else {
                     self.log_line(&method, path, "408", started);
                     let mut response = json_response(Reply::error(
@@ -570,8 +584,67 @@ pub async fn spawn(
 
 #[cfg(test)]
 mod tests {
-    use super::{is_own_authority, QueryParameters};
+    use super::{collect_within, is_own_authority, QueryParameters};
     use crate::emulator::DeliveryQuery;
+    use bytes::Bytes;
+    use hyper::body::{Body, Frame};
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    /// A body whose bytes come in `pending` polls after it is first asked (0: at once), or
+    /// never.
+    struct Arriving {
+        pending: Option<usize>,
+        sent: bool,
+    }
+
+    impl Body for Arriving {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            match self.pending {
+                None => return Poll::Pending,
+                Some(n) if n > 0 => {
+                    self.pending = Some(n - 1);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Some(_) => {}
+            }
+            if self.sent {
+                return Poll::Ready(None);
+            }
+            self.sent = true;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"{}")))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_is_collected_whether_it_is_in_or_comes_later_and_not_when_it_never_comes() {
+        let timeout = Duration::from_secs(30);
+        for pending in [0, 1, 3] {
+            let body = Arriving {
+                pending: Some(pending),
+                sent: false,
+            };
+            let collected = collect_within(body, timeout).await;
+            let bytes = collected.expect("in time").expect("no error").to_bytes();
+            assert_eq!(&bytes[..], b"{}", "after {pending} pending polls");
+        }
+        let never = Arriving {
+            pending: None,
+            sent: false,
+        };
+        assert!(collect_within(never, Duration::from_millis(1))
+            .await
+            .is_none());
+    }
 
     #[test]
     fn the_query_is_decoded_in_place_and_the_last_of_a_repeated_parameter_counts() {
