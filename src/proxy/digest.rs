@@ -4,6 +4,7 @@
 //! [`ResponseDigest`]. A response the skeleton cannot read is parsed whole, so the proxy reads
 //! every response the full model reads, with the same result.
 
+use crate::delivery::wire::from_json;
 use crate::delivery::{decided_items, DeliveryResponse, Location, NotificationType, VisitorId};
 use crate::ledger::observed::ResponseDigest;
 use crate::ledger::record::{click_item, token_text};
@@ -27,9 +28,14 @@ pub struct ResponseFacts {
 
 /// The facts of a response body; none when it is not a Delivery response.
 pub fn read(body: &[u8]) -> Option<ResponseFacts> {
-    match serde_json::from_slice::<Skeleton>(body) {
+    // The body's UTF-8 is checked once, not string by string (as `from_json` does).
+    let skeleton = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str::<Skeleton>(text),
+        Err(_) => serde_json::from_slice::<Skeleton>(body),
+    };
+    match skeleton {
         Ok(skeleton) => Some(skeleton.facts()),
-        Err(_) => serde_json::from_slice::<DeliveryResponse>(body)
+        Err(_) => from_json::<DeliveryResponse>(body)
             .ok()
             .map(|response| whole(&response)),
     }
