@@ -6,6 +6,7 @@
 //! no one else is writing and cuts a torn line off.
 
 use super::event::Event;
+use crate::delivery::wire::WriteJson;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -195,7 +196,9 @@ impl Journal {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         for event in events {
-            serde_json::to_writer(&mut buf, event).map_err(|e| io(std::io::Error::other(e)))?;
+            event
+                .write_json(&mut buf)
+                .map_err(|e| io(std::io::Error::other(e)))?;
             buf.push(b'\n');
         }
         let written = self

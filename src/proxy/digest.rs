@@ -4,12 +4,17 @@
 //! [`ResponseDigest`]. A response the skeleton cannot read is parsed whole, so the proxy reads
 //! every response the full model reads, with the same result.
 
+use crate::delivery::wire::from_json;
 use crate::delivery::{decided_items, DeliveryResponse, Location, NotificationType, VisitorId};
 use crate::ledger::observed::ResponseDigest;
 use crate::ledger::record::{click_item, token_text};
 use crate::ledger::ResponseItem;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
 
 /// What the proxy keeps of a Delivery response.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,9 +28,14 @@ pub struct ResponseFacts {
 
 /// The facts of a response body; none when it is not a Delivery response.
 pub fn read(body: &[u8]) -> Option<ResponseFacts> {
-    match serde_json::from_slice::<Skeleton>(body) {
+    // The body's UTF-8 is checked once, not string by string (as `from_json` does).
+    let skeleton = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str::<Skeleton>(text),
+        Err(_) => serde_json::from_slice::<Skeleton>(body),
+    };
+    match skeleton {
         Ok(skeleton) => Some(skeleton.facts()),
-        Err(_) => serde_json::from_slice::<DeliveryResponse>(body)
+        Err(_) => from_json::<DeliveryResponse>(body)
             .ok()
             .map(|response| whole(&response)),
     }
@@ -53,125 +63,195 @@ impl ResponseFacts {
     }
 }
 
-/// A Delivery response's fields that the ledger reads (unknown fields are skipped).
+/// A text of the response, borrowed from its body unless it has escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor).map(Text)
+    }
+}
+
+/// A Delivery response's fields that the ledger reads (unknown fields are skipped), their
+/// texts borrowed from the body.
 #[derive(Deserialize)]
-struct Skeleton {
-    #[serde(rename = "requestId")]
-    request_id: Option<String>,
+struct Skeleton<'a> {
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Text<'a>>,
     id: Option<VisitorId>,
-    execute: Option<Executed>,
-    prefetch: Option<Prefetched>,
-    notifications: Option<Vec<Echoed>>,
+    #[serde(borrow)]
+    execute: Option<Executed<'a>>,
+    #[serde(borrow)]
+    prefetch: Option<Prefetched<'a>>,
+    #[serde(borrow)]
+    notifications: Option<Vec<Echoed<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct Executed {
-    #[serde(rename = "pageLoad")]
-    page_load: Option<Decided>,
-    mboxes: Option<Vec<Decided>>,
+struct Executed<'a> {
+    #[serde(rename = "pageLoad", borrow)]
+    page_load: Option<Decided<'a>>,
+    #[serde(borrow)]
+    mboxes: Option<Vec<Decided<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct Prefetched {
-    #[serde(rename = "pageLoad")]
-    page_load: Option<Decided>,
-    mboxes: Option<Vec<Decided>>,
-    views: Option<Vec<Decided>>,
-    metrics: Option<Vec<SkeletonMetric>>,
+struct Prefetched<'a> {
+    #[serde(rename = "pageLoad", borrow)]
+    page_load: Option<Decided<'a>>,
+    #[serde(borrow)]
+    mboxes: Option<Vec<Decided<'a>>>,
+    #[serde(borrow)]
+    views: Option<Vec<Decided<'a>>>,
+    #[serde(borrow)]
+    metrics: Option<Vec<SkeletonMetric<'a>>>,
 }
 
 /// A pageLoad, mbox or view decision.
 #[derive(Deserialize)]
-struct Decided {
-    name: Option<String>,
-    key: Option<String>,
-    state: Option<String>,
-    options: Option<Vec<SkeletonOption>>,
-    metrics: Option<Vec<SkeletonMetric>>,
+struct Decided<'a> {
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    key: Option<Text<'a>>,
+    #[serde(borrow)]
+    state: Option<Text<'a>>,
+    #[serde(borrow)]
+    options: Option<Vec<SkeletonOption<'a>>>,
+    #[serde(borrow)]
+    metrics: Option<Vec<SkeletonMetric<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct SkeletonOption {
-    #[serde(rename = "eventToken")]
-    event_token: Option<String>,
-    #[serde(rename = "responseTokens")]
-    response_tokens: Option<JournaledTokens>,
+struct SkeletonOption<'a> {
+    #[serde(rename = "eventToken", borrow)]
+    event_token: Option<Text<'a>>,
+    #[serde(rename = "responseTokens", borrow)]
+    response_tokens: Option<JournaledTokens<'a>>,
 }
 
-/// The four response tokens the journal keeps (a token present as `null` is kept as `null`).
+/// The four response tokens the journal keeps, as their JSON (a token present as `null` is
+/// kept as `null`).
 #[derive(Deserialize)]
-struct JournaledTokens {
-    #[serde(rename = "activity.id", default, deserialize_with = "present")]
-    activity: Option<Value>,
-    #[serde(rename = "activity.name", default, deserialize_with = "present")]
-    activity_name: Option<Value>,
-    #[serde(rename = "experience.id", default, deserialize_with = "present")]
-    experience: Option<Value>,
-    #[serde(rename = "experience.name", default, deserialize_with = "present")]
-    experience_name: Option<Value>,
+struct JournaledTokens<'a> {
+    #[serde(rename = "activity.id", default, borrow, deserialize_with = "present")]
+    activity: Option<&'a RawValue>,
+    #[serde(
+        rename = "activity.name",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    activity_name: Option<&'a RawValue>,
+    #[serde(
+        rename = "experience.id",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    experience: Option<&'a RawValue>,
+    #[serde(
+        rename = "experience.name",
+        default,
+        borrow,
+        deserialize_with = "present"
+    )]
+    experience_name: Option<&'a RawValue>,
 }
 
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// A response token as the ledger keeps it (a string as it is, another value as its JSON),
+/// a string without escapes copied from the body as it is.
+fn token(raw: Option<&RawValue>) -> Option<String> {
+    let json = raw?.get();
+    let plain = json
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .filter(|s| !s.contains('\\'));
+    match plain {
+        Some(text) => Some(text.to_string()),
+        None => token_text(serde_json::from_str::<Value>(json).ok()),
+    }
 }
 
 #[derive(Deserialize)]
-struct SkeletonMetric {
-    #[serde(rename = "type")]
-    metric_type: Option<String>,
-    #[serde(rename = "eventToken")]
-    event_token: Option<String>,
-    analytics: Option<Analytics>,
+struct SkeletonMetric<'a> {
+    #[serde(rename = "type", borrow)]
+    metric_type: Option<Text<'a>>,
+    #[serde(rename = "eventToken", borrow)]
+    event_token: Option<Text<'a>>,
+    #[serde(borrow)]
+    analytics: Option<Analytics<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Analytics {
-    payload: Option<Payload>,
+struct Analytics<'a> {
+    #[serde(borrow)]
+    payload: Option<Payload<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Payload {
-    tnta: Option<String>,
+struct Payload<'a> {
+    #[serde(borrow)]
+    tnta: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Echoed {
-    id: Option<String>,
+struct Echoed<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
 }
 
-impl Skeleton {
+/// An owned copy of a text.
+fn owned(text: Option<Text>) -> Option<String> {
+    text.map(|t| t.0.into_owned())
+}
+
+impl<'a> Skeleton<'a> {
     fn facts(self) -> ResponseFacts {
         let mut facts = ResponseFacts {
             digest: ResponseDigest {
                 visitor: self.id,
-                request_id: self.request_id,
+                request_id: owned(self.request_id),
                 items: Vec::new(),
                 acknowledged: self
                     .notifications
                     .into_iter()
                     .flatten()
-                    .filter_map(|n| n.id)
+                    .filter_map(|n| owned(n.id))
                     .collect(),
             },
             ..ResponseFacts::default()
         };
-        let page_load = |d: Decided| {
-            (
-                Location::PageLoad {
-                    state: d.state.clone(),
-                },
-                d,
-            )
+        let page_load = |d: Decided<'a>| {
+            let state = owned(d.state);
+            (Location::PageLoad { state }, d.options, d.metrics)
         };
-        let mbox = |d: Decided| {
-            let name = d.name.clone().unwrap_or_default();
-            let state = d.state.clone();
-            (Location::Mbox { name, state }, d)
+        let mbox = |d: Decided<'a>| {
+            let name = owned(d.name).unwrap_or_default();
+            let state = owned(d.state);
+            (Location::Mbox { name, state }, d.options, d.metrics)
         };
-        let view = |d: Decided| {
-            let name = d.name.clone().unwrap_or_default();
-            let (key, state) = (d.key.clone(), d.state.clone());
-            (Location::View { name, key, state }, d)
+        let view = |d: Decided<'a>| {
+            let name = owned(d.name).unwrap_or_default();
+            let (key, state) = (owned(d.key), owned(d.state));
+            (Location::View { name, key, state }, d.options, d.metrics)
         };
         let (executed, prefetched) = (self.execute, self.prefetch);
         let (executed_page, executed_mboxes) = match executed {
@@ -189,8 +269,8 @@ impl Skeleton {
             .chain(page.map(page_load))
             .chain(mboxes.into_iter().flatten().map(mbox))
             .chain(views.into_iter().flatten().map(view));
-        for (location, decided) in decided {
-            facts.decided(location, decided.options, decided.metrics);
+        for (location, options, metrics) in decided {
+            facts.decided(location, options, metrics);
         }
         if let Some(metrics) = page_metrics.filter(|m| !m.is_empty()) {
             facts.decided(Location::Page, None, Some(metrics));
@@ -218,21 +298,22 @@ impl ResponseFacts {
             };
             items.push(ResponseItem {
                 location: location.clone(),
-                token: option.event_token,
+                token: owned(option.event_token),
                 kind: NotificationType::Display,
-                activity: token_text(activity),
-                activity_name: token_text(activity_name),
-                experience: token_text(experience),
-                experience_name: token_text(experience_name),
+                activity: token(activity),
+                activity_name: token(activity_name),
+                experience: token(experience),
+                experience_name: token(experience_name),
             });
         }
         let clicks = metrics
             .into_iter()
             .flatten()
-            .filter(|m| m.metric_type.as_deref() == Some("click"));
+            .filter(|m| m.metric_type.as_ref().is_some_and(|t| t.0 == "click"));
         for metric in clicks {
             let tnta = metric.analytics.and_then(|a| a.payload?.tnta);
-            items.push(click_item(&location, metric.event_token, tnta.as_deref()));
+            let tnta = tnta.as_ref().map(|t| t.0.as_ref());
+            items.push(click_item(&location, owned(metric.event_token), tnta));
         }
         self.add_location(location);
     }
@@ -316,7 +397,7 @@ mod tests {
                     {"type": "click", "eventToken": "c1", "analytics": {"payload": {"tnta": "1:2:0|32767,3:4:1|1"}}},
                     {"type": "display", "eventToken": "d1"}]}],
                 "views": [{"name": "home", "key": "k", "state": "vs", "id": 3,
-                    "options": [{"eventToken": "v1", "responseTokens": {"experience.name": "E"}}]}],
+                    "options": [{"eventToken": "v1", "responseTokens": {"experience.name": "E\\n\"x\"", "activity.name": "\u{e9}"}}]}],
                 "metrics": [{"type": "click", "selector": "#a", "eventToken": "p1"}]},
             "notifications": [{"id": "n1", "trace": {"x": 1}}, {"trace": {}}]
         });

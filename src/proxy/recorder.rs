@@ -12,6 +12,7 @@ use super::feed::{
 };
 use crate::clock::{iso8601, now_ms};
 use crate::counting::visitor_key;
+use crate::delivery::wire::from_json;
 use crate::delivery::DeliveryRequest;
 use crate::ledger::lint::{lint, Finding};
 use crate::ledger::observed::{Exchange, ResponseDigest};
@@ -162,7 +163,7 @@ struct Pending {
 
 impl Pending {
     fn new(seq: u64, observed: Observed) -> Pending {
-        let request = serde_json::from_slice::<DeliveryRequest>(&observed.request).ok();
+        let request = from_json::<DeliveryRequest>(&observed.request).ok();
         let ok = (200..300).contains(&observed.status);
         let response = facts(&observed);
         let failure = match &observed.unreachable {
