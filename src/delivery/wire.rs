@@ -4,7 +4,7 @@
 //! serde's `#[serde(flatten)]` would keep unknown fields too, but it buffers every object into
 //! an intermediate tree first, which more than halves parsing speed; responses can be megabytes.
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -46,6 +46,159 @@ pub fn from_json_into<T: ReadFields>(body: &[u8], place: &mut T) -> serde_json::
             T::deserialize_into(&mut json, place)?;
             json.end()
         }
+    }
+}
+
+/// How a wire struct's field value is read into its slot: wire structs, and lists of them,
+/// in place (a request's nested objects are kilobytes, which reading by value moves through
+/// serde's layers several times); anything else by its `Deserialize`. Either way the slot
+/// ends as `Option<Self>`'s `Deserialize` would make it, with the same errors.
+pub trait ReadField: Sized {
+    /// Reads the next value of `map` into `slot`.
+    fn read_field<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        slot: &mut Option<Self>,
+    ) -> Result<(), A::Error>;
+}
+
+/// An element of a list field: wire structs are read in place at the list's end.
+pub trait ReadElement: Sized {
+    /// Reads the next element of `seq` onto the end of `list`; `false` when there is none.
+    fn read_element<'de, A: SeqAccess<'de>>(
+        seq: &mut A,
+        list: &mut Vec<Self>,
+    ) -> Result<bool, A::Error>;
+}
+
+/// `ReadField` and `ReadElement` of types read by their `Deserialize`.
+macro_rules! read_by_deserialize {
+    ($($ty:ty),* $(,)?) => {$(
+        impl ReadField for $ty {
+            fn read_field<'de, A: MapAccess<'de>>(
+                map: &mut A,
+                slot: &mut Option<Self>,
+            ) -> Result<(), A::Error> {
+                *slot = map.next_value()?;
+                Ok(())
+            }
+        }
+        impl ReadElement for $ty {
+            fn read_element<'de, A: SeqAccess<'de>>(
+                seq: &mut A,
+                list: &mut Vec<Self>,
+            ) -> Result<bool, A::Error> {
+                Ok(match seq.next_element()? {
+                    Some(element) => {
+                        list.push(element);
+                        true
+                    }
+                    None => false,
+                })
+            }
+        }
+    )*};
+}
+
+read_by_deserialize!(
+    String,
+    i64,
+    bool,
+    serde_json::Number,
+    serde_json::Value,
+    serde_json::Map<String, serde_json::Value>,
+    super::Prepared<serde_json::Value>,
+    super::Prepared<serde_json::Map<String, serde_json::Value>>,
+);
+
+/// A list is read element by element into the slot's list, as `Vec`'s `Deserialize` reads it.
+impl<T: ReadElement> ReadField for Vec<T> {
+    fn read_field<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        slot: &mut Option<Self>,
+    ) -> Result<(), A::Error> {
+        map.next_value_seed(ListInPlace(slot))
+    }
+}
+
+/// Reads `null` as `None` and a list into `Some` list, element by element.
+struct ListInPlace<'s, T>(&'s mut Option<Vec<T>>);
+
+impl<'de, T: ReadElement> DeserializeSeed<'de> for ListInPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, T: ReadElement> Visitor<'de> for ListInPlace<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.visit_none()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let list = self.0.insert(Vec::new());
+        deserializer.deserialize_seq(Elements(list))
+    }
+}
+
+/// The elements of a list, each read onto the end of it.
+struct Elements<'l, T>(&'l mut Vec<T>);
+
+impl<'de, T: ReadElement> Visitor<'de> for Elements<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while T::read_element(&mut seq, self.0)? {}
+        Ok(())
+    }
+}
+
+/// Reads `null` as `None` and an object into a default value put `Some` in the slot.
+pub struct StructInPlace<'s, T>(pub &'s mut Option<T>);
+
+impl<'de, T: ReadFields> DeserializeSeed<'de> for StructInPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, T: ReadFields> Visitor<'de> for StructInPlace<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("option")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.visit_none()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let place = self.0.insert(T::default());
+        T::deserialize_into(deserializer, place)
+    }
+}
+
+/// One element of a list of wire structs, read into a default value pushed onto the list.
+pub struct PushInPlace<'l, T>(pub &'l mut Vec<T>);
+
+impl<'de, T: ReadFields> DeserializeSeed<'de> for PushInPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.push(T::default());
+        let place = self.0.last_mut().expect("an element was pushed just above");
+        T::deserialize_into(deserializer, place)
     }
 }
 
@@ -149,7 +302,7 @@ macro_rules! wire_impls {
                 $map: &mut A,
             ) -> Result<(), A::Error> {
                 match $key.as_ref() {
-                    $( $wire => self.$field = $map.next_value()?, )*
+                    $( $wire => $crate::delivery::wire::ReadField::read_field($map, &mut self.$field)?, )*
                     _ => {
                         let $this = self;
                         return $read_other;
@@ -214,6 +367,24 @@ macro_rules! wire_impls {
             }
         }
 
+        impl $crate::delivery::wire::ReadField for $name {
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                map: &mut A,
+                slot: &mut Option<Self>,
+            ) -> Result<(), A::Error> {
+                map.next_value_seed($crate::delivery::wire::StructInPlace(slot))
+            }
+        }
+
+        impl $crate::delivery::wire::ReadElement for $name {
+            fn read_element<'de, A: serde::de::SeqAccess<'de>>(
+                seq: &mut A,
+                list: &mut Vec<Self>,
+            ) -> Result<bool, A::Error> {
+                Ok(seq.next_element_seed($crate::delivery::wire::PushInPlace(list))?.is_some())
+            }
+        }
+
         impl $crate::delivery::wire::ReadFields for $name {
             fn deserialize_into<'de, D: serde::Deserializer<'de>>(
                 deserializer: D,
@@ -248,6 +419,53 @@ pub(crate) use wire_struct;
 mod tests {
     use super::*;
     use crate::delivery::DeliveryRequest;
+
+    #[test]
+    fn fields_and_lists_read_in_place_are_what_reading_by_value_made() {
+        // Lossless: what is read writes back as the JSON value it came from; a repeated key's
+        // last object replaces the first whole, in fields and in lists.
+        for body in [
+            r#"{"context":{"channel":"web","geo":{"city":"x"}},"context":{"userAgent":"u"}}"#,
+            r#"{"prefetch":{"mboxes":[{"name":"a","index":1,"parameters":{"k":"v"}},
+                {"name":"b","order":{"id":"o","purchasedProductIds":["p"]}}],"mboxes":[{"name":"c"}]}}"#,
+            r#"{"execute":{"mboxes":[]},"notifications":[{"id":"n","tokens":["t1","t2"],
+                "mbox":{"name":"m"},"x":[{"y":1}]}]}"#,
+            r#"{"qaMode":{"evaluateAsTrueAudienceIds":[1,2],"previewIndexes":[{"activityIndex":1},{}]}}"#,
+        ] {
+            let request: DeliveryRequest = serde_json::from_str(body).unwrap();
+            let value: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(serde_json::to_value(&request).unwrap(), value, "{body}");
+        }
+        let nulls = r#"{"context":{"channel":"web"},"context":null,"prefetch":{"mboxes":[{}],"mboxes":null}}"#;
+        let request: DeliveryRequest = serde_json::from_str(nulls).unwrap();
+        assert_eq!(request.context, None);
+        assert_eq!(request.prefetch.map(|p| p.mboxes), Some(None));
+        for (body, error) in [
+            (
+                r#"{"prefetch":{"mboxes":5}}"#,
+                "invalid type: integer `5`, expected a sequence at line 1 column 23",
+            ),
+            (
+                r#"{"prefetch":{"mboxes":[{},5]}}"#,
+                "invalid type: integer `5`, expected a MboxRequest object at line 1 column 27",
+            ),
+            (
+                r#"{"context":[]}"#,
+                "invalid type: sequence, expected a Context object at line 1 column 11",
+            ),
+            (
+                r#"{"qaMode":{"evaluateAsTrueAudienceIds":[1,"2"]}}"#,
+                "invalid type: string \"2\", expected i64 at line 1 column 45",
+            ),
+            (
+                r#"{"prefetch":{"mboxes":[{"name":1}]}}"#,
+                "invalid type: integer `1`, expected a string at line 1 column 32",
+            ),
+        ] {
+            let read = serde_json::from_str::<DeliveryRequest>(body).map_err(|e| e.to_string());
+            assert_eq!(read, Err(error.to_string()), "{body}");
+        }
+    }
 
     #[test]
     fn a_request_read_in_place_is_the_request_from_slice_reads_with_the_same_errors() {
