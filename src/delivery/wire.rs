@@ -116,35 +116,26 @@ impl<T: ReadElement> ReadField for Vec<T> {
         map: &mut A,
         slot: &mut Option<Self>,
     ) -> Result<(), A::Error> {
-        map.next_value_seed(ListInPlace(slot))
+        map.next_value_seed(OptionInPlace(slot))
     }
 }
 
-/// Reads `null` as `None` and a list into `Some` list, element by element.
-struct ListInPlace<'s, T>(&'s mut Option<Vec<T>>);
+/// A value read into a default value already in its place: a wire struct field by field, a
+/// list element by element.
+pub trait FillInPlace: Default {
+    /// Reads the next value of `deserializer` into `place`.
+    fn fill<'de, D: Deserializer<'de>>(deserializer: D, place: &mut Self) -> Result<(), D::Error>;
+}
 
-impl<'de, T: ReadElement> DeserializeSeed<'de> for ListInPlace<'_, T> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
+impl<T: ReadFields> FillInPlace for T {
+    fn fill<'de, D: Deserializer<'de>>(deserializer: D, place: &mut Self) -> Result<(), D::Error> {
+        T::deserialize_into(deserializer, place)
     }
 }
 
-impl<'de, T: ReadElement> Visitor<'de> for ListInPlace<'_, T> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("option")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        *self.0 = None;
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.visit_none()
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let list = self.0.insert(Vec::new());
-        deserializer.deserialize_seq(Elements(list))
+impl<T: ReadElement> FillInPlace for Vec<T> {
+    fn fill<'de, D: Deserializer<'de>>(deserializer: D, place: &mut Self) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(Elements(place))
     }
 }
 
@@ -162,17 +153,17 @@ impl<'de, T: ReadElement> Visitor<'de> for Elements<'_, T> {
     }
 }
 
-/// Reads `null` as `None` and an object into a default value put `Some` in the slot.
-pub struct StructInPlace<'s, T>(pub &'s mut Option<T>);
+/// Reads `null` as `None`, and anything else into a default value put `Some` in the slot.
+pub struct OptionInPlace<'s, T>(pub &'s mut Option<T>);
 
-impl<'de, T: ReadFields> DeserializeSeed<'de> for StructInPlace<'_, T> {
+impl<'de, T: FillInPlace> DeserializeSeed<'de> for OptionInPlace<'_, T> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_option(self)
     }
 }
 
-impl<'de, T: ReadFields> Visitor<'de> for StructInPlace<'_, T> {
+impl<'de, T: FillInPlace> Visitor<'de> for OptionInPlace<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("option")
@@ -186,7 +177,7 @@ impl<'de, T: ReadFields> Visitor<'de> for StructInPlace<'_, T> {
     }
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let place = self.0.insert(T::default());
-        T::deserialize_into(deserializer, place)
+        T::fill(deserializer, place)
     }
 }
 
@@ -372,7 +363,7 @@ macro_rules! wire_impls {
                 map: &mut A,
                 slot: &mut Option<Self>,
             ) -> Result<(), A::Error> {
-                map.next_value_seed($crate::delivery::wire::StructInPlace(slot))
+                map.next_value_seed($crate::delivery::wire::OptionInPlace(slot))
             }
         }
 
