@@ -14,7 +14,7 @@ pub use compact::WriteJson;
 /// Reads a wire object from a body as `serde_json::from_slice` does, with its UTF-8 checked
 /// once for the whole body rather than string by string (and kept part by kept part); a body
 /// that is not UTF-8 gets `from_slice`'s own error.
-pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+pub fn from_json<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> serde_json::Result<T> {
     match std::str::from_utf8(body) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(body),

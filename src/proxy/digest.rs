@@ -28,12 +28,7 @@ pub struct ResponseFacts {
 
 /// The facts of a response body; none when it is not a Delivery response.
 pub fn read(body: &[u8]) -> Option<ResponseFacts> {
-    // The body's UTF-8 is checked once, not string by string (as `from_json` does).
-    let skeleton = match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str::<Skeleton>(text),
-        Err(_) => serde_json::from_slice::<Skeleton>(body),
-    };
-    match skeleton {
+    match from_json::<Skeleton>(body) {
         Ok(skeleton) => Some(skeleton.facts()),
         Err(_) => from_json::<DeliveryResponse>(body)
             .ok()
