@@ -199,14 +199,7 @@ mod compact {
             key(out, r#","at":"#);
             self.at.write_json(out)?;
             key(out, r#","items":"#);
-            out.push(b'[');
-            for (i, item) in self.items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                item.write_json(out)?;
-            }
-            out.push(b']');
+            self.items.write_json(out)?;
             if let Some(agent) = &self.user_agent {
                 key(out, r#","userAgent":"#);
                 agent.write_json(out)?;
@@ -246,14 +239,7 @@ mod compact {
             key(out, r#","location":"#);
             self.location.write_json(out)?;
             key(out, r#","tokens":"#);
-            out.push(b'[');
-            for (i, token) in self.tokens.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                token.write_json(out)?;
-            }
-            out.push(b']');
+            self.tokens.write_json(out)?;
             key(out, r#","at":"#);
             self.at.write_json(out)?;
             if let Some(context) = &self.context {
