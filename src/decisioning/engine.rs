@@ -664,7 +664,7 @@ impl<'a> Decider<'a> {
         if let Some(a) = self.allocations.get(rule.activity_index).copied().flatten() {
             return a;
         }
-        let a = self.hasher.of_units(&rule.activity_id_units);
+        let a = self.hasher.of(&rule.activity_id_units);
         if let Some(slot) = self.allocations.get_mut(rule.activity_index) {
             *slot = Some(a);
         }
