@@ -1,5 +1,7 @@
 //! The emulator's HTTP server (hyper, HTTP/1.1 keep-alive) with injectable faults and latency.
 
+mod fast;
+
 use super::request_log::{refusal, Line, RequestLog, Summary};
 use super::{DeliveryQuery, Emulator, Reply, MAX_BODY_BYTES};
 use bytes::Bytes;
@@ -13,6 +15,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -213,7 +216,14 @@ fn is_json(parts: &hyper::http::request::Parts) -> bool {
         .headers
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
+        .is_some_and(is_json_type)
+}
+
+/// Whether a `Content-Type` value is `application/json` (parameters allowed).
+fn is_json_type(value: &str) -> bool {
+    value
+        .split(';')
+        .next()
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
@@ -457,9 +467,11 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Fu
     }
 }
 
-/// Serves one keep-alive connection within `limits`; its `slot` frees when it ends.
+/// Serves one keep-alive connection within `limits`; its `slot` frees when it ends. Whole
+/// delivery requests take the fast path; the rest of the connection goes to hyper from the
+/// first request that does not (and all of it when faults are injected).
 async fn connection(
-    stream: TcpStream,
+    mut stream: TcpStream,
     server: Arc<Server>,
     limits: Limits,
     slot: OwnedSemaphorePermit,
@@ -472,6 +484,26 @@ async fn connection(
         local,
         body_timeout: limits.body,
     };
+    if server.faults.rate > 0.0 || !server.faults.latency.is_zero() {
+        serve_with_hyper(stream, server, info, limits).await;
+    } else {
+        match fast::serve(&mut stream, &server, local, limits.header_read).await {
+            fast::Left::Closed => {}
+            fast::Left::Handover(read) => {
+                let (reader, writer) = stream.into_split();
+                let io = tokio::io::join(std::io::Cursor::new(read).chain(reader), writer);
+                serve_with_hyper(io, server, info, limits).await;
+            }
+        }
+    }
+    drop(slot);
+}
+
+/// Serves a connection with hyper, `io` being what is left of it.
+async fn serve_with_hyper<I>(io: I, server: Arc<Server>, info: ConnectionInfo, limits: Limits)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req| server.clone().handle(req, info));
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -480,9 +512,8 @@ async fn connection(
         // One buffer, one write: the head and a body of a few KB copied together cost less
         // than a vectored write of both (measured with callgrind).
         .writev(false)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(io), service)
         .await;
-    drop(slot);
 }
 
 /// A thread running a single-threaded runtime until `stop` turns true.

@@ -1,0 +1,227 @@
+//! The delivery fast path of a keep-alive connection: a whole `POST /rest/v1/delivery` that
+//! came in one read is parsed with httparse, answered by the emulator and written back with
+//! the head hyper would write, without hyper's per-request machinery (header map, body
+//! channel, timers). Anything else (a head or body still on its way, another route, a foreign
+//! host or origin, an unusual header) hands the connection, with what it has read, to hyper
+//! for the rest of its life, so every other behaviour stays hyper's and the server's own.
+
+use super::{is_json_type, is_own_authority, status_text, QueryParameters, Server, DELIVERY_PATH};
+use crate::emulator::MAX_BODY_BYTES;
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How a connection left the fast path.
+pub(super) enum Left {
+    /// It closed, failed, or stayed idle longer than the head's time limit.
+    Closed,
+    /// It sent something the fast path does not answer: hyper goes on from these bytes.
+    Handover(Vec<u8>),
+}
+
+/// Most headers a fast request may have (more go to hyper, which allows 100).
+const MAX_HEADERS: usize = 32;
+
+/// A delivery request read whole from the buffer.
+struct FastRequest<'a> {
+    query: Option<&'a str>,
+    body: &'a [u8],
+    /// Its length in the buffer, head and body.
+    len: usize,
+}
+
+/// Whether a query can be taken as the fast path takes it: the characters of form-encoded
+/// pairs, nothing a URI parser could read otherwise.
+fn is_plain_query(query: &str) -> bool {
+    query
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~%+=&".contains(&b))
+}
+
+/// Whether a header value is what `HeaderValue::to_str` accepts (visible ASCII, space, tab).
+fn is_visible_ascii(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
+/// The whole delivery request at the start of `input`, if the fast path may answer it: an
+/// HTTP/1.1 `POST /rest/v1/delivery` with one plain `Content-Length` within the limit, its
+/// whole body in, a JSON content type, this server's host and origin (or none), and no
+/// `Transfer-Encoding`, `Expect`, `Upgrade` or `Connection` other than keep-alive.
+fn parse(input: &[u8], local: SocketAddr) -> Option<FastRequest<'_>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let httparse::Status::Complete(head_len) = request.parse(input).ok()? else {
+        return None;
+    };
+    if request.method != Some("POST") || request.version != Some(1) {
+        return None;
+    }
+    let (path, query) = match request.path?.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (request.path?, None),
+    };
+    if path != DELIVERY_PATH || !query.is_none_or(is_plain_query) {
+        return None;
+    }
+    let (mut length, mut host, mut origin, mut content_type) = (None, None, None, None);
+    for header in request.headers.iter() {
+        let (name, value) = (header.name, header.value);
+        let slot = if name.eq_ignore_ascii_case("content-length") {
+            &mut length
+        } else if name.eq_ignore_ascii_case("host") {
+            &mut host
+        } else if name.eq_ignore_ascii_case("origin") {
+            &mut origin
+        } else if name.eq_ignore_ascii_case("content-type") {
+            &mut content_type
+        } else if name.eq_ignore_ascii_case("connection") {
+            if !value.eq_ignore_ascii_case(b"keep-alive") {
+                return None;
+            }
+            continue;
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            || name.eq_ignore_ascii_case("expect")
+            || name.eq_ignore_ascii_case("upgrade")
+        {
+            return None;
+        } else {
+            continue;
+        };
+        if slot.is_some() || !is_visible_ascii(value) {
+            return None;
+        }
+        *slot = Some(std::str::from_utf8(value).ok()?);
+    }
+    let length = length?;
+    if length.is_empty() || length.len() > 8 || !length.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let length: usize = length.parse().ok()?;
+    if length > MAX_BODY_BYTES || input.len() - head_len < length {
+        return None;
+    }
+    if local.ip().is_loopback() && host.is_some_and(|host| !is_own_authority(host, local)) {
+        return None;
+    }
+    let own_origin = |origin: &str| {
+        origin
+            .strip_prefix("http://")
+            .is_some_and(|authority| is_own_authority(authority, local))
+    };
+    if origin.is_some_and(|origin| !own_origin(origin)) || !content_type.is_some_and(is_json_type) {
+        return None;
+    }
+    Some(FastRequest {
+        query,
+        body: &input[head_len..head_len + length],
+        len: head_len + length,
+    })
+}
+
+/// Writes the answer as hyper writes it: status line, `content-type`, `content-length`
+/// (unless the status has no body), `date`, then the body.
+fn write_answer(out: &mut Vec<u8>, status: u16, body: &[u8]) {
+    if status == 200 {
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+    } else {
+        let reason = hyper::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("<none>");
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(reason.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"content-type: application/json\r\n");
+    let has_body = !((100..200).contains(&status) || status == 204 || status == 304);
+    if has_body {
+        out.extend_from_slice(b"content-length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"date: ");
+    http_date(|date| out.extend_from_slice(date));
+    out.extend_from_slice(b"\r\n\r\n");
+    if has_body {
+        out.extend_from_slice(body);
+    }
+}
+
+/// This second's HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), formatted once a second.
+fn http_date(with: impl FnOnce(&[u8])) {
+    thread_local! {
+        static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let now = SystemTime::now();
+    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with(|date| {
+        let mut date = date.borrow_mut();
+        if date.0 != second {
+            *date = (second, httpdate::fmt_http_date(now));
+        }
+        with(date.1.as_bytes());
+    });
+}
+
+/// Answers the connection's delivery requests for as long as they come whole, then says how
+/// it left. An idle connection is closed after `header_read`, as hyper closes it.
+pub(super) async fn serve(
+    stream: &mut TcpStream,
+    server: &Server,
+    local: SocketAddr,
+    header_read: Duration,
+) -> Left {
+    let mut input = Vec::with_capacity(8 * 1024);
+    let mut output = Vec::with_capacity(8 * 1024);
+    // One timer for the connection, moved later for each request (a cheap update in tokio).
+    let idle = tokio::time::sleep(header_read);
+    tokio::pin!(idle);
+    loop {
+        if input.is_empty() {
+            idle.as_mut()
+                .reset(tokio::time::Instant::now() + header_read);
+            tokio::select! {
+                biased;
+                read = stream.read_buf(&mut input) => match read {
+                    Ok(0) | Err(_) => return Left::Closed,
+                    Ok(_) => {}
+                },
+                _ = &mut idle => return Left::Closed,
+            }
+        }
+        let Some(request) = parse(&input, local) else {
+            return Left::Handover(input);
+        };
+        let started = Instant::now();
+        let query = QueryParameters::parse(request.query);
+        let (reply, summary) = if server.log {
+            let (reply, summary) = server
+                .emulator
+                .delivery_summarized(query.delivery(), request.body);
+            (reply, Some(summary))
+        } else {
+            (
+                server.emulator.delivery(query.delivery(), request.body),
+                None,
+            )
+        };
+        server.log_delivery(status_text(reply.status), &reply, summary, started);
+        write_answer(&mut output, reply.status, &reply.body);
+        let len = request.len;
+        if len == input.len() {
+            input.clear();
+        } else {
+            input.drain(..len);
+        }
+        if stream.write_all(&output).await.is_err() {
+            return Left::Closed;
+        }
+        output.clear();
+    }
+}
