@@ -180,3 +180,76 @@ fn pipelined_requests_are_answered_in_order_and_a_connection_goes_on_after_a_han
     let answer = read_answers(&mut foreign, 1).remove(0);
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
 }
+
+#[test]
+fn a_head_gets_the_header_time_once_whether_the_fast_path_or_hyper_reads_it() {
+    let e = Emulator::start(&["--header-timeout-ms", "1000"]);
+    for handed_over in [false, true] {
+        let mut stream = TcpStream::connect(host(&e)).unwrap();
+        let connected = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(800));
+        if handed_over {
+            // Over the fast path's longest head: hyper reads the rest, with the time left.
+            let long = format!("POST {QUERY} HTTP/1.1\r\nX-Long: {}", "a".repeat(70_000));
+            stream.write_all(long.as_bytes()).unwrap();
+        } else {
+            stream
+                .write_all(b"POST /rest/v1/delivery HTTP/1.1\r\n")
+                .unwrap();
+        }
+        // Then a byte now and then, never the end of the head.
+        let mut closed = false;
+        for _ in 0..30 {
+            std::thread::sleep(Duration::from_millis(50));
+            if stream.write_all(b"a").is_err() {
+                closed = true;
+                break;
+            }
+            stream.set_nonblocking(true).unwrap();
+            let mut buf = [0u8; 512];
+            let read = stream.read(&mut buf);
+            stream.set_nonblocking(false).unwrap();
+            if matches!(read, Ok(0))
+                || read.is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock)
+            {
+                closed = true;
+                break;
+            }
+        }
+        let after = connected.elapsed();
+        assert!(
+            closed,
+            "still open {after:?} after connecting (handed over: {handed_over})"
+        );
+        assert!(
+            after < Duration::from_millis(1500),
+            "closed {after:?} after connecting: the head had 1 s (handed over: {handed_over})"
+        );
+    }
+}
+
+#[test]
+fn a_client_that_shuts_its_side_after_a_whole_request_gets_the_answer_on_both_paths() {
+    let e = Emulator::start(&[]);
+    let body = serde_json::to_vec(
+        &json!({"requestId": "h1", "context": {"channel": "web"}, "execute": {"pageLoad": {}}}),
+    )
+    .unwrap();
+    let (head, body) = request(&e, &body, "");
+    for split in [false, true] {
+        let mut stream = TcpStream::connect(host(&e)).unwrap();
+        if split {
+            stream.write_all(&head).unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            stream.write_all(&body).unwrap();
+        } else {
+            stream.write_all(&[&head[..], &body[..]].concat()).unwrap();
+        }
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let answer = read_answers(&mut stream, 1).remove(0);
+        assert!(
+            answer.starts_with("HTTP/1.1 200 OK") && answer.contains(r#""requestId":"h1""#),
+            "split {split}: {answer}"
+        );
+    }
+}

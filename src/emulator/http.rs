@@ -489,9 +489,17 @@ async fn connection(
     } else {
         match fast::serve(&mut stream, &server, local, limits.header_read).await {
             fast::Left::Closed => {}
-            fast::Left::Handover(read) => {
+            fast::Left::Handover(read, head_time_left) => {
                 let (reader, writer) = stream.into_split();
                 let io = tokio::io::join(std::io::Cursor::new(read).chain(reader), writer);
+                // A head still partial keeps the time it has left (hyper then applies it to
+                // the connection's later heads too: stricter, never longer).
+                let limits = Limits {
+                    header_read: head_time_left.map_or(limits.header_read, |left| {
+                        left.max(Duration::from_millis(1))
+                    }),
+                    ..limits
+                };
                 serve_with_hyper(io, server, info, limits).await;
             }
         }
@@ -509,6 +517,9 @@ where
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read)
         .keep_alive(true)
+        // A client that shuts its side after a whole request still gets the answer, as on the
+        // fast path (and from nginx).
+        .half_close(true)
         // One buffer, one write: the head and a body of a few KB copied together cost less
         // than a vectored write of both (measured with callgrind).
         .writev(false)

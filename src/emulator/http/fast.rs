@@ -15,14 +15,29 @@ use tokio::net::TcpStream;
 
 /// How a connection left the fast path.
 pub(super) enum Left {
-    /// It closed, failed, or stayed idle longer than the head's time limit.
+    /// It closed, failed, or did not send a whole head within the head's time limit.
     Closed,
-    /// It sent something the fast path does not answer: hyper goes on from these bytes.
-    Handover(Vec<u8>),
+    /// It sent something the fast path does not answer: hyper goes on from these bytes. A
+    /// head still partial (one longer than the fast path reads) comes with the time it has
+    /// left, which hyper keeps.
+    Handover(Vec<u8>, Option<Duration>),
 }
 
 /// Most headers a fast request may have (more go to hyper, which allows 100).
 const MAX_HEADERS: usize = 32;
+
+/// The longest head the fast path reads (hyper reads longer ones, up to its own limit).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// What the start of the input is.
+enum Parsed<'a> {
+    /// A whole delivery request the fast path answers.
+    Fast(FastRequest<'a>),
+    /// A head not yet whole.
+    Partial,
+    /// Anything else: hyper's to answer.
+    Other,
+}
 
 /// A delivery request read whole from the buffer.
 struct FastRequest<'a> {
@@ -47,16 +62,29 @@ fn is_visible_ascii(value: &[u8]) -> bool {
         .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
-/// The whole delivery request at the start of `input`, if the fast path may answer it: an
+/// What the start of `input` is. The fast path answers a whole delivery request: an
 /// HTTP/1.1 `POST /rest/v1/delivery` with one plain `Content-Length` within the limit, its
 /// whole body in, a JSON content type, this server's host and origin (or none), and no
 /// `Transfer-Encoding`, `Expect`, `Upgrade` or `Connection` other than keep-alive.
-fn parse(input: &[u8], local: SocketAddr) -> Option<FastRequest<'_>> {
+fn parse(input: &[u8], local: SocketAddr) -> Parsed<'_> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
-    let httparse::Status::Complete(head_len) = request.parse(input).ok()? else {
-        return None;
-    };
+    match request.parse(input) {
+        Ok(httparse::Status::Complete(head_len)) => {
+            fast_request(&request, input, head_len, local).map_or(Parsed::Other, Parsed::Fast)
+        }
+        Ok(httparse::Status::Partial) if input.len() <= MAX_HEAD_BYTES => Parsed::Partial,
+        _ => Parsed::Other,
+    }
+}
+
+/// The request of a whole head, if the fast path answers it (see [`parse`]).
+fn fast_request<'a>(
+    request: &httparse::Request<'_, 'a>,
+    input: &'a [u8],
+    head_len: usize,
+    local: SocketAddr,
+) -> Option<FastRequest<'a>> {
     if request.method != Some("POST") || request.version != Some(1) {
         return None;
     }
@@ -170,7 +198,8 @@ fn http_date(with: impl FnOnce(&[u8])) {
 }
 
 /// Answers the connection's delivery requests for as long as they come whole, then says how
-/// it left. An idle connection is closed after `header_read`, as hyper closes it.
+/// it left. Each head must be whole within `header_read` of the connection's start or of the
+/// previous answer, as hyper counts it: else the connection is closed, as hyper closes it.
 pub(super) async fn serve(
     stream: &mut TcpStream,
     server: &Server,
@@ -179,24 +208,28 @@ pub(super) async fn serve(
 ) -> Left {
     let mut input = Vec::with_capacity(8 * 1024);
     let mut output = Vec::with_capacity(8 * 1024);
-    // One timer for the connection, moved later for each request (a cheap update in tokio).
-    let idle = tokio::time::sleep(header_read);
-    tokio::pin!(idle);
+    // One timer for the connection, moved later after each answer (a cheap update in tokio).
+    let deadline = tokio::time::sleep(header_read);
+    tokio::pin!(deadline);
     loop {
-        if input.is_empty() {
-            idle.as_mut()
-                .reset(tokio::time::Instant::now() + header_read);
-            tokio::select! {
-                biased;
-                read = stream.read_buf(&mut input) => match read {
-                    Ok(0) | Err(_) => return Left::Closed,
-                    Ok(_) => {}
-                },
-                _ = &mut idle => return Left::Closed,
+        let request = match parse(&input, local) {
+            Parsed::Fast(request) => request,
+            Parsed::Other => return Left::Handover(input, None),
+            Parsed::Partial if input.len() >= MAX_HEAD_BYTES => {
+                let left = deadline.deadline() - tokio::time::Instant::now();
+                return Left::Handover(input, Some(left));
             }
-        }
-        let Some(request) = parse(&input, local) else {
-            return Left::Handover(input);
+            Parsed::Partial => {
+                input.reserve(4 * 1024);
+                tokio::select! {
+                    biased;
+                    read = stream.read_buf(&mut input) => match read {
+                        Ok(0) | Err(_) => return Left::Closed,
+                        Ok(_) => continue,
+                    },
+                    _ = &mut deadline => return Left::Closed,
+                }
+            }
         };
         let started = Instant::now();
         let query = QueryParameters::parse(request.query);
@@ -223,5 +256,8 @@ pub(super) async fn serve(
             return Left::Closed;
         }
         output.clear();
+        deadline
+            .as_mut()
+            .reset(tokio::time::Instant::now() + header_read);
     }
 }
