@@ -180,6 +180,13 @@ fn is_own_authority(authority: &str, local: SocketAddr) -> bool {
     same_host && port == local.port()
 }
 
+/// Whether an `Origin` is this server's own (`http://` and its authority).
+fn is_own_origin(origin: &str, local: SocketAddr) -> bool {
+    origin
+        .strip_prefix("http://")
+        .is_some_and(|authority| is_own_authority(authority, local))
+}
+
 /// Refuses what a web page in the user's browser could send to a loopback server: a request
 /// for another host name (DNS rebinding) or from another origin.
 fn refuse_foreign(parts: &hyper::http::request::Parts, local: SocketAddr) -> Option<Reply> {
@@ -195,13 +202,8 @@ fn refuse_foreign(parts: &hyper::http::request::Parts, local: SocketAddr) -> Opt
             ));
         }
     }
-    let own_origin = |origin: &str| {
-        origin
-            .strip_prefix("http://")
-            .is_some_and(|authority| is_own_authority(authority, local))
-    };
     match header(hyper::header::ORIGIN) {
-        Some(origin) if !own_origin(&origin) => Some(Reply::error(
+        Some(origin) if !is_own_origin(&origin, local) => Some(Reply::error(
             403,
             format!("Forbidden: cross-origin request from {origin:?} refused"),
         )),

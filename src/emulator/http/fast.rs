@@ -1,11 +1,15 @@
-//! The delivery fast path of a keep-alive connection: a whole `POST /rest/v1/delivery` that
-//! came in one read is parsed with httparse, answered by the emulator and written back with
-//! the head hyper would write, without hyper's per-request machinery (header map, body
-//! channel, timers). Anything else (a head or body still on its way, another route, a foreign
-//! host or origin, an unusual header) hands the connection, with what it has read, to hyper
-//! for the rest of its life, so every other behaviour stays hyper's and the server's own.
+//! The delivery fast path of a keep-alive connection: a head is read whole (within the header
+//! time, as hyper counts it), and a `POST /rest/v1/delivery` whose body came with it is
+//! parsed with httparse, answered by the emulator and written back with the head hyper would
+//! write, without hyper's per-request machinery (header map, body channel, timers). Anything
+//! else (a body still on its way, a head over 64 KiB, another route, a foreign host or origin,
+//! an unusual header) hands the connection, with what it has read, to hyper for the rest of
+//! its life, so every other behaviour stays hyper's and the server's own.
 
-use super::{is_json_type, is_own_authority, status_text, QueryParameters, Server, DELIVERY_PATH};
+use super::{
+    is_json_type, is_own_authority, is_own_origin, status_text, QueryParameters, Server,
+    DELIVERY_PATH,
+};
 use crate::emulator::MAX_BODY_BYTES;
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -135,12 +139,9 @@ fn fast_request<'a>(
     if local.ip().is_loopback() && host.is_some_and(|host| !is_own_authority(host, local)) {
         return None;
     }
-    let own_origin = |origin: &str| {
-        origin
-            .strip_prefix("http://")
-            .is_some_and(|authority| is_own_authority(authority, local))
-    };
-    if origin.is_some_and(|origin| !own_origin(origin)) || !content_type.is_some_and(is_json_type) {
+    if origin.is_some_and(|origin| !is_own_origin(origin, local))
+        || !content_type.is_some_and(is_json_type)
+    {
         return None;
     }
     Some(FastRequest {
