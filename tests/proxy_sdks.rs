@@ -434,3 +434,36 @@ fn the_feed_shows_each_exchange_with_its_notifications_and_findings() {
     let refused = runtime.block_on(mboxscope::proxy::watch::poll(&client, &emulator.url, 0));
     assert!(refused.is_err());
 }
+
+#[test]
+fn a_client_that_shuts_its_side_after_a_whole_request_gets_the_answer_through_the_proxy() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = Emulator::start(&[]);
+    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let body =
+        br#"{"requestId":"half-closed","context":{"channel":"web"},"execute":{"pageLoad":{}}}"#;
+    for base in [&emulator.url, &proxy.url] {
+        let host = base.strip_prefix("http://").unwrap();
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        let head = format!(
+            "POST /rest/v1/delivery?client={CLIENT}&sessionId=s1 HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream
+            .write_all(&[head.as_bytes(), &body[..]].concat())
+            .unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200 OK")
+                && answer.contains(r#""requestId":"half-closed""#),
+            "{base}: {answer}"
+        );
+    }
+}

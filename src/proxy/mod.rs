@@ -194,6 +194,9 @@ async fn connection(stream: TcpStream, proxy: Arc<Proxy>) {
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .keep_alive(true)
+        // A client that shuts its side after a whole request still gets the answer, as from
+        // `mboxscope serve` and nginx.
+        .half_close(true)
         // One buffer, one write: the head and a body of a few KB copied together cost less
         // than a vectored write of both (as `mboxscope serve` writes).
         .writev(false)
