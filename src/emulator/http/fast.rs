@@ -37,7 +37,7 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 enum Parsed<'a> {
     /// A whole delivery request the fast path answers.
     Fast(FastRequest<'a>),
-    /// A head not yet whole.
+    /// A head not yet whole (however long: [`serve`] bounds it).
     Partial,
     /// Anything else: hyper's to answer.
     Other,
@@ -77,8 +77,8 @@ fn parse(input: &[u8], local: SocketAddr) -> Parsed<'_> {
         Ok(httparse::Status::Complete(head_len)) => {
             fast_request(&request, input, head_len, local).map_or(Parsed::Other, Parsed::Fast)
         }
-        Ok(httparse::Status::Partial) if input.len() <= MAX_HEAD_BYTES => Parsed::Partial,
-        _ => Parsed::Other,
+        Ok(httparse::Status::Partial) => Parsed::Partial,
+        Err(_) => Parsed::Other,
     }
 }
 
