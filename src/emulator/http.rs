@@ -341,13 +341,7 @@ impl Server {
                     }
                     Err(_) => return Err(Dropped),
                 };
-                let (reply, summary) = if self.log {
-                    let (reply, summary) =
-                        self.emulator.delivery_summarized(query.delivery(), &body);
-                    (reply, Some(summary))
-                } else {
-                    (self.emulator.delivery(query.delivery(), &body), None)
-                };
+                let (reply, summary) = self.delivery(&query, &body);
                 if fault == Some(Fault::DropAfter) {
                     self.log_delivery(
                         format!("{} processed, then dropped (fault)", reply.status),
@@ -394,6 +388,16 @@ impl Server {
             started,
         );
         Ok(response)
+    }
+
+    /// The emulator's answer to a delivery, with what the log says of it when logging.
+    fn delivery(&self, query: &QueryParameters, body: &[u8]) -> (Reply, Option<Summary>) {
+        if self.log {
+            let (reply, summary) = self.emulator.delivery_summarized(query.delivery(), body);
+            (reply, Some(summary))
+        } else {
+            (self.emulator.delivery(query.delivery(), body), None)
+        }
     }
 
     /// Logs a line per request (when logging): dropped rather than waited for.

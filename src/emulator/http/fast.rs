@@ -234,17 +234,7 @@ pub(super) async fn serve(
         };
         let started = Instant::now();
         let query = QueryParameters::parse(request.query);
-        let (reply, summary) = if server.log {
-            let (reply, summary) = server
-                .emulator
-                .delivery_summarized(query.delivery(), request.body);
-            (reply, Some(summary))
-        } else {
-            (
-                server.emulator.delivery(query.delivery(), request.body),
-                None,
-            )
-        };
+        let (reply, summary) = server.delivery(&query, request.body);
         server.log_delivery(status_text(reply.status), &reply, summary, started);
         write_answer(&mut output, reply.status, &reply.body);
         let len = request.len;
