@@ -9,6 +9,7 @@ pub mod counting;
 pub mod decisioning;
 pub mod delivery;
 pub mod emulator;
+pub mod http1;
 pub mod ids;
 pub mod ledger;
 pub mod log;

@@ -15,7 +15,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -496,8 +495,7 @@ async fn connection(
         match fast::serve(&mut stream, &server, local, limits.header_read).await {
             fast::Left::Closed => {}
             fast::Left::Handover(read, head_time_left) => {
-                let (reader, writer) = stream.into_split();
-                let io = tokio::io::join(std::io::Cursor::new(read).chain(reader), writer);
+                let io = crate::http1::with_read_first(stream, read);
                 // A head still partial keeps the time it has left (hyper then applies it to
                 // the connection's later heads too: stricter, never longer).
                 let limits = Limits {

@@ -2,16 +2,17 @@
 //! same method, path, query, headers and body each way (hop-by-hop headers aside), or a 502 in
 //! Target's error shape when the upstream cannot be reached.
 
+use super::upstream::{Upstream, MAX_ANSWER_BYTES};
 use crate::client::pool::Pool;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
 use hyper::http::uri::PathAndQuery;
 use hyper::{Method, Uri};
 use std::time::Duration;
 
 /// How long the upstream may take to answer (the application's SDK has its own timeout).
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An answer to give the application.
 #[derive(Debug, Clone)]
@@ -69,14 +70,16 @@ fn keep_end_to_end(headers: &mut HeaderMap) {
 /// rustls.
 #[derive(Debug)]
 enum Transport {
-    Plain(Plain),
+    Plain(Box<Plain>),
     Tls(reqwest::Client),
 }
 
-/// A plain HTTP upstream.
+/// A plain HTTP upstream: hyper's connections for what the fast path does not take, and
+/// raw ones for what it does.
 #[derive(Debug)]
 struct Plain {
     pool: Pool,
+    raw: Upstream,
     /// The `Host` header the upstream gets (its own authority, as a client addressing it).
     host: HeaderValue,
     /// The upstream URL's path, when it has one: requests' paths go below it.
@@ -117,9 +120,11 @@ impl Plain {
             None => host.to_string(),
         };
         let path = url.path().trim_end_matches('/');
+        let address = format!("{host}:{port}");
         Ok(Plain {
-            pool: Pool::new(format!("{host}:{port}")),
+            pool: Pool::new(address.clone()),
             host: HeaderValue::from_str(&authority).map_err(|e| bad(&e.to_string()))?,
+            raw: Upstream::new(address, authority, path.to_string()),
             prefix: (!path.is_empty()).then(|| path.to_string()),
         })
     }
@@ -154,7 +159,8 @@ impl Plain {
         let exchange = async {
             let read = async |reply: hyper::Response<hyper::body::Incoming>| {
                 let (head, body) = reply.into_parts();
-                let body = body.collect().await.map_err(|e| why(&e))?.to_bytes();
+                let body = Limited::new(body, MAX_ANSWER_BYTES).collect().await;
+                let body = body.map_err(|e| why(&*e))?.to_bytes();
                 Ok((head.status, head.headers, body))
             };
             self.pool
@@ -173,7 +179,7 @@ impl Forwarder {
     /// connections of its own: make one per forwarding thread.
     pub fn new(upstream: &str) -> Result<Forwarder, ForwarderError> {
         let transport = if upstream.starts_with("http://") {
-            Transport::Plain(Plain::new(upstream)?)
+            Transport::Plain(Box::new(Plain::new(upstream)?))
         } else {
             Transport::Tls(
                 reqwest::Client::builder()
@@ -193,6 +199,22 @@ impl Forwarder {
     /// The upstream's base URL.
     pub fn upstream(&self) -> &str {
         &self.upstream
+    }
+
+    /// The raw connections of a plain upstream (none for HTTPS).
+    pub fn plain(&self) -> Option<&Upstream> {
+        match &self.transport {
+            Transport::Plain(plain) => Some(&plain.raw),
+            Transport::Tls(_) => None,
+        }
+    }
+
+    /// The 502 an application gets when the upstream did not answer, for `why`.
+    pub fn unreachable(&self, why: &str) -> Answer {
+        Answer::bad_gateway(format!(
+            "Bad Gateway: the upstream {} did not answer ({why})",
+            self.upstream
+        ))
     }
 
     /// Forwards a request (its `uri` as the application sent it) and returns the upstream's
@@ -222,10 +244,7 @@ impl Forwarder {
                     unreachable: None,
                 }
             }
-            Err(why) => Answer::bad_gateway(format!(
-                "Bad Gateway: the upstream {} did not answer ({why})",
-                self.upstream
-            )),
+            Err(why) => self.unreachable(&why),
         }
     }
 }

@@ -5,9 +5,11 @@
 //! (`GET /mboxscope/exchanges`) shows the exchanges as they are journaled.
 
 pub mod digest;
+mod fast;
 pub mod feed;
 pub mod forward;
 pub mod recorder;
+pub mod upstream;
 pub mod watch;
 
 use bytes::Bytes;
@@ -27,6 +29,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The largest request body forwarded (Target's own limit is 60 MB).
 pub const MAX_BODY_BYTES: usize = 60 * 1024 * 1024;
+
+/// How long a request's head may take to come (hyper's default).
+const HEADER_READ: Duration = Duration::from_secs(30);
 
 /// The Delivery API's path: the exchanges on it are journaled.
 const DELIVERY_PATH: &str = "/rest/v1/delivery";
@@ -187,12 +192,35 @@ async fn accept(
     }
 }
 
-/// Serves one keep-alive connection.
-async fn connection(stream: TcpStream, proxy: Arc<Proxy>) {
+/// Serves one keep-alive connection: whole delivery requests to a plain upstream take the
+/// fast path; the rest of the connection goes to hyper from the first request that does not.
+async fn connection(mut stream: TcpStream, proxy: Arc<Proxy>) {
     let _ = stream.set_nodelay(true);
+    let Some(upstream) = proxy.forwarder.plain() else {
+        return serve_with_hyper(stream, proxy, HEADER_READ).await;
+    };
+    match fast::serve(&mut stream, &proxy, upstream, HEADER_READ).await {
+        fast::Left::Closed => {}
+        fast::Left::Handover(read, head_time_left) => {
+            let io = crate::http1::with_read_first(stream, read);
+            // A head still partial keeps the time it has left (hyper then applies it to the
+            // connection's later heads too: stricter, never longer).
+            let header_read =
+                head_time_left.map_or(HEADER_READ, |left| left.max(Duration::from_millis(1)));
+            serve_with_hyper(io, proxy, header_read).await;
+        }
+    }
+}
+
+/// Serves a connection with hyper, `io` being what is left of it.
+async fn serve_with_hyper<I>(io: I, proxy: Arc<Proxy>, header_read: Duration)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |request| proxy.clone().handle(request));
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(header_read)
         .keep_alive(true)
         // A client that shuts its side after a whole request still gets the answer, as from
         // `mboxscope serve` and nginx.
@@ -200,7 +228,7 @@ async fn connection(stream: TcpStream, proxy: Arc<Proxy>) {
         // One buffer, one write: the head and a body of a few KB copied together cost less
         // than a vectored write of both (as `mboxscope serve` writes).
         .writev(false)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(io), service)
         .await;
 }
 

@@ -11,9 +11,9 @@ use super::{
     DELIVERY_PATH,
 };
 use crate::emulator::MAX_BODY_BYTES;
-use std::cell::RefCell;
+use crate::http1::{http_date, is_plain_query, is_visible_ascii};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -49,21 +49,6 @@ struct FastRequest<'a> {
     body: &'a [u8],
     /// Its length in the buffer, head and body.
     len: usize,
-}
-
-/// Whether a query can be taken as the fast path takes it: the characters of form-encoded
-/// pairs, nothing a URI parser could read otherwise.
-fn is_plain_query(query: &str) -> bool {
-    query
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~%+=&".contains(&b))
-}
-
-/// Whether a header value is what `HeaderValue::to_str` accepts (visible ASCII, space, tab).
-fn is_visible_ascii(value: &[u8]) -> bool {
-    value
-        .iter()
-        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 /// What the start of `input` is. The fast path answers a whole delivery request: an
@@ -180,22 +165,6 @@ fn write_answer(out: &mut Vec<u8>, status: u16, body: &[u8]) {
     if has_body {
         out.extend_from_slice(body);
     }
-}
-
-/// This second's HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), formatted once a second.
-fn http_date(with: impl FnOnce(&[u8])) {
-    thread_local! {
-        static DATE: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
-    }
-    let now = SystemTime::now();
-    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    DATE.with(|date| {
-        let mut date = date.borrow_mut();
-        if date.0 != second {
-            *date = (second, httpdate::fmt_http_date(now));
-        }
-        with(date.1.as_bytes());
-    });
 }
 
 /// Answers the connection's delivery requests for as long as they come whole, then says how
