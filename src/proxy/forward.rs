@@ -2,7 +2,7 @@
 //! same method, path, query, headers and body each way (hop-by-hop headers aside), or a 502 in
 //! Target's error shape when the upstream cannot be reached.
 
-use super::upstream::{Upstream, MAX_ANSWER_BYTES};
+use super::upstream::{too_large, Upstream, MAX_ANSWER_BYTES};
 use crate::client::pool::Pool;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -160,7 +160,11 @@ impl Plain {
             let read = async |reply: hyper::Response<hyper::body::Incoming>| {
                 let (head, body) = reply.into_parts();
                 let body = Limited::new(body, MAX_ANSWER_BYTES).collect().await;
-                let body = body.map_err(|e| why(&*e))?.to_bytes();
+                let body = body.map_err(|e| match e.is::<http_body_util::LengthLimitError>() {
+                    true => too_large(),
+                    false => why(&*e),
+                })?;
+                let body = body.to_bytes();
                 Ok((head.status, head.headers, body))
             };
             self.pool
@@ -258,7 +262,7 @@ async fn tls(
     body: Bytes,
 ) -> Result<Answered, String> {
     keep_end_to_end(&mut headers);
-    let response = client
+    let mut response = client
         .request(method, url)
         .headers(headers)
         .body(body)
@@ -266,8 +270,14 @@ async fn tls(
         .await
         .map_err(|e| why(&e))?;
     let (status, headers) = (response.status(), response.headers().clone());
-    let body = response.bytes().await.map_err(|e| why(&e))?;
-    Ok((status, headers, body))
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| why(&e))? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, headers, Bytes::from(body)))
 }
 
 /// An error with its chain of causes, on one line.

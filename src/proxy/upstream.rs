@@ -183,7 +183,8 @@ async fn read_answer(
     Ok((answered, head.keep_alive && whole))
 }
 
-fn too_large() -> String {
+/// Why an answer over [`MAX_ANSWER_BYTES`] was not given back.
+pub fn too_large() -> String {
     format!("its answer is larger than {MAX_ANSWER_BYTES} bytes")
 }
 
