@@ -257,3 +257,25 @@ fn a_client_that_shuts_its_side_after_a_whole_request_gets_the_answer_on_both_pa
         );
     }
 }
+
+#[test]
+fn a_head_over_64_kib_is_hyper_s_to_answer_even_when_one_read_brings_it_whole() {
+    let e = Emulator::start(&[]);
+    let body = br#"{"context":{"channel":"web"},"execute":{"pageLoad":{}}}"#;
+    let long = format!("{QUERY}&pad={}", "a".repeat(70_000));
+    let head = format!(
+        "POST {long} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        host(&e),
+        body.len()
+    );
+    let request = [head.as_bytes(), body].concat();
+    // 63,000 bytes (a partial head under 64 KiB: the fast path reads on, its buffer grown
+    // past the rest), then the rest at once: one read brings the head whole.
+    let mut stream = TcpStream::connect(host(&e)).unwrap();
+    stream.write_all(&request[..63_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    stream.write_all(&request[63_000..]).unwrap();
+    let answer = read_answers(&mut stream, 1).remove(0);
+    // hyper refuses a request-target over its limit.
+    assert!(answer.starts_with("HTTP/1.1 414 URI Too Long"), "{answer}");
+}

@@ -6,7 +6,7 @@
 //! a body still on its way, a head over 64 KiB, an unusual header) hands the connection, with
 //! what it has read, to hyper for the rest of its life, as in `mboxscope serve`.
 
-use super::forward::{Answer, UPSTREAM_TIMEOUT};
+use super::forward::{Answer, HOP_BY_HOP, UPSTREAM_TIMEOUT};
 use super::recorder::Observed;
 use super::upstream::{Answered, Upstream};
 use super::{session_id, Proxy, DELIVERY_PATH, MAX_BODY_BYTES};
@@ -31,25 +31,14 @@ const MAX_HEADERS: usize = 32;
 /// The longest head the fast path reads (hyper reads longer ones, up to its own limit).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
-/// Headers that belong to one connection (RFC 9110 §7.6.1) or to a message's framing: an
-/// answer's are not relayed; a request with one of them goes to hyper (`Host`,
-/// `Content-Length` and `Connection: keep-alive` aside, which the fast path writes itself).
-const HOP_BY_HOP: [&str; 11] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-];
-
+/// Whether a header belongs to one connection or to a message's framing (see
+/// [`HOP_BY_HOP`]): an answer's are not relayed; a request with one of them goes to hyper
+/// (`Host`, `Content-Length` and `Connection: keep-alive` aside, which the fast path writes
+/// itself).
 fn is_hop_by_hop(name: &str) -> bool {
-    HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
+    HOP_BY_HOP
+        .iter()
+        .any(|hop| name.eq_ignore_ascii_case(hop.as_str()))
 }
 
 /// What the start of the input is.
@@ -78,6 +67,11 @@ fn read_request<'a>(input: &'a [u8], upstream: &Upstream, forward: &mut Vec<u8>)
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let head_len = match request.parse(input) {
+        // A head longer than the fast path reads goes to hyper even when one read brought it
+        // whole (hyper refuses a request-target over its own limit).
+        Ok(httparse::Status::Complete(head_len)) if head_len > MAX_HEAD_BYTES => {
+            return Parsed::Other
+        }
         Ok(httparse::Status::Complete(head_len)) => head_len,
         Ok(httparse::Status::Partial) => return Parsed::Partial,
         Err(_) => return Parsed::Other,
@@ -164,6 +158,7 @@ fn fast_request<'a>(
 fn write_relayed(out: &mut Vec<u8>, answer: &[u8], answered: Answered) -> std::ops::Range<usize> {
     let mut headers = [httparse::EMPTY_HEADER; 100];
     let mut response = httparse::Response::new(&mut headers);
+    // The head the upstream module read whole from these same bytes: it parses again.
     let _ = response.parse(&answer[..answered.head_len]);
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(itoa::Buffer::new().format(answered.status).as_bytes());
@@ -372,6 +367,14 @@ mod tests {
         );
         assert_eq!(
             forwarded("POST /rest/v1/delivery HTTP/1.1\r\nContent-Length: +2\r\n\r\n{}"),
+            None
+        );
+        // A head over 64 KiB, even when it came whole.
+        let long = format!("/rest/v1/delivery?x={}", "a".repeat(MAX_HEAD_BYTES));
+        assert_eq!(
+            forwarded(&format!(
+                "POST {long} HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
+            )),
             None
         );
         // A body still on its way.

@@ -44,7 +44,7 @@ impl Answer {
 
 /// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and the
 /// framing headers the HTTP libraries set themselves.
-const HOP_BY_HOP: [HeaderName; 11] = [
+pub const HOP_BY_HOP: [HeaderName; 11] = [
     hyper::header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),

@@ -13,6 +13,9 @@ const MAX_HEADERS: usize = 100;
 /// The longest head an answer may have (about hyper's client's read buffer limit).
 const MAX_HEAD_BYTES: usize = 400 * 1024;
 
+/// The longest chunk-size line (with its extensions), and the longest trailers, read.
+const MAX_LINES_BYTES: usize = 16 * 1024;
+
 /// The largest answer read (Target's answers are a few hundred KB at most).
 pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 
@@ -92,8 +95,10 @@ impl Upstream {
         Ok(answered)
     }
 
-    /// A kept connection the upstream has not closed. The check reads the socket only when
-    /// the reactor saw it readable (an idle connection has nothing to say but its end).
+    /// A kept connection the upstream has not been seen to close: the check reads the socket
+    /// only when the reactor saw it readable (an idle connection has nothing to say but its
+    /// end), so a close the reactor has not yet seen is found by the exchange, which then
+    /// fails (as with hyper's pool: a request that may have been sent is not sent again).
     fn take_idle(&self) -> Option<TcpStream> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(stream) = idle.pop() {
@@ -137,7 +142,8 @@ async fn read_answer(
                 return Err(too_large());
             }
             let end = head.len + length;
-            buf.reserve(end.saturating_sub(buf.len()));
+            // Room for the body as it says, up to 1 MiB before any of it comes.
+            buf.reserve(end.saturating_sub(buf.len()).min(1024 * 1024));
             while buf.len() < end {
                 read_more(stream, buf).await?;
             }
@@ -207,22 +213,32 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(e) => return Err(format!("its answer is not HTTP/1.1: {e}")),
     };
-    let status = response.code.unwrap_or_default();
+    let status = response
+        .code
+        .filter(|code| (100..=999).contains(code))
+        .ok_or("its status is not a status code")?;
     let mut length: Option<usize> = None;
     let (mut chunked, mut encoded, mut close) = (false, false, response.version != Some(1));
     for header in response.headers.iter() {
         let value = header.value;
         if header.name.eq_ignore_ascii_case("content-length") {
-            let parsed = std::str::from_utf8(value)
-                .ok()
-                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|v| v.parse().ok())
-                .ok_or("its Content-Length is not a length")?;
-            if length.is_some_and(|l| l != parsed) {
-                return Err("it gave two different Content-Lengths".into());
+            // One length, or the same one listed again (`8, 8`), as hyper takes it.
+            for listed in value.split(|&b| b == b',') {
+                let parsed = std::str::from_utf8(listed.trim_ascii())
+                    .ok()
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("its Content-Length is not a length")?;
+                if length.is_some_and(|l| l != parsed) {
+                    return Err("it gave two different Content-Lengths".into());
+                }
+                length = Some(parsed);
             }
-            length = Some(parsed);
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            if response.version != Some(1) {
+                // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is faulty.
+                return Err("it sent Transfer-Encoding in HTTP/1.0".into());
+            }
             encoded = true;
             chunked = value
                 .rsplit(|&b| b == b',')
@@ -266,6 +282,11 @@ impl Dechunk {
         loop {
             let (consumed, size) = match httparse::parse_chunk_size(&buf[self.read..]) {
                 Ok(httparse::Status::Complete(sized)) => sized,
+                // A size line (its extensions) is bounded, as hyper bounds it: it is read
+                // again with each part that comes.
+                Ok(httparse::Status::Partial) if buf.len() - self.read > MAX_LINES_BYTES => {
+                    return Err(bad())
+                }
                 Ok(httparse::Status::Partial) => return Ok(None),
                 Err(_) => return Err(bad()),
             };
@@ -277,6 +298,9 @@ impl Dechunk {
                         let whole = data + len == buf.len();
                         buf.truncate(self.written);
                         Ok(Some(whole))
+                    }
+                    Ok(httparse::Status::Partial) if buf.len() - data > MAX_LINES_BYTES => {
+                        Err(bad())
                     }
                     Ok(httparse::Status::Partial) => Ok(None),
                     Err(_) => Err(bad()),
@@ -335,6 +359,13 @@ mod tests {
         assert!(dechunk(b"5\r\nhelloXX0\r\n\r\n", 100).is_err());
         assert!(dechunk(b"zz\r\n", 100).is_err());
         assert!(dechunk(b"ffffffffffffffff\r\n", 100).is_err());
+        // Endless extensions or trailers are refused once past the bound, not read forever.
+        let mut extension = b"1;".to_vec();
+        extension.extend(std::iter::repeat_n(b'e', MAX_LINES_BYTES + 1));
+        assert!(dechunk(&extension, 4096).is_err());
+        let mut trailer = b"1\r\nx\r\n0\r\nX-T: ".to_vec();
+        trailer.extend(std::iter::repeat_n(b'v', MAX_LINES_BYTES + 1));
+        assert!(dechunk(&trailer, 4096).is_err());
     }
 
     #[test]
@@ -371,5 +402,13 @@ mod tests {
             .unwrap()
             .is_none());
         assert!(parse_head(b"SMTP ready\r\n\r\n").is_err());
+        assert!(parse_head(b"HTTP/1.1 099 Weird\r\nContent-Length: 0\r\n\r\n").is_err());
+        assert!(parse_head(b"HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n").is_err());
+        assert_eq!(
+            head("HTTP/1.1 200 OK\r\nContent-Length: 8, 8\r\n\r\n").framing,
+            Framing::Length(8)
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 8, 9\r\n\r\n").is_err());
+        assert!(parse_head(b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").is_err());
     }
 }

@@ -59,6 +59,9 @@ fn parse(input: &[u8], local: SocketAddr) -> Parsed<'_> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     match request.parse(input) {
+        // A head longer than the fast path reads goes to hyper even when one read brought it
+        // whole (hyper refuses a request-target over its own limit).
+        Ok(httparse::Status::Complete(head_len)) if head_len > MAX_HEAD_BYTES => Parsed::Other,
         Ok(httparse::Status::Complete(head_len)) => {
             fast_request(&request, input, head_len, local).map_or(Parsed::Other, Parsed::Fast)
         }
