@@ -6,7 +6,7 @@ use super::Entry;
 use crate::counting::{visitor_key, Counter, Decision, Hit, HitKind, Outcome, Verdict};
 use crate::delivery::{Mode, NotificationType};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Expected counts for one experience.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -27,10 +27,11 @@ pub struct Expected {
     /// Events before this time (ms) are not counted (a server's counts began then).
     since: i64,
     counter: Counter,
-    /// eventToken → (display or click, activity and experience).
-    tokens: HashMap<String, (NotificationType, Decision)>,
-    /// Names of activities and experiences, as response tokens gave them.
-    names: HashMap<Decision, (Option<String>, Option<String>)>,
+    /// eventToken → (display or click, activity and experience); looked up only, never
+    /// listed, so hashed with foldhash (tokens are long).
+    tokens: foldhash::HashMap<String, (NotificationType, Decision)>,
+    /// Names of activities and experiences, as response tokens gave them (looked up only).
+    names: foldhash::HashMap<Decision, (Option<String>, Option<String>)>,
     /// Sessions in Activity QA: Target counts their traffic apart from live traffic.
     qa_sessions: HashSet<String>,
 }
@@ -77,8 +78,8 @@ impl Expected {
         Expected {
             since,
             counter: Counter::default(),
-            tokens: HashMap::new(),
-            names: HashMap::new(),
+            tokens: foldhash::HashMap::default(),
+            names: foldhash::HashMap::default(),
             qa_sessions: HashSet::new(),
         }
     }
@@ -108,13 +109,17 @@ impl Expected {
         for item in items {
             let Some(d) = item.decision() else { continue };
             if item.activity_name.is_some() || item.experience_name.is_some() {
-                self.names.insert(
-                    d.clone(),
-                    (item.activity_name.clone(), item.experience_name.clone()),
-                );
+                self.learn_names(&d, item);
             }
             if let Some(token) = &item.token {
-                self.tokens.insert(token.clone(), (item.kind, d.clone()));
+                // Most tokens are known already, standing for the same: nothing is copied then.
+                match self.tokens.get_mut(token.as_str()) {
+                    Some(known) if known.0 == item.kind && known.1 == d => {}
+                    Some(known) => *known = (item.kind, d.clone()),
+                    None => {
+                        self.tokens.insert(token.clone(), (item.kind, d.clone()));
+                    }
+                }
             }
             if *mode == Mode::Execute && item.kind == NotificationType::Display {
                 executed.push(d);
@@ -131,6 +136,19 @@ impl Expected {
                 impression_id: impression_id.as_deref(),
                 decisions: &executed,
             });
+        }
+    }
+
+    /// Learns the names an item gives its activity and experience (copied only when new).
+    fn learn_names(&mut self, d: &Decision, item: &ResponseItem) {
+        let names = (&item.activity_name, &item.experience_name);
+        match self.names.get_mut(d) {
+            Some(known) if (&known.0, &known.1) == names => {}
+            Some(known) => *known = (names.0.clone(), names.1.clone()),
+            None => {
+                self.names
+                    .insert(d.clone(), (names.0.clone(), names.1.clone()));
+            }
         }
     }
 
