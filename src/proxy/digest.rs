@@ -37,7 +37,7 @@ pub fn read(body: &[u8]) -> Option<ResponseFacts> {
 }
 
 /// The facts of a response parsed whole.
-fn whole(response: &DeliveryResponse) -> ResponseFacts {
+pub(super) fn whole(response: &DeliveryResponse) -> ResponseFacts {
     let mut facts = ResponseFacts {
         digest: ResponseDigest::of(response),
         ..ResponseFacts::default()
@@ -315,7 +315,7 @@ impl ResponseFacts {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -346,12 +346,10 @@ mod tests {
         skeleton.is_ok()
     }
 
-    #[test]
-    fn the_skeleton_reads_every_fixture_response_as_the_whole_model_does() {
-        let root = std::path::Path::new("../shared/fixtures");
-        let mut read_by_skeleton = 0;
-        let mut with_items = 0;
-        let mut stack = vec![root.to_path_buf()];
+    /// Every JSON object of the fixtures (nested ones too), compact.
+    pub(in crate::proxy) fn fixture_objects() -> Vec<Vec<u8>> {
+        let mut bodies = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from("../shared/fixtures")];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -364,15 +362,22 @@ mod tests {
                     };
                     let mut found = Vec::new();
                     objects(&value, &mut found);
-                    for object in found {
-                        let body = serde_json::to_vec(object).unwrap();
-                        if agree(&body) {
-                            read_by_skeleton += 1;
-                            let facts = read(&body).unwrap();
-                            with_items += usize::from(!facts.digest.items.is_empty());
-                        }
-                    }
+                    bodies.extend(found.into_iter().map(|o| serde_json::to_vec(o).unwrap()));
                 }
+            }
+        }
+        bodies
+    }
+
+    #[test]
+    fn the_skeleton_reads_every_fixture_response_as_the_whole_model_does() {
+        let mut read_by_skeleton = 0;
+        let mut with_items = 0;
+        for body in fixture_objects() {
+            if agree(&body) {
+                read_by_skeleton += 1;
+                let facts = read(&body).unwrap();
+                with_items += usize::from(!facts.digest.items.is_empty());
             }
         }
         assert!(read_by_skeleton > 100, "{read_by_skeleton}");

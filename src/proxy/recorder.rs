@@ -532,6 +532,9 @@ impl Writer {
 }
 
 #[cfg(test)]
+mod same_journal;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
