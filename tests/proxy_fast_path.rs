@@ -189,6 +189,17 @@ fn upstream(answer: impl Fn(TcpStream) + Send + Sync + 'static) -> (String, Arc<
     (url, connections)
 }
 
+/// A raw upstream that answers one request per connection with `answer`, keeps the
+/// connection `linger`, then closes it.
+fn answering_once(answer: &'static [u8], linger: Duration) -> (String, Arc<AtomicUsize>) {
+    upstream(move |mut stream| {
+        if read_request(&stream).is_some() {
+            let _ = stream.write_all(answer);
+            std::thread::sleep(linger);
+        }
+    })
+}
+
 #[test]
 fn an_answer_framed_any_way_reaches_the_application_whole_with_its_own_headers() {
     // One connection, three answers: chunked with a trailer, after a 100 Continue, then one
@@ -235,12 +246,10 @@ fn an_answer_framed_any_way_reaches_the_application_whole_with_its_own_headers()
 fn a_kept_upstream_connection_the_upstream_closed_is_not_used_again() {
     // The upstream answers one request per connection, keeps it open a moment, then closes
     // it (as a server whose keep-alive time ran out).
-    let (url, connections) = upstream(|mut stream| {
-        if read_request(&stream).is_some() {
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    });
+    let (url, connections) = answering_once(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        Duration::from_millis(50),
+    );
     let dir = tempfile::tempdir().unwrap();
     let runtime = runtime();
     let proxy = start_proxy(&runtime, dir.path(), &url);
@@ -258,11 +267,10 @@ fn a_kept_upstream_connection_the_upstream_closed_is_not_used_again() {
 #[test]
 fn an_upstream_that_fails_gives_a_502_in_targets_shape_and_the_connection_goes_on() {
     // Cut off in the middle of its body, then not there at all.
-    let (url, _) = upstream(|mut stream| {
-        if read_request(&stream).is_some() {
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut");
-        }
-    });
+    let (url, _) = answering_once(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut",
+        Duration::ZERO,
+    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let down = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);

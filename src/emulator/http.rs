@@ -4,6 +4,7 @@ mod fast;
 
 use super::request_log::{refusal, Line, RequestLog, Summary};
 use super::{DeliveryQuery, Emulator, Reply, MAX_BODY_BYTES};
+use crate::http1::{hand_over, Left};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -493,15 +494,11 @@ async fn connection(
         serve_with_hyper(stream, server, info, limits).await;
     } else {
         match fast::serve(&mut stream, &server, local, limits.header_read).await {
-            fast::Left::Closed => {}
-            fast::Left::Handover(read, head_time_left) => {
-                let io = crate::http1::with_read_first(stream, read);
-                // A head still partial keeps the time it has left (hyper then applies it to
-                // the connection's later heads too: stricter, never longer).
+            Left::Closed => {}
+            Left::Handover(read, head_time_left) => {
+                let (io, header_read) = hand_over(stream, read, head_time_left, limits.header_read);
                 let limits = Limits {
-                    header_read: head_time_left.map_or(limits.header_read, |left| {
-                        left.max(Duration::from_millis(1))
-                    }),
+                    header_read,
                     ..limits
                 };
                 serve_with_hyper(io, server, info, limits).await;

@@ -10,26 +10,13 @@ use super::forward::{Answer, HOP_BY_HOP, UPSTREAM_TIMEOUT};
 use super::recorder::Observed;
 use super::upstream::{Answered, Upstream};
 use super::{session_id, Proxy, DELIVERY_PATH, MAX_BODY_BYTES};
-use crate::http1::{http_date, is_plain_query, is_visible_ascii};
+use crate::http1::{
+    end_head, is_visible_ascii, parse_head, post_to, read_more, send_answer, with_whole_body,
+    write_header, write_status_line, FastRequest, Left, Parsed, MAX_HEADERS,
+};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// How a connection left the fast path.
-pub(super) enum Left {
-    /// It closed, failed, or did not send a whole head within the head's time limit.
-    Closed,
-    /// It sent something the fast path does not take: hyper goes on from these bytes. A head
-    /// still partial (one longer than the fast path reads) comes with the time it has left.
-    Handover(Vec<u8>, Option<Duration>),
-}
-
-/// Most headers a fast request may have (more go to hyper, which allows 100).
-const MAX_HEADERS: usize = 32;
-
-/// The longest head the fast path reads (hyper reads longer ones, up to its own limit).
-const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Whether a header belongs to one connection or to a message's framing (see
 /// [`HOP_BY_HOP`]): an answer's are not relayed; a request with one of them goes to hyper
@@ -41,24 +28,6 @@ fn is_hop_by_hop(name: &str) -> bool {
         .any(|hop| name.eq_ignore_ascii_case(hop.as_str()))
 }
 
-/// What the start of the input is.
-enum Parsed<'a> {
-    /// A whole delivery request, its bytes for the upstream written.
-    Fast(FastRequest<'a>),
-    /// A head not yet whole (however long: [`serve`] bounds it).
-    Partial,
-    /// Anything else: hyper's to take.
-    Other,
-}
-
-/// A delivery request read whole from the buffer.
-struct FastRequest<'a> {
-    query: Option<&'a str>,
-    body: &'a [u8],
-    /// Its length in the buffer, head and body.
-    len: usize,
-}
-
 /// Reads a fast request from the start of `input` and writes into `forward` the request the
 /// upstream gets: an HTTP/1.1 `POST /rest/v1/delivery` with a plain query, one plain
 /// `Content-Length` within the limit, its whole body in, no hop-by-hop header but
@@ -66,15 +35,9 @@ struct FastRequest<'a> {
 fn read_request<'a>(input: &'a [u8], upstream: &Upstream, forward: &mut Vec<u8>) -> Parsed<'a> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
-    let head_len = match request.parse(input) {
-        // A head longer than the fast path reads goes to hyper even when one read brought it
-        // whole (hyper refuses a request-target over its own limit).
-        Ok(httparse::Status::Complete(head_len)) if head_len > MAX_HEAD_BYTES => {
-            return Parsed::Other
-        }
-        Ok(httparse::Status::Complete(head_len)) => head_len,
-        Ok(httparse::Status::Partial) => return Parsed::Partial,
-        Err(_) => return Parsed::Other,
+    let head_len = match parse_head(&mut request, input) {
+        Ok(head_len) => head_len,
+        Err(parsed) => return parsed,
     };
     forward.clear();
     match fast_request(&request, input, head_len, upstream, forward) {
@@ -91,17 +54,7 @@ fn fast_request<'a>(
     upstream: &Upstream,
     forward: &mut Vec<u8>,
 ) -> Option<FastRequest<'a>> {
-    if request.method != Some("POST") || request.version != Some(1) {
-        return None;
-    }
-    let target = request.path?;
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (target, None),
-    };
-    if path != DELIVERY_PATH || !query.is_none_or(is_plain_query) {
-        return None;
-    }
+    let (target, query) = post_to(request, DELIVERY_PATH)?;
     forward.extend_from_slice(b"POST ");
     forward.extend_from_slice(upstream.prefix.as_bytes());
     forward.extend_from_slice(target.as_bytes());
@@ -126,30 +79,15 @@ fn fast_request<'a>(
         } else if is_hop_by_hop(name) || name.eq_ignore_ascii_case("expect") {
             return None;
         } else {
-            forward.extend_from_slice(name.as_bytes());
-            forward.extend_from_slice(b": ");
-            forward.extend_from_slice(value);
-            forward.extend_from_slice(b"\r\n");
+            write_header(forward, name.as_bytes(), value);
         }
     }
-    let length = length?;
-    if length.is_empty() || length.len() > 8 || !length.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let length: usize = std::str::from_utf8(length).ok()?.parse().ok()?;
-    if length > MAX_BODY_BYTES || input.len() - head_len < length {
-        return None;
-    }
-    let body = &input[head_len..head_len + length];
+    let request = with_whole_body(input, head_len, length?, MAX_BODY_BYTES, query)?;
     forward.extend_from_slice(b"content-length: ");
-    forward.extend_from_slice(itoa::Buffer::new().format(length).as_bytes());
+    forward.extend_from_slice(itoa::Buffer::new().format(request.body.len()).as_bytes());
     forward.extend_from_slice(b"\r\n\r\n");
-    forward.extend_from_slice(body);
-    Some(FastRequest {
-        query,
-        body,
-        len: head_len + length,
-    })
+    forward.extend_from_slice(request.body);
+    Some(request)
 }
 
 /// Writes the upstream's answer for the application: its status line and end-to-end
@@ -171,52 +109,22 @@ fn write_relayed(out: &mut Vec<u8>, answer: &[u8], answered: Answered) -> std::o
             continue;
         }
         dated |= header.name.eq_ignore_ascii_case("date");
-        out.extend_from_slice(header.name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(header.value);
-        out.extend_from_slice(b"\r\n");
+        write_header(out, header.name.as_bytes(), header.value);
     }
     let body = &answer[answered.head_len..];
-    finish_head(out, answered.status, body.len(), dated);
+    end_head(out, answered.status, body.len(), dated);
     let start = out.len();
     out.extend_from_slice(body);
     start..out.len()
 }
 
-/// Ends a head: `content-length` (unless the status has no body, as hyper writes it), a
-/// `date` unless it has one, and the blank line.
-fn finish_head(out: &mut Vec<u8>, status: u16, length: usize, dated: bool) {
-    if !((100..200).contains(&status) || status == 204 || status == 304) {
-        out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(itoa::Buffer::new().format(length).as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !dated {
-        out.extend_from_slice(b"date: ");
-        http_date(|date| out.extend_from_slice(date));
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-}
-
 /// Writes the proxy's own answer (a 502 in Target's error shape) as hyper would.
 fn write_own(out: &mut Vec<u8>, answer: &Answer) -> std::ops::Range<usize> {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(itoa::Buffer::new().format(answer.status).as_bytes());
-    out.push(b' ');
-    let reason = hyper::StatusCode::from_u16(answer.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or_default();
-    out.extend_from_slice(reason.as_bytes());
-    out.extend_from_slice(b"\r\n");
+    write_status_line(out, answer.status);
     for (name, value) in &answer.headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        write_header(out, name.as_str().as_bytes(), value.as_bytes());
     }
-    finish_head(out, answer.status, answer.body.len(), false);
+    end_head(out, answer.status, answer.body.len(), false);
     let start = out.len();
     out.extend_from_slice(&answer.body);
     start..out.len()
@@ -242,21 +150,10 @@ pub(super) async fn serve(
         let request = match read_request(&input, upstream, &mut forward) {
             Parsed::Fast(request) => request,
             Parsed::Other => return Left::Handover(input, None),
-            Parsed::Partial if input.len() >= MAX_HEAD_BYTES => {
-                let left = deadline.deadline() - tokio::time::Instant::now();
-                return Left::Handover(input, Some(left));
-            }
-            Parsed::Partial => {
-                input.reserve(4 * 1024);
-                tokio::select! {
-                    biased;
-                    read = stream.read_buf(&mut input) => match read {
-                        Ok(0) | Err(_) => return Left::Closed,
-                        Ok(_) => continue,
-                    },
-                    _ = &mut deadline => return Left::Closed,
-                }
-            }
+            Parsed::Partial => match read_more(stream, &mut input, deadline.as_mut()).await {
+                Some(left) => return left,
+                None => continue,
+            },
         };
         let (started, at) = (Instant::now(), crate::clock::now_ms());
         deadline
@@ -289,18 +186,18 @@ pub(super) async fn serve(
             unreachable,
         });
         let len = request.len;
-        if len == input.len() {
-            input.clear();
-        } else {
-            input.drain(..len);
-        }
-        if stream.write_all(&output).await.is_err() {
+        if !send_answer(
+            stream,
+            &mut input,
+            len,
+            &mut output,
+            deadline.as_mut(),
+            header_read,
+        )
+        .await
+        {
             return Left::Closed;
         }
-        output.clear();
-        deadline
-            .as_mut()
-            .reset(tokio::time::Instant::now() + header_read);
     }
 }
 
@@ -370,7 +267,10 @@ mod tests {
             None
         );
         // A head over 64 KiB, even when it came whole.
-        let long = format!("/rest/v1/delivery?x={}", "a".repeat(MAX_HEAD_BYTES));
+        let long = format!(
+            "/rest/v1/delivery?x={}",
+            "a".repeat(crate::http1::MAX_HEAD_BYTES)
+        );
         assert_eq!(
             forwarded(&format!(
                 "POST {long} HTTP/1.1\r\nContent-Length: 0\r\n\r\n"

@@ -79,11 +79,10 @@ enum Transport {
 #[derive(Debug)]
 struct Plain {
     pool: Pool,
+    /// The raw connections, with the upstream's authority and path.
     raw: Upstream,
-    /// The `Host` header the upstream gets (its own authority, as a client addressing it).
+    /// The `Host` header the upstream gets (the raw upstream's `host`, as a header).
     host: HeaderValue,
-    /// The upstream URL's path, when it has one: requests' paths go below it.
-    prefix: Option<String>,
 }
 
 /// Why a forwarder cannot be made.
@@ -125,7 +124,6 @@ impl Plain {
             pool: Pool::new(address.clone()),
             host: HeaderValue::from_str(&authority).map_err(|e| bad(&e.to_string()))?,
             raw: Upstream::new(address, authority, path.to_string()),
-            prefix: (!path.is_empty()).then(|| path.to_string()),
         })
     }
 
@@ -133,10 +131,10 @@ impl Plain {
     /// upstream's own path when it has one.
     fn target(&self, uri: Uri) -> Result<Uri, String> {
         let path_and_query = uri.path_and_query().map_or("/", PathAndQuery::as_str);
-        match &self.prefix {
-            None if uri.scheme().is_none() && uri.path_and_query().is_some() => Ok(uri),
-            None => path_and_query.parse().map_err(|e| why(&e)),
-            Some(prefix) => format!("{prefix}{path_and_query}")
+        match self.raw.prefix.as_str() {
+            "" if uri.scheme().is_none() && uri.path_and_query().is_some() => Ok(uri),
+            "" => path_and_query.parse().map_err(|e| why(&e)),
+            prefix => format!("{prefix}{path_and_query}")
                 .parse()
                 .map_err(|e| why(&e)),
         }

@@ -12,6 +12,7 @@ pub mod recorder;
 pub mod upstream;
 pub mod watch;
 
+use crate::http1::{hand_over, Left};
 use bytes::Bytes;
 use feed::{Feed, FEED_PATH};
 use forward::{Answer, Forwarder};
@@ -200,13 +201,9 @@ async fn connection(mut stream: TcpStream, proxy: Arc<Proxy>) {
         return serve_with_hyper(stream, proxy, HEADER_READ).await;
     };
     match fast::serve(&mut stream, &proxy, upstream, HEADER_READ).await {
-        fast::Left::Closed => {}
-        fast::Left::Handover(read, head_time_left) => {
-            let io = crate::http1::with_read_first(stream, read);
-            // A head still partial keeps the time it has left (hyper then applies it to the
-            // connection's later heads too: stricter, never longer).
-            let header_read =
-                head_time_left.map_or(HEADER_READ, |left| left.max(Duration::from_millis(1)));
+        Left::Closed => {}
+        Left::Handover(read, head_time_left) => {
+            let (io, header_read) = hand_over(stream, read, head_time_left, HEADER_READ);
             serve_with_hyper(io, proxy, header_read).await;
         }
     }
