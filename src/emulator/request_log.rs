@@ -8,6 +8,7 @@ use serde_json::json;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -165,7 +166,8 @@ pub fn set_format(format: LogFormat) {
 #[derive(Default)]
 struct Pending {
     text: String,
-    lines: usize,
+    /// Per line in `text`: its place in the order of arrival and where it ends.
+    ends: Vec<(u64, usize)>,
     dropped: u64,
 }
 
@@ -181,10 +183,13 @@ thread_local! {
 /// at a lower CPU priority, woken by a buffer's first line, lets lines gather, takes every buffer
 /// and writes them to stdout in one write. A buffer holding [`QUEUE`] lines drops more (counted,
 /// and said in the log), so a closed or unread stdout never blocks or stops the server. The lines
-/// of one serving thread keep their order; those of two threads may interleave within a batch.
+/// of a batch are written in the order they were sent, whichever thread sent them, so a request
+/// logged before another was answered (a notification and its duplicate) comes first.
 pub struct RequestLog {
     format: LogFormat,
     buffers: Mutex<Vec<Buffer>>,
+    /// The next line's place in the order of arrival.
+    next: AtomicU64,
     logger: std::thread::Thread,
     /// Batches written so far, for [`RequestLog::flush`].
     batches: (Mutex<u64>, Condvar),
@@ -213,6 +218,7 @@ impl RequestLog {
         Some(RequestLog {
             format,
             buffers: Mutex::new(Vec::new()),
+            next: AtomicU64::new(0),
             logger: logger.thread().clone(),
             batches: (Mutex::new(0), Condvar::new()),
         })
@@ -225,14 +231,16 @@ impl RequestLog {
             let Ok(mut pending) = buffer.lock() else {
                 return;
             };
-            if pending.lines >= QUEUE {
+            if pending.ends.len() >= QUEUE {
                 pending.dropped += 1;
                 return;
             }
+            let order = self.next.fetch_add(1, Ordering::Relaxed);
             line.render_into(self.format, &mut pending.text);
             pending.text.push('\n');
-            pending.lines += 1;
-            let first = pending.lines == 1;
+            let end = pending.text.len();
+            pending.ends.push((order, end));
+            let first = pending.ends.len() == 1;
             drop(pending);
             if first {
                 self.logger.unpark();
@@ -273,14 +281,14 @@ impl RequestLog {
 
     /// The logger thread: waits to be woken, lets lines gather, writes a batch, counts it.
     fn write_batches(&self) {
-        let mut batch = String::new();
+        let mut batch = Batch::default();
         loop {
             std::thread::park();
             std::thread::sleep(GATHER);
-            self.take_batch(&mut batch);
-            if !batch.is_empty() {
+            let lines = batch.take(self);
+            if !lines.is_empty() {
                 let mut out = std::io::stdout().lock();
-                let _ = out.write_all(batch.as_bytes()).and_then(|()| out.flush());
+                let _ = out.write_all(lines.as_bytes()).and_then(|()| out.flush());
             }
             let (count, written) = &self.batches;
             if let Ok(mut batches) = count.lock() {
@@ -289,28 +297,54 @@ impl RequestLog {
             }
         }
     }
+}
 
-    /// Every buffer's lines in `batch` (emptied first), then the line saying how many were
-    /// dropped since the last batch.
-    fn take_batch(&self, batch: &mut String) {
-        batch.clear();
+/// The logger thread's batch: every buffer's lines, then written in their order of arrival.
+#[derive(Default)]
+struct Batch {
+    /// The buffers' text, one after the other.
+    taken: String,
+    /// Per line: its order of arrival, where it starts and ends in `taken`.
+    lines: Vec<(u64, usize, usize)>,
+    /// The lines in order, then the line saying how many were dropped since the last batch.
+    out: String,
+}
+
+impl Batch {
+    /// Takes every buffer's lines and returns them in order of arrival.
+    fn take(&mut self, log: &RequestLog) -> &str {
+        self.taken.clear();
+        self.lines.clear();
+        self.out.clear();
         let mut lost = 0;
         // A serving thread never holds its buffer while it takes the list (only to add itself).
-        let Ok(buffers) = self.buffers.lock() else {
-            return;
+        let Ok(buffers) = log.buffers.lock() else {
+            return &self.out;
         };
         for buffer in buffers.iter() {
             if let Ok(mut pending) = buffer.lock() {
-                batch.push_str(&pending.text);
+                let base = self.taken.len();
+                self.taken.push_str(&pending.text);
+                let mut start = base;
+                for &(order, end) in &pending.ends {
+                    self.lines.push((order, start, base + end));
+                    start = base + end;
+                }
                 pending.text.clear();
-                pending.lines = 0;
+                pending.ends.clear();
                 lost += std::mem::take(&mut pending.dropped);
             }
         }
-        if lost > 0 {
-            batch.push_str(&dropped_line(lost, self.format));
-            batch.push('\n');
+        drop(buffers);
+        self.lines.sort_unstable_by_key(|&(order, _, _)| order);
+        for &(_, start, end) in &self.lines {
+            self.out.push_str(&self.taken[start..end]);
         }
+        if lost > 0 {
+            self.out.push_str(&dropped_line(lost, log.format));
+            self.out.push('\n');
+        }
+        &self.out
     }
 }
 
@@ -537,5 +571,43 @@ mod tests {
             "{written:?}"
         );
         assert!(written.contains("visitor evil"), "{written:?}");
+    }
+
+    #[test]
+    fn a_batch_writes_the_lines_of_several_threads_in_the_order_they_were_sent() {
+        let log = RequestLog {
+            format: LogFormat::Text,
+            buffers: Mutex::new(Vec::new()),
+            next: AtomicU64::new(0),
+            logger: std::thread::current(),
+            batches: (Mutex::new(0), Condvar::new()),
+        };
+        let visitor = |name: &str| {
+            answered_delivery(
+                Summary {
+                    kind: "prefetch".into(),
+                    visitor: Some(name.into()),
+                    ..Summary::default()
+                },
+                0.5,
+            )
+        };
+        // This thread's buffer is listed first, another thread's second.
+        log.send(visitor("first"));
+        std::thread::scope(|s| {
+            s.spawn(|| log.send(visitor("second")));
+        });
+        log.send(visitor("third"));
+        let mut batch = Batch::default();
+        let written: Vec<&str> = batch
+            .take(&log)
+            .lines()
+            .map(|line| line.split(" visitor ").nth(1).unwrap())
+            .collect();
+        assert_eq!(
+            written,
+            ["first 0.50 ms", "second 0.50 ms", "third 0.50 ms"]
+        );
+        assert_eq!(batch.take(&log), "", "a batch takes the lines once");
     }
 }
