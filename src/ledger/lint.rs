@@ -44,6 +44,8 @@ pub struct Finding {
 
 /// A recorded response as the linter reads it.
 struct Page<'a> {
+    /// Its place in the journal's order.
+    seq: u64,
     mode: Mode,
     visitor: Option<String>,
     session_id: &'a str,
@@ -121,6 +123,7 @@ impl Finding {
     fn about_entry(
         rule: &'static str,
         entry: &Entry,
+        page_view: Option<&str>,
         item: Option<&ResponseItem>,
         message: String,
     ) -> Finding {
@@ -128,7 +131,7 @@ impl Finding {
             rule,
             visitor: visitor_key(&entry.visitor),
             location: Some(entry.location.label()),
-            response: entry.response.clone(),
+            response: page_view.map(str::to_string),
             notification: Some(entry.id.clone()),
             at: Some(iso8601(entry.timestamp)),
             message,
@@ -169,21 +172,28 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
             ));
         }
     }
-    let entries: Vec<&Entry> = ledger.entries().collect();
+    let entries: Vec<Notified> = ledger
+        .entries()
+        .map(|entry| Notified {
+            entry,
+            page_view: page_view(entry, &pages),
+        })
+        .collect();
     findings.extend(prefetched_not_notified(&pages, &entries));
     let by_token = token_items(&pages);
-    for entry in &entries {
+    for notified in &entries {
+        let entry = notified.entry;
         findings.extend(
             lint_notification(&entry.notification())
                 .into_iter()
                 .map(|f| Finding {
                     rule: f.rule,
                     message: f.message,
-                    ..Finding::about_entry(f.rule, entry, None, String::new())
+                    ..Finding::about_entry(f.rule, entry, notified.page_view, None, String::new())
                 }),
         );
         lint_entry(
-            entry,
+            notified,
             &pages,
             &by_token,
             &session_start,
@@ -195,6 +205,49 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
     findings
 }
 
+/// A notification with the page view (requestId) it is about.
+struct Notified<'a> {
+    entry: &'a Entry,
+    page_view: Option<&'a str>,
+}
+
+/// The page view a notification is about: the one it names (mboxscope's own notifications
+/// name theirs); else, for an application's notification seen through the proxy, the page view
+/// of its visitor that decided an item carrying its token: the one whose state it sends back
+/// when it sends one, else the latest one journaled before it. Two page views of a visitor
+/// decide the same option with the same eventToken, so the token alone cannot tell them apart.
+fn page_view<'a>(entry: &'a Entry, pages: &[Page<'a>]) -> Option<&'a str> {
+    if let Some(named) = entry.response.as_deref() {
+        return Some(named);
+    }
+    let who = visitor_key(&entry.visitor);
+    let carrying = |page: &&Page<'a>| {
+        page.visitor == who
+            && page
+                .items
+                .iter()
+                .any(|i| i.token.as_ref().is_some_and(|t| entry.tokens.contains(t)))
+    };
+    let state = entry.location.state();
+    let in_state = state.and_then(|state| {
+        pages.iter().filter(carrying).find(|page| {
+            page.items.iter().any(|i| {
+                i.location.state() == Some(state)
+                    && i.token.as_ref().is_some_and(|t| entry.tokens.contains(t))
+            })
+        })
+    });
+    in_state
+        .or_else(|| {
+            pages
+                .iter()
+                .filter(carrying)
+                .rfind(|page| page.seq < entry.seq)
+        })
+        .or_else(|| pages.iter().find(carrying))
+        .and_then(|page| page.response)
+}
+
 /// The recorded responses, each knowing which of its locations a later response of the same
 /// visitor decided again.
 fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
@@ -202,6 +255,7 @@ fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
     let mut of_visitor: HashMap<Option<String>, Vec<usize>> = HashMap::new();
     for (seq, view) in ledger.responses() {
         let page = Page {
+            seq,
             mode: view.mode,
             visitor: visitor_key(&view.visitor),
             session_id: &view.session_id,
@@ -240,24 +294,25 @@ fn token_items<'a>(pages: &[Page<'a>]) -> HashMap<&'a str, &'a ResponseItem> {
     out
 }
 
-/// Whether `entry` names `page` as its response, or (when it names none) carries `token` for
-/// the page's visitor.
-fn entry_is_for(entry: &Entry, page: &Page, token: &str) -> bool {
+/// Whether `notified` is about `page` (see [`page_view`]) and carries `token` for the page's
+/// visitor.
+fn entry_is_for(notified: &Notified, page: &Page, token: &str) -> bool {
+    let entry = notified.entry;
     if visitor_key(&entry.visitor) != page.visitor || !entry.tokens.iter().any(|t| t == token) {
         return false;
     }
-    match (&entry.response, page.response) {
-        (Some(named), Some(page)) => named == page,
+    match (notified.page_view, page.response) {
+        (Some(about), Some(page)) => about == page,
         _ => true,
     }
 }
 
 /// Prefetched options of each visitor's page view that no display notification of that
 /// visitor carried (unless a later response of the visitor replaced the location).
-fn prefetched_not_notified(pages: &[Page], entries: &[&Entry]) -> Vec<Finding> {
-    let displays: Vec<&&Entry> = entries
+fn prefetched_not_notified(pages: &[Page], entries: &[Notified]) -> Vec<Finding> {
+    let displays: Vec<&Notified> = entries
         .iter()
-        .filter(|e| e.kind == NotificationType::Display)
+        .filter(|n| n.entry.kind == NotificationType::Display)
         .collect();
     let mut out = Vec::new();
     for page in pages.iter().filter(|p| p.mode == Mode::Prefetch) {
@@ -291,18 +346,19 @@ fn prefetched_not_notified(pages: &[Page], entries: &[&Entry]) -> Vec<Finding> {
 
 /// The same visitor notifying the same response's option with different impressionIds (or
 /// more than once without one): each counts an impression.
-fn notified_twice(entries: &[&Entry], by_token: &HashMap<&str, &ResponseItem>) -> Vec<Finding> {
+fn notified_twice(entries: &[Notified], by_token: &HashMap<&str, &ResponseItem>) -> Vec<Finding> {
     type Key<'a> = (Option<String>, Option<&'a str>, &'a str);
     let mut groups: BTreeMap<Key, (Vec<&Entry>, BTreeSet<Option<&str>>)> = BTreeMap::new();
-    for entry in entries
+    for notified in entries
         .iter()
-        .filter(|e| e.kind == NotificationType::Display)
+        .filter(|n| n.entry.kind == NotificationType::Display)
     {
+        let entry = notified.entry;
         for token in &entry.tokens {
             let group = groups
                 .entry((
                     visitor_key(&entry.visitor),
-                    entry.response.as_deref(),
+                    notified.page_view,
                     token.as_str(),
                 ))
                 .or_default();
@@ -311,7 +367,7 @@ fn notified_twice(entries: &[&Entry], by_token: &HashMap<&str, &ResponseItem>) -
         }
     }
     let mut out = Vec::new();
-    for ((_, _, token), (list, impressions)) in groups {
+    for ((_, page_view, token), (list, impressions)) in groups {
         let without = list.iter().filter(|e| e.impression_id.is_none()).count();
         let counted = impressions.iter().flatten().count() + without;
         if counted > 1 {
@@ -319,6 +375,7 @@ fn notified_twice(entries: &[&Entry], by_token: &HashMap<&str, &ResponseItem>) -
             out.push(Finding::about_entry(
                 "token-notified-twice",
                 last,
+                page_view,
                 by_token.get(token).copied(),
                 format!(
                     "the eventToken {} of this page view was notified {} times under different impressionIds (or none): each counts an impression",
@@ -346,19 +403,20 @@ fn describe(item: &ResponseItem) -> String {
 }
 
 fn lint_entry(
-    entry: &Entry,
+    notified: &Notified,
     pages: &[Page],
     by_token: &HashMap<&str, &ResponseItem>,
     session_start: &HashMap<&str, i64>,
     now_ms: i64,
     out: &mut Vec<Finding>,
 ) {
+    let (entry, page_view) = (notified.entry, notified.page_view);
     let who = visitor_key(&entry.visitor);
     let item = entry
         .tokens
         .iter()
         .find_map(|t| by_token.get(t.as_str()).copied());
-    let finding = |rule, message| Finding::about_entry(rule, entry, item, message);
+    let finding = |rule, message| Finding::about_entry(rule, entry, page_view, item, message);
     let label = entry.location.label();
     if entry.kind == NotificationType::Display
         && entry.location != Location::Page
@@ -384,22 +442,20 @@ fn lint_entry(
         .and_then(|c| c.user_agent.as_deref())
         .filter(|ua| looks_like_bot(ua))
     {
-        if !pages
-            .iter()
-            .any(|p| p.response.is_some() && p.response == entry.response.as_deref())
-        {
+        // The page view's own finding says it when the page view was asked for as a bot too.
+        if !pages.iter().any(|p| {
+            p.response.is_some()
+                && p.response == page_view
+                && p.user_agent.is_some_and(looks_like_bot)
+        }) {
             out.push(finding(
                 "bot-user-agent",
                 format!("the notification's user agent looks like a bot ({ua:?}): Target counts nothing for it"),
             ));
         }
     }
-    // The page view the notification is about: the one it names, else the newest of this
-    // visitor whose items carry its tokens.
-    let named = entry
-        .response
-        .as_deref()
-        .and_then(|r| pages.iter().rev().find(|p| p.response == Some(r)));
+    // The page view the notification is about (see `page_view`).
+    let named = page_view.and_then(|r| pages.iter().rev().find(|p| p.response == Some(r)));
     let carries = |p: &&Page| {
         p.items
             .iter()

@@ -190,6 +190,15 @@ mod tests {
     use serde_json::json;
 
     fn prefetch(tnt: &str, request_id: &str) -> (DeliveryRequest, ResponseDigest) {
+        prefetch_in_state(tnt, request_id, "st")
+    }
+
+    /// A prefetch of home-hero whose answer gives the mbox `state`.
+    fn prefetch_in_state(
+        tnt: &str,
+        request_id: &str,
+        state: &str,
+    ) -> (DeliveryRequest, ResponseDigest) {
         let request = json!({
             "requestId": request_id,
             "id": {"tntId": tnt},
@@ -198,7 +207,7 @@ mod tests {
         });
         let response = json!({
             "status": 200, "requestId": request_id, "id": {"tntId": tnt},
-            "prefetch": {"mboxes": [{"index": 1, "name": "home-hero", "state": "st",
+            "prefetch": {"mboxes": [{"index": 1, "name": "home-hero", "state": state,
                 "options": [{"type": "html", "content": "A", "eventToken": "tok-a",
                     "responseTokens": {"activity.id": "312345", "experience.id": "0"}}]}]}
         });
@@ -210,8 +219,21 @@ mod tests {
     }
 
     fn display(tnt: &str, id: &str, impression: Option<&str>) -> DeliveryRequest {
+        display_in_state(tnt, id, impression, Some("st"))
+    }
+
+    /// A display notification of home-hero's token, with the mbox `state` when given.
+    fn display_in_state(
+        tnt: &str,
+        id: &str,
+        impression: Option<&str>,
+        state: Option<&str>,
+    ) -> DeliveryRequest {
         let mut n = json!({"id": id, "type": "display", "timestamp": crate::clock::now_ms(),
-            "mbox": {"name": "home-hero", "state": "st"}, "tokens": ["tok-a"]});
+            "mbox": {"name": "home-hero"}, "tokens": ["tok-a"]});
+        if let Some(state) = state {
+            n["mbox"]["state"] = json!(state);
+        }
         if let Some(i) = impression {
             n["impressionId"] = json!(i);
         }
@@ -283,6 +305,87 @@ mod tests {
         // Read again from the file: the same.
         let again = Ledger::open_read_only(ledger.path()).unwrap();
         assert_eq!(again.entry("n1").unwrap(), ledger.entry("n1").unwrap());
+    }
+
+    /// The rules the linter found for visitor `a`'s traffic, with the page view each is about.
+    fn findings(ledger: &Ledger) -> Vec<(&'static str, Option<String>)> {
+        let mut found: Vec<_> = lint(ledger, crate::clock::now_ms())
+            .into_iter()
+            .map(|f| (f.rule, f.response))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn an_application_notifying_each_page_view_once_is_not_said_to_notify_twice() {
+        // Two page views of one visitor decide the same option (the same eventToken); the
+        // application notifies each once, with its own impressionId and that page's state.
+        let (_dir, mut ledger) = open();
+        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
+        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        let (n1, n2) = (
+            display_in_state("a", "n1", Some("i1"), Some("st1")),
+            display_in_state("a", "n2", Some("i2"), Some("st2")),
+        );
+        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        ledger
+            .record_observed(vec![
+                exchange(&first, Some(&first_answer), None),
+                exchange(&n1, Some(&ack1), None),
+                exchange(&second, Some(&second_answer), None),
+                exchange(&n2, Some(&ack2), None),
+            ])
+            .unwrap();
+        assert_eq!(findings(&ledger), []);
+        assert_eq!(ledger.expected()[0].impressions, 2);
+        // The first page view notified again under another impressionId, after the second
+        // replaced it: both found, and about the first page view.
+        let again = display_in_state("a", "n3", Some("i3"), Some("st1"));
+        let ack3 = acked("n3");
+        ledger
+            .record_observed(vec![exchange(&again, Some(&ack3), None)])
+            .unwrap();
+        let first_page = Some("r1".to_string());
+        assert_eq!(
+            findings(&ledger),
+            [
+                ("token-from-older-response", first_page.clone()),
+                ("token-notified-twice", first_page)
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_state_a_notification_is_about_the_latest_page_view_before_it() {
+        let (_dir, mut ledger) = open();
+        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
+        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        let (n1, n2) = (
+            display_in_state("a", "n1", Some("i1"), None),
+            display_in_state("a", "n2", Some("i2"), None),
+        );
+        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        let mut at = crate::clock::now_ms();
+        let mut next = |request, response| {
+            at += 1;
+            Exchange {
+                at,
+                ..exchange(request, Some(response), None)
+            }
+        };
+        let exchanges = vec![
+            next(&first, &first_answer),
+            next(&n1, &ack1),
+            next(&second, &second_answer),
+            next(&n2, &ack2),
+        ];
+        ledger.record_observed(exchanges).unwrap();
+        let rules: Vec<&str> = findings(&ledger)
+            .into_iter()
+            .map(|(rule, _)| rule)
+            .collect();
+        assert_eq!(rules, ["display-without-state", "display-without-state"]);
     }
 
     #[test]
