@@ -619,6 +619,39 @@ fn a_scenario_recorded_with_w_passes_when_checked_right_after() {
 }
 
 #[test]
+fn a_scenario_recorded_under_a_profile_names_the_profile_and_passes_check() {
+    let server = common::Emulator::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[profiles.staging]\nclient_code = \"mboxscopedemo\"\nserver = \"{}\"\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let out = common::run(common::mboxscope(dir.path()).args([
+        "--profile",
+        "staging",
+        "--snapshot",
+        "--width",
+        "160",
+        "--keys",
+        "p W staging2 enter",
+    ]));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("recorded "), "{screen}");
+    let path = dir.path().join("data/scenarios/staging2.toml");
+    let toml = std::fs::read_to_string(&path).expect("the scenario is written");
+    assert!(toml.contains("profile = \"staging\""), "{toml}");
+    let check = common::run(common::mboxscope(dir.path()).arg("check").arg(&path));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(0), "{stdout}{stderr}\n{toml}");
+    assert!(stdout.contains("check: 1 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
 fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();

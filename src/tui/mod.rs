@@ -234,11 +234,20 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     }
     app.emulator_now = args.emulator_now;
     if !local {
-        app.scenario_target = crate::check::TargetSection {
-            profile: target.profile.clone(),
-            server: target.server.clone(),
-            client: client.settings().client_code.clone(),
-            artifact: None,
+        // A scenario names one target: the profile, unless flags overrode its server or client.
+        app.scenario_target = match &target.profile {
+            Some(name) if target.server.is_none() && target.client_code.is_none() => {
+                crate::check::TargetSection {
+                    profile: Some(name.clone()),
+                    ..Default::default()
+                }
+            }
+            _ => crate::check::TargetSection {
+                profile: None,
+                server: target.server.clone(),
+                client: client.settings().client_code.clone(),
+                artifact: None,
+            },
         };
     }
     if let Some(n) = note {
