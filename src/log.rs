@@ -53,8 +53,15 @@ pub fn path_in(data_dir: &Path) -> PathBuf {
     data_dir.join("log").join("mboxscope.log")
 }
 
-/// Where the log is written by default, for `--help`.
+/// Where the log is written by default, for `--help`: under `MBOXSCOPE_DATA_DIR` when it is
+/// set (as `--data-dir` reads it), else under the user's data directory.
 pub fn describe_default_path() -> String {
+    if let Some(dir) = std::env::var_os("MBOXSCOPE_DATA_DIR").filter(|d| !d.is_empty()) {
+        return format!(
+            "{} (MBOXSCOPE_DATA_DIR; under --data-dir DIR when given)",
+            path_in(Path::new(&dir)).display()
+        );
+    }
     match crate::config::default_data_dir() {
         Some(dir) => format!(
             "{} (under --data-dir DIR when given)",

@@ -410,3 +410,17 @@ fn the_version_names_the_commit_it_was_built_from() {
         assert!(version.contains(&commit), "{version} lacks {commit}");
     }
 }
+
+#[test]
+fn help_names_the_log_under_the_data_directory_the_environment_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["notify", "--help"][..]] {
+        let out = run(mboxscope(dir.path()).args(args));
+        let help = String::from_utf8_lossy(&out.stdout);
+        let expected = dir.path().join("data/log/mboxscope.log");
+        assert!(
+            help.contains(&format!("Log: {}", expected.display())),
+            "{args:?}:\n{help}"
+        );
+    }
+}
