@@ -729,3 +729,25 @@ async fn why_explains_a_first_visit_with_the_visitor_id_the_answer_gave() {
         assert_eq!(winner.as_deref(), Some(delivered.as_str()));
     }
 }
+
+#[test]
+fn the_header_shows_the_user_agent_and_page_given_as_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run(common::mboxscope(dir.path()).args([
+        "--user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0",
+        "--page-url",
+        "https://shop.example/sale",
+        "--mbox",
+        "product-recs",
+        "--snapshot",
+        "--width",
+        "200",
+    ]));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("UA Firefox (custom) · url /sale"),
+        "{header}"
+    );
+}

@@ -144,20 +144,29 @@ impl Overrides {
             || self.longitude.is_some()
     }
 
-    /// What is in effect, short, for the header (`UA Firefox · geo US/CA · url /sale`).
+    /// The overrides, short (`UA Firefox · geo US/CA · url /sale`).
     pub fn summary(&self) -> String {
+        self.summary_over(None, None)
+    }
+
+    /// What is in effect, short, for the header: the overrides, and the user agent and page
+    /// URL the session started with (`--user-agent`, `--page-url`, the profile) where no
+    /// override replaces them.
+    pub fn summary_over(&self, user_agent: Option<&str>, page_url: Option<&str>) -> String {
         let mut parts = Vec::new();
-        if let Some(ua) = &self.user_agent {
-            let name = PRESETS
-                .iter()
-                .find(|(_, p)| p == ua)
-                .map_or("custom", |(n, _)| n);
-            parts.push(format!("UA {name}"));
+        if let Some(ua) = self.user_agent.as_deref().or(user_agent) {
+            match PRESETS.iter().find(|(_, p)| *p == ua) {
+                Some((name, _)) => parts.push(format!("UA {name}")),
+                None => {
+                    let family = crate::decisioning::browser::browser(ua, None).name;
+                    parts.push(format!("UA {family} (custom)"));
+                }
+            }
         }
-        if let Some(url) = &self.page_url {
+        if let Some(url) = self.page_url.as_deref().or(page_url) {
             let path = url::Url::parse(url)
                 .map(|u| u.path().to_string())
-                .unwrap_or_else(|_| url.clone());
+                .unwrap_or_else(|_| url.to_string());
             parts.push(format!("url {path}"));
         }
         if self.referring_url.is_some() {
@@ -387,6 +396,16 @@ mod tests {
             panic!("applies")
         };
         assert_eq!(o.summary(), "UA Firefox · url /sale · geo US");
+        let firefox_115 = "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115.0";
+        assert_eq!(
+            Overrides::default().summary_over(Some(firefox_115), Some("https://shop.example/sale")),
+            "UA Firefox (custom) · url /sale"
+        );
+        assert_eq!(
+            o.summary_over(Some(firefox_115), Some("https://shop.example/cart")),
+            "UA Firefox · url /sale · geo US",
+            "overrides replace what the session started with"
+        );
         let mut request: DeliveryRequest = serde_json::from_value(serde_json::json!({
             "context": {"channel": "web", "geo": {"city": "Basel"}},
             "prefetch": {"mboxes": [{"index": 1, "name": "home-hero"}]}

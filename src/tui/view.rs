@@ -515,7 +515,9 @@ fn header(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             Span::styled(format!(" {s} (Esc cancels)"), theme.fg(Color::Yellow)),
         ));
     }
-    let overrides = app.overrides.summary();
+    let overrides = app
+        .overrides
+        .summary_over(app.spec.user_agent.as_deref(), app.spec.page_url.as_deref());
     if !overrides.is_empty() {
         parts.push((
             1,
