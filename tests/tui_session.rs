@@ -751,3 +751,29 @@ fn the_header_shows_the_user_agent_and_page_given_as_flags() {
         "{header}"
     );
 }
+
+#[test]
+fn after_a_qa_link_the_request_tab_shows_the_next_request_with_qa_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = |keys: &str| {
+        let out = common::run(common::mboxscope(dir.path()).args([
+            "--snapshot",
+            "--width",
+            "160",
+            "--height",
+            "140",
+            "--keys",
+            keys,
+        ]));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The session starts with a prefetch; the link changes what `p` sends next.
+    let pasted = shown("Q enter");
+    assert!(pasted.contains("(not sent yet: p sends it)"), "{pasted}");
+    assert!(pasted.contains("\"qaMode\": {"), "{pasted}");
+    assert!(pasted.contains("••••(masked)"), "{pasted}");
+    // Once sent, the tab shows the request as it was sent.
+    let sent = shown("Q enter p");
+    assert!(!sent.contains("not sent yet"), "{sent}");
+    assert!(sent.contains("\"qaMode\": {"), "{sent}");
+}

@@ -155,6 +155,9 @@ pub struct App {
     pub spec: RequestSpec,
     /// A whole request edited in `$EDITOR`, used instead of `spec`.
     pub custom_request: Option<DeliveryRequest>,
+    /// QA mode, overrides or the trace token changed since the last call: the Request tab
+    /// shows the next request (not sent yet) until a call is made.
+    pub next_differs: bool,
     pub visitor: Visitor,
     pub last: Option<Box<TargetResponse>>,
     pub rows: Vec<Row>,
@@ -246,6 +249,7 @@ impl App {
             profile,
             spec,
             custom_request: None,
+            next_differs: false,
             visitor,
             last: None,
             rows: Vec::new(),
@@ -954,6 +958,12 @@ impl App {
         if let Some(r) = self.custom_request.as_mut() {
             r.qa_mode = self.spec.qa_mode.clone();
         }
+        self.next_request_changed();
+    }
+
+    /// The next request differs from the last one sent: the Request tab shows it.
+    fn next_request_changed(&mut self) {
+        self.next_differs = true;
         self.refresh(&[TabId::Request]);
     }
 }

@@ -63,7 +63,7 @@ impl App {
                 }
                 let clock_changed = overrides.clock != self.overrides.clock;
                 self.overrides = *overrides;
-                self.refresh(&[TabId::Request]);
+                self.next_request_changed();
                 let summary = self.overrides.summary();
                 self.set_status(if summary.is_empty() {
                     "no overrides: p prefetches as configured".to_string()
@@ -166,7 +166,7 @@ impl App {
                     (None, true) => "trace token cleared: p prefetches without trace",
                     (None, false) => "no trace token given: nothing changed",
                 });
-                self.refresh(&[TabId::Request]);
+                self.next_request_changed();
             }
             Input::AddLocation(text) => self.add_location(text.trim()),
             Input::Search(term) if !term.is_empty() => {

@@ -104,7 +104,8 @@ impl App {
     }
 
     fn request_text(&self) -> String {
-        if let Some(exchange) = self.shown_exchange() {
+        let next_first = self.next_differs && self.pane == Pane::Locations;
+        if let Some(exchange) = self.shown_exchange().filter(|_| !next_first) {
             let mut shown = serde_json::to_value(exchange.sent_request()).unwrap_or_default();
             if !self.reveal {
                 mask_in_place(&mut shown);
@@ -120,7 +121,12 @@ impl App {
             mask_in_place(&mut shown);
         }
         format!(
-            "(not sent yet)\n{}",
+            "(not sent yet: {} sends it)\n{}",
+            if self.spec.mode == Mode::Execute {
+                "x"
+            } else {
+                "p"
+            },
             serde_json::to_string_pretty(&shown).unwrap_or_default()
         )
     }
