@@ -776,4 +776,10 @@ fn after_a_qa_link_the_request_tab_shows_the_next_request_with_qa_mode() {
     let sent = shown("Q enter p");
     assert!(!sent.contains("not sent yet"), "{sent}");
     assert!(sent.contains("\"qaMode\": {"), "{sent}");
+    // The QA link lists one activity: the answer leaves out the views asked for, and the
+    // status says how many of the locations asked for were answered.
+    assert!(
+        sent.contains("200 prefetch · 3 of 5 locations answered"),
+        "{sent}"
+    );
 }

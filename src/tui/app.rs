@@ -463,12 +463,14 @@ impl App {
             .filter(|r| matches!(r.kind, RowKind::Location { .. }))
             .count();
         // The timing is in the header: the message keeps a fixed width for the footer.
-        let mut status = format!(
-            "{} {} · {}",
-            response.status,
-            mode.as_str(),
+        let asked = super::exchange::asked_locations(&response.request, mode);
+        let answered = if locations < asked {
+            // Target leaves out views it decided nothing for (QA links that list one activity).
+            format!("{locations} of {asked} locations answered")
+        } else {
             super::exchange::plural(locations, "location")
-        );
+        };
+        let mut status = format!("{} {} · {answered}", response.status, mode.as_str());
         let unknown = self.unknown_mboxes(&response.request);
         if !unknown.is_empty() {
             status.push_str(&format!(

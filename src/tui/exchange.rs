@@ -122,19 +122,8 @@ impl Exchange {
     pub fn title(&self) -> String {
         match &self.kind {
             ExchangeKind::Call(mode) => {
-                let request = self.sent_request();
-                let part = match mode {
-                    Mode::Execute => request.execute.as_ref().map(|e| {
-                        e.mboxes.as_ref().map_or(0, Vec::len) + usize::from(e.page_load.is_some())
-                    }),
-                    _ => request.prefetch.as_ref().map(|p| {
-                        p.mboxes.as_ref().map_or(0, Vec::len)
-                            + p.views.as_ref().map_or(0, Vec::len)
-                            + usize::from(p.page_load.is_some())
-                    }),
-                }
-                .unwrap_or(0);
-                format!("{} {}", mode.as_str(), plural(part, "location"))
+                let asked = asked_locations(self.sent_request(), *mode);
+                format!("{} {}", mode.as_str(), plural(asked, "location"))
             }
             ExchangeKind::Observed {
                 kind,
@@ -178,6 +167,22 @@ impl Exchange {
 }
 
 /// `1 location`, `3 locations`.
+/// How many locations (mboxes, views, the page load) `request` asks for in `mode`.
+pub fn asked_locations(request: &DeliveryRequest, mode: Mode) -> usize {
+    match mode {
+        Mode::Execute => request
+            .execute
+            .as_ref()
+            .map(|e| e.mboxes.as_ref().map_or(0, Vec::len) + usize::from(e.page_load.is_some())),
+        _ => request.prefetch.as_ref().map(|p| {
+            p.mboxes.as_ref().map_or(0, Vec::len)
+                + p.views.as_ref().map_or(0, Vec::len)
+                + usize::from(p.page_load.is_some())
+        }),
+    }
+    .unwrap_or(0)
+}
+
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
