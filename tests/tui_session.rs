@@ -689,7 +689,12 @@ fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
     let _ = proxy.wait();
     assert!(watched.status.success(), "{screen}");
     assert!(screen.contains("History (1)"), "{screen}");
-    assert!(screen.contains("app prefetch"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("200 app prefetch · app-visitor · home-hero")),
+        "each row names its visitor and locations: {screen}"
+    );
     assert!(screen.contains("visitor app-visitor"), "{screen}");
     assert!(
         screen.contains("\"tntId\": \"app-visitor\""),

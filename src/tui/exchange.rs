@@ -21,6 +21,10 @@ pub enum ExchangeKind {
     /// (`prefetch`, `notifications`…), what came of its notifications, the linter's findings.
     Observed {
         kind: String,
+        /// The visitor key the exchange names.
+        visitor: Option<String>,
+        /// The locations the answer decided.
+        locations: Vec<String>,
         notifications: Vec<ObservedNotification>,
         findings: Vec<ObservedFinding>,
     },
@@ -94,6 +98,8 @@ impl Exchange {
         Exchange {
             kind: ExchangeKind::Observed {
                 kind: o.kind,
+                visitor: o.visitor,
+                locations: o.locations,
                 notifications: o.notifications,
                 findings: o.findings,
             },
@@ -148,6 +154,30 @@ impl Exchange {
         }
     }
 
+    /// Its row in the History list: the title, and for an application's exchange its visitor
+    /// and the locations decided (`app prefetch · 925ee19f…47 · home-hero, view cart`).
+    pub fn row_title(&self) -> String {
+        let mut title = self.title();
+        if let ExchangeKind::Observed {
+            visitor, locations, ..
+        } = &self.kind
+        {
+            if let Some(visitor) = visitor {
+                title.push_str(" · ");
+                title.push_str(&short_id(visitor));
+            }
+            if !locations.is_empty() {
+                let names: Vec<&str> = locations
+                    .iter()
+                    .map(|l| l.strip_prefix("mbox ").unwrap_or(l))
+                    .collect();
+                title.push_str(" · ");
+                title.push_str(&names.join(", "));
+            }
+        }
+        title
+    }
+
     /// `200 · 3 ms`, or `failed: why`.
     pub fn outcome_text(&self) -> String {
         match &self.outcome {
@@ -166,7 +196,17 @@ impl Exchange {
     }
 }
 
-/// `1 location`, `3 locations`.
+/// A long id as its first 8 characters and last 2 (`925ee19f…47`).
+fn short_id(id: &str) -> String {
+    let count = id.chars().count();
+    if count <= 12 {
+        return id.to_string();
+    }
+    let head: String = id.chars().take(8).collect();
+    let tail: String = id.chars().skip(count - 2).collect();
+    format!("{head}…{tail}")
+}
+
 /// How many locations (mboxes, views, the page load) `request` asks for in `mode`.
 pub fn asked_locations(request: &DeliveryRequest, mode: Mode) -> usize {
     match mode {
@@ -183,6 +223,7 @@ pub fn asked_locations(request: &DeliveryRequest, mode: Mode) -> usize {
     .unwrap_or(0)
 }
 
+/// `1 location`, `3 locations`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")

@@ -340,7 +340,7 @@ fn history(frame: &mut Frame, app: &App, theme: Theme, area: Rect) {
             let line = Line::from(vec![
                 Span::raw(format!("{}{clock} ", if base { "◆" } else { " " })),
                 Span::styled(outcome, theme.fg(color)),
-                Span::styled(e.title(), theme.fg(Color::Cyan)),
+                Span::styled(e.row_title(), theme.fg(Color::Cyan)),
                 Span::raw(format!(" · {} ms", e.duration.as_millis())),
             ]);
             if first + i == app.history_selected {
