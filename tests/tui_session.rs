@@ -788,3 +788,28 @@ fn after_a_qa_link_the_request_tab_shows_the_next_request_with_qa_mode() {
         "{sent}"
     );
 }
+
+#[test]
+fn picking_another_exchange_shows_its_tabs_from_the_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run(common::mboxscope(dir.path()).args([
+        "--snapshot",
+        "--width",
+        "100",
+        "--height",
+        "30",
+        "--keys",
+        "j j j j pgdn pgdn pgdn d s H j",
+    ]));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = screen.lines().collect();
+    let tabs = lines
+        .iter()
+        .position(|l| l.contains("1 Req"))
+        .expect("the tab bar");
+    assert!(
+        lines[tabs + 1].starts_with("POST http://127.0.0.1:"),
+        "the notification batch's request from its first line: {screen}"
+    );
+    assert!(screen.contains("\"notifications\": ["), "{screen}");
+}

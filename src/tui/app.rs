@@ -913,6 +913,9 @@ impl App {
             self.detail_scroll = 0;
             self.detail_view = DetailView::Row;
             if self.pane == Pane::History {
+                // Another exchange: its tabs are read from their top.
+                self.scroll = 0;
+                self.hscroll = 0;
                 self.refresh(&TabId::OF_EXCHANGE);
             }
         }

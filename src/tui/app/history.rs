@@ -53,7 +53,10 @@ impl App {
             }
             Pane::History => Pane::Locations,
         };
+        // The tabs may show another exchange now: from their top.
         self.detail_scroll = 0;
+        self.scroll = 0;
+        self.hscroll = 0;
         self.refresh(&TabId::OF_EXCHANGE);
         self.set_status(match self.pane {
             Pane::History => {
