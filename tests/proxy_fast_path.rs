@@ -25,6 +25,7 @@ fn start_proxy(
         .block_on(proxy::start(ProxySettings {
             upstream: upstream.to_string(),
             journal: dir.join("journal.jsonl"),
+            client: None,
             addr: "127.0.0.1:0".parse().unwrap(),
             workers: 1,
         }))

@@ -813,3 +813,67 @@ fn picking_another_exchange_shows_its_tabs_from_the_top() {
     );
     assert!(screen.contains("\"notifications\": ["), "{screen}");
 }
+
+#[test]
+fn watching_a_proxy_works_on_its_target_and_reads_its_journal() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut proxy = common::mboxscope(dir.path())
+        .args(["proxy", "--client", "mboxscopedemo"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("proxy starts");
+    let mut out = std::io::BufReader::new(proxy.stdout.take().unwrap());
+    let mut url = String::new();
+    out.read_line(&mut url).unwrap();
+    let url = url.trim().to_string();
+    let (status, target) = common::http("GET", &format!("{url}/mboxscope/target"), None);
+    assert_eq!(status, 200, "{target}");
+    let upstream = target["upstream"]
+        .as_str()
+        .expect("its upstream")
+        .to_string();
+    assert_eq!(target["client"], "mboxscopedemo");
+    // The application prefetches, then notifies the option it displayed.
+    let delivery = format!("{url}/rest/v1/delivery?client=mboxscopedemo&sessionId=app-session");
+    let prefetch = json!({"id": {"tntId": "app-visitor"}, "context": {"channel": "web"},
+        "prefetch": {"mboxes": [{"index": 1, "name": "home-hero"}]}});
+    let (status, answer) = common::http("POST", &delivery, Some(&prefetch));
+    assert_eq!(status, 200, "{answer}");
+    let mbox = &answer["prefetch"]["mboxes"][0];
+    let notify = json!({"id": {"tntId": "app-visitor"}, "context": {"channel": "web"},
+        "notifications": [{"id": "app-n1", "impressionId": "app-i1", "type": "display",
+            "timestamp": 1, "mbox": {"name": "home-hero", "state": mbox["state"]},
+            "tokens": [mbox["options"][0]["eventToken"]]}]});
+    let (status, answer) = common::http("POST", &delivery, Some(&notify));
+    assert_eq!(status, 200, "{answer}");
+    let watched = |keys: &str| {
+        let out = common::run(common::mboxscope(dir.path()).args([
+            "--watch",
+            &url,
+            "--snapshot",
+            "--width",
+            "200",
+            "--height",
+            "50",
+            "--keys",
+            keys,
+        ]));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let report = watched("8");
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let header = report.lines().next().unwrap_or_default();
+    assert!(
+        header.contains(&format!("watching {url} → {upstream}")),
+        "{header}"
+    );
+    let counts = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        report.lines().map(counts).any(|l| l
+            .contains("Experience A expected 1 1 1 0 counted 1 1 1 0")),
+        "the Report tab counts the application's notification, beside the upstream's counts: {report}"
+    );
+}

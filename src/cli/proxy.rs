@@ -72,6 +72,7 @@ pub async fn run(target: &TargetArgs, args: &ProxyArgs) -> Result<(), Failure> {
     let proxy = start(ProxySettings {
         upstream: upstream.clone(),
         journal: journal.clone(),
+        client: client_code.clone(),
         addr: args.addr,
         workers: args.workers.map_or_else(default_workers, usize::from),
     })

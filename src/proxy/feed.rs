@@ -12,6 +12,21 @@ use std::time::Duration;
 /// The feed's path on the proxy.
 pub const FEED_PATH: &str = "/mboxscope/exchanges";
 
+/// Where the proxy says which target it stands for (a [`ProxyTarget`]).
+pub const TARGET_PATH: &str = "/mboxscope/target";
+
+/// The target a proxy stands for: where it forwards, for which client, and its journal, so a
+/// live view in another process sends to the same server and reads the same journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProxyTarget {
+    /// The upstream's base URL.
+    pub upstream: String,
+    /// The client code the journal is for.
+    pub client: Option<String>,
+    /// The journal the proxy writes.
+    pub journal: std::path::PathBuf,
+}
+
 /// How many exchanges the feed keeps (the oldest are forgotten first).
 pub const FEED_LENGTH: usize = 256;
 

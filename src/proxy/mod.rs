@@ -60,6 +60,8 @@ pub struct ProxySettings {
     pub upstream: String,
     /// The journal of the target (client code + upstream).
     pub journal: PathBuf,
+    /// The client code the journal is for.
+    pub client: Option<String>,
     /// Where to listen (loopback only).
     pub addr: SocketAddr,
     /// Threads that forward (at least one).
@@ -81,6 +83,8 @@ pub struct Proxy {
     forwarder: Forwarder,
     recorder: Arc<Recorder>,
     feed: Arc<Feed>,
+    /// What `GET /mboxscope/target` answers (a [`feed::ProxyTarget`] as JSON).
+    target: Bytes,
 }
 
 /// A proxy serving in the background.
@@ -126,6 +130,14 @@ pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> 
         .map_err(listen_error)?;
     let local = listener.local_addr().map_err(listen_error)?;
     let feed = Arc::new(Feed::default());
+    let target = Bytes::from(
+        serde_json::to_vec(&feed::ProxyTarget {
+            upstream: settings.upstream.clone(),
+            client: settings.client.clone(),
+            journal: settings.journal.clone(),
+        })
+        .unwrap_or_default(),
+    );
     let recorder =
         Arc::new(Recorder::start(settings.journal, feed.clone()).map_err(ProxyError::Writer)?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -136,6 +148,7 @@ pub async fn start(settings: ProxySettings) -> Result<RunningProxy, ProxyError> 
             forwarder: Forwarder::new(&settings.upstream)?,
             recorder: recorder.clone(),
             feed: feed.clone(),
+            target: target.clone(),
         });
         let (queue, connections) = tokio::sync::mpsc::unbounded_channel();
         queues.push(queue);
@@ -253,6 +266,9 @@ impl Proxy {
         if request.uri().path() == FEED_PATH {
             return Ok(self.feed(&request).await);
         }
+        if request.uri().path() == feed::TARGET_PATH {
+            return Ok(self.target(&request));
+        }
         let started = Instant::now();
         let at = crate::clock::now_ms();
         let (parts, body) = request.into_parts();
@@ -295,21 +311,18 @@ impl Proxy {
         Ok(respond(answer))
     }
 
+    /// `GET /mboxscope/target`: the target this proxy stands for.
+    fn target(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        match refused(request, feed::TARGET_PATH) {
+            Some(refusal) => refusal,
+            None => json(200, self.target.to_vec()),
+        }
+    }
+
     /// `GET /mboxscope/exchanges?after=SEQ&wait_ms=N`.
     async fn feed(&self, request: &Request<Incoming>) -> Response<Full<Bytes>> {
-        if request.method() != Method::GET {
-            return error(
-                405,
-                format!("{} is not allowed on {FEED_PATH}", request.method()),
-            );
-        }
-        if let Some(host) = request
-            .headers()
-            .get(hyper::header::HOST)
-            .filter(|host| !is_loopback_host(host.as_bytes()))
-        {
-            let host = String::from_utf8_lossy(host.as_bytes()).into_owned();
-            return error(403, format!("Forbidden: Host {host:?} is not loopback"));
+        if let Some(refusal) = refused(request, FEED_PATH) {
+            return refusal;
         }
         match feed::parse_query(request.uri().query()) {
             Ok((after, wait)) => {
@@ -319,6 +332,26 @@ impl Proxy {
             Err(message) => error(400, message),
         }
     }
+}
+
+/// The refusal of a request for the proxy's own `path` (the feed, its target): another method
+/// than GET, or a Host that is not loopback.
+fn refused(request: &Request<Incoming>, path: &str) -> Option<Response<Full<Bytes>>> {
+    if request.method() != Method::GET {
+        return Some(error(
+            405,
+            format!("{} is not allowed on {path}", request.method()),
+        ));
+    }
+    let host = request
+        .headers()
+        .get(hyper::header::HOST)
+        .filter(|host| !is_loopback_host(host.as_bytes()))?;
+    let host = String::from_utf8_lossy(host.as_bytes()).into_owned();
+    Some(error(
+        403,
+        format!("Forbidden: Host {host:?} is not loopback"),
+    ))
 }
 
 /// Whether a Host header names a loopback host (the feed holds the application's traffic: a

@@ -1,7 +1,8 @@
 //! Reading a running proxy's feed from another process (the TUI's live view): the exchanges
 //! after the last one seen.
 
-use super::feed::{ObservedExchange, FEED_PATH};
+use super::feed::{ObservedExchange, ProxyTarget, FEED_PATH, TARGET_PATH};
+use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 /// Why the feed could not be read.
@@ -43,6 +44,20 @@ pub async fn poll_waiting(
         base_url.trim_end_matches('/'),
         wait.as_millis()
     );
+    get(client, url).await
+}
+
+/// The target the proxy at `base_url` stands for: its upstream, client and journal.
+pub async fn target(client: &reqwest::Client, base_url: &str) -> Result<ProxyTarget, WatchError> {
+    get(
+        client,
+        format!("{}{TARGET_PATH}", base_url.trim_end_matches('/')),
+    )
+    .await
+}
+
+/// `url`'s JSON answer (200), read as a `T`.
+async fn get<T: DeserializeOwned>(client: &reqwest::Client, url: String) -> Result<T, WatchError> {
     let unreachable = |source| WatchError::Unreachable {
         url: url.clone(),
         source,

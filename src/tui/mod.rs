@@ -140,15 +140,45 @@ async fn artifact_locations(
     })
 }
 
+/// What the proxy at `url` stands for (asked once, briefly: it runs on this machine).
+async fn watched_target(
+    url: &str,
+) -> Result<crate::proxy::feed::ProxyTarget, crate::proxy::watch::WatchError> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap_or_default();
+    crate::proxy::watch::target(&client, url).await
+}
+
 /// Builds the session: the in-process emulator when no target is named, the client, the ledger,
 /// what to prefetch first.
 pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiError> {
     let profile = target.resolve()?;
-    let local = profile.server.is_none() && profile.client_code.is_none();
+    let named = profile.server.is_some() || profile.client_code.is_some();
     let mut target = target.clone();
     let mut label = String::new();
     let mut report_base = None;
     let mut local_emulator = None;
+    let mut note: Option<String> = None;
+    // Watching a proxy with no target named: its own target (upstream, client, journal).
+    let mut watched_journal = None;
+    if let (Some(url), false) = (&args.watch, named) {
+        match watched_target(url).await {
+            Ok(watched) => {
+                label = format!("watching {url} → {}", watched.upstream);
+                target.server = Some(watched.upstream);
+                target.client_code = watched.client;
+                watched_journal = Some(watched.journal);
+            }
+            Err(e) => {
+                note = Some(format!(
+                    "the proxy did not say its target ({e}): p prefetches from a local emulator"
+                ))
+            }
+        }
+    }
+    let local = !named && watched_journal.is_none();
     if local {
         let emulator = Emulator::new(DEMO_ARTIFACT, None, "assets/demo/rules.json (built in)")
             .map_err(|e| TuiError::Emulator(e.to_string()))?
@@ -172,13 +202,18 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     let profile = target.resolve()?;
     let client = target.client(&profile)?;
     if !local {
-        label = client.settings().server.describe();
+        if label.is_empty() {
+            label = client.settings().server.describe();
+        }
         // A server given as a URL may be a `mboxscope serve`: its `/report` is asked for.
         if let crate::client::Server::Url(url) = &client.settings().server {
             report_base = Some(url.clone());
         }
     }
-    let ledger = if local {
+    let ledger = if let Some(journal) = &watched_journal {
+        // The proxy's own journal: the application's traffic and this window's, together.
+        crate::target::open_ledger(journal)?
+    } else if local {
         // The built-in emulator's port changes every run; its journal keeps one name.
         crate::target::open_ledger(&crate::ledger::store::journal_path(
             &target.data_dir()?,
@@ -200,14 +235,13 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
         (None, true) => artifact_locations(&base, None).await,
         (None, false) => None,
     };
-    let mut note = None;
     if args.locations.is_empty() {
         match &rules {
             Some(rules) => {
                 spec.mboxes = rules.mboxes.iter().map(|name| MboxSpec { name: name.clone(), parameters: Vec::new() }).collect();
                 spec.views = rules.views.clone();
             }
-            None => note = Some("no --mbox given and the server serves no rules.json: prefetching the page load only"),
+            None => note = Some("no --mbox given and the server serves no rules.json: prefetching the page load only".into()),
         }
         spec.page_load = true;
     }
@@ -250,24 +284,26 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
             },
         };
     }
-    if let Some(n) = note {
-        let _ = update(&mut app, Action::Status(n.into()));
-    }
     let mut first = match &args.watch {
         Some(url) => {
             app.pane = app::Pane::History;
-            let _ = update(
-                &mut app,
-                Action::Status(format!(
-                    "watching the proxy at {url}: its exchanges arrive in the History"
-                )),
-            );
+            let mut status =
+                format!("watching the proxy at {url}: its exchanges arrive in the History");
+            if let Some(n) = note.take() {
+                status = format!("{status} · {n}");
+            }
+            let _ = update(&mut app, Action::Status(status));
             vec![Effect::Watch {
                 url: url.trim_end_matches('/').to_string(),
                 once: args.snapshot,
             }]
         }
-        None => update(&mut app, Action::Start),
+        None => {
+            if let Some(n) = note.take() {
+                let _ = update(&mut app, Action::Status(n));
+            }
+            update(&mut app, Action::Start)
+        }
     };
     if report_base.is_some() {
         first.push(Effect::LoadQaLinks);

@@ -337,7 +337,8 @@ impl Runtime {
                 ));
             }
             Effect::Watch { url, once } => {
-                let task = watch(url, once, self.history.clone(), tx);
+                let journal = (ledger, report);
+                let task = watch(url, once, self.history.clone(), journal, tx);
                 if once {
                     task.await;
                 } else {
@@ -418,6 +419,7 @@ async fn watch(
     url: String,
     once: bool,
     history: Arc<std::sync::Mutex<Vec<Arc<Exchange>>>>,
+    (ledger, report): (Arc<Mutex<Ledger>>, Option<String>),
     tx: mpsc::UnboundedSender<Action>,
 ) {
     let client = reqwest::Client::builder()
@@ -438,6 +440,7 @@ async fn watch(
                     let _ = tx.send(Action::Status(format!("watching {url} again")));
                     failing = false;
                 }
+                let arrived = !exchanges.is_empty();
                 for observed in exchanges {
                     after = after.max(observed.seq);
                     remember(
@@ -445,6 +448,12 @@ async fn watch(
                         &tx,
                         Arc::new(Exchange::of_observed(observed, &url)),
                     );
+                }
+                if arrived {
+                    // The proxy journals before it publishes: the Ledger and Report tabs read
+                    // the journal again (it is the proxy's own when the window watches its
+                    // target).
+                    refresh(&ledger, report.as_deref(), &tx).await;
                 }
             }
             Err(e) => {
