@@ -651,6 +651,20 @@ fn a_scenario_recorded_under_a_profile_names_the_profile_and_passes_check() {
     assert!(stdout.contains("check: 1 passed, 0 failed"), "{stdout}");
 }
 
+/// Waits (bounded) until the proxy at `url` has journaled and published `count` exchanges:
+/// it journals in batches, and a live view shows what is journaled.
+fn wait_for_feed(url: &str, count: usize) {
+    let feed = format!("{url}/mboxscope/exchanges?after=0");
+    for _ in 0..100 {
+        let (_, exchanges) = common::http("GET", &feed, None);
+        if exchanges.as_array().is_some_and(|list| list.len() >= count) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the proxy at {url} did not publish {count} exchanges in 5 s");
+}
+
 #[test]
 fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
     use std::io::BufRead;
@@ -677,6 +691,7 @@ fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
         Some(&body),
     );
     assert_eq!(status, 200);
+    wait_for_feed(&url, 1);
     let watched = common::run(common::mboxscope(dir.path()).args([
         "--snapshot",
         "--width",
@@ -848,6 +863,7 @@ fn watching_a_proxy_works_on_its_target_and_reads_its_journal() {
             "tokens": [mbox["options"][0]["eventToken"]]}]});
     let (status, answer) = common::http("POST", &delivery, Some(&notify));
     assert_eq!(status, 200, "{answer}");
+    wait_for_feed(&url, 2);
     let watched = |keys: &str| {
         let out = common::run(common::mboxscope(dir.path()).args([
             "--watch",
