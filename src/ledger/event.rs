@@ -87,6 +87,10 @@ pub struct ResponseRecord {
     /// The request was in Activity QA (its session's traffic is counted apart).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub qa: bool,
+    /// An application asked for it through `mboxscope proxy`: a page render of its own, never
+    /// replaced by the visitor's next one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub observed: bool,
 }
 
 /// One option (or click metric) of a recorded response.
@@ -216,6 +220,9 @@ mod compact {
             }
             if self.qa {
                 key(out, r#","qa":true"#);
+            }
+            if self.observed {
+                key(out, r#","observed":true"#);
             }
             Ok(())
         }
@@ -384,6 +391,7 @@ mod tests {
                     response: response.request_id.clone(),
                     impression_id: (n % 4 == 0).then(|| format!("i{n}")),
                     qa: n % 6 == 0,
+                    observed: n % 7 == 0,
                 };
                 written_as_serde_writes(&Event::Response(Box::new(record)));
             }
@@ -502,6 +510,7 @@ mod tests {
                         response,
                         impression_id,
                         qa,
+                        observed: qa && beacon,
                     }))
                 },
             );

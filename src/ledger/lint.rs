@@ -54,6 +54,8 @@ struct Page<'a> {
     items: &'a [ResponseItem],
     user_agent: Option<&'a str>,
     beacon: bool,
+    /// An application asked for it through the proxy.
+    observed: bool,
     /// The locations a later response of the same visitor decided again, with that response's
     /// place in the journal.
     superseded: HashMap<String, u64>,
@@ -264,11 +266,17 @@ fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
             items: &view.items,
             user_agent: view.user_agent.as_deref(),
             beacon: view.beacon,
+            observed: view.observed,
             superseded: HashMap::new(),
         };
         let labels: HashSet<String> = view.items.iter().map(|i| i.location.label()).collect();
         let earlier = of_visitor.entry(page.visitor.clone()).or_default();
         for &i in earlier.iter() {
+            // An application's page views (seen through the proxy) are renders of their own:
+            // the next one does not replace them.
+            if view.observed || pages[i].observed {
+                continue;
+            }
             for label in &labels {
                 if pages[i].has_location(label) {
                     pages[i].superseded.entry(label.clone()).or_insert(seq);

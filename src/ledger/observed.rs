@@ -88,7 +88,13 @@ impl Ledger {
                     request_id: response.request_id.as_deref(),
                     items: std::mem::take(&mut response.items),
                 };
-                events.push(page_view_event(mode, request, exchange.session_id, answer));
+                events.push(page_view_event(
+                    mode,
+                    request,
+                    exchange.session_id,
+                    answer,
+                    true,
+                ));
             }
         }
         let visitor = request
@@ -339,19 +345,36 @@ mod tests {
             .unwrap();
         assert_eq!(findings(&ledger), []);
         assert_eq!(ledger.expected()[0].impressions, 2);
-        // The first page view notified again under another impressionId, after the second
-        // replaced it: both found, and about the first page view.
+        // The first page view notified again under another impressionId: found, and about it.
         let again = display_in_state("a", "n3", Some("i3"), Some("st1"));
         let ack3 = acked("n3");
         ledger
             .record_observed(vec![exchange(&again, Some(&ack3), None)])
             .unwrap();
-        let first_page = Some("r1".to_string());
+        assert_eq!(
+            findings(&ledger),
+            [("token-notified-twice", Some("r1".to_string()))]
+        );
+    }
+
+    #[test]
+    fn each_page_view_an_application_never_notified_is_found() {
+        // A backend prefetches twice for one visitor (two page renders) and never notifies:
+        // two impressions lost, one finding each.
+        let (_dir, mut ledger) = open();
+        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
+        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        ledger
+            .record_observed(vec![
+                exchange(&first, Some(&first_answer), None),
+                exchange(&second, Some(&second_answer), None),
+            ])
+            .unwrap();
         assert_eq!(
             findings(&ledger),
             [
-                ("token-from-older-response", first_page.clone()),
-                ("token-notified-twice", first_page)
+                ("prefetched-not-notified", Some("r1".to_string())),
+                ("prefetched-not-notified", Some("r2".to_string()))
             ]
         );
     }

@@ -98,7 +98,7 @@ pub fn response_event(
         request_id: response.request_id.as_deref(),
         items: response_items(response),
     };
-    page_view_event(mode, request, session_id, answer)
+    page_view_event(mode, request, session_id, answer, false)
 }
 
 /// What a page view's event takes from its answer.
@@ -110,12 +110,14 @@ pub(crate) struct Answer<'a> {
     pub items: Vec<ResponseItem>,
 }
 
-/// The `response` event of a page view: the request's details with what its answer decided.
+/// The `response` event of a page view: the request's details with what its answer decided;
+/// `observed` when an application asked for it through the proxy.
 pub(crate) fn page_view_event(
     mode: Mode,
     request: &DeliveryRequest,
     session_id: &str,
     answer: Answer,
+    observed: bool,
 ) -> Event {
     let visitor = answer
         .visitor
@@ -137,5 +139,6 @@ pub(crate) fn page_view_event(
             .or_else(|| answer.request_id.map(str::to_string)),
         impression_id: request.impression_id.clone(),
         qa: request.qa_mode.is_some(),
+        observed,
     }))
 }
