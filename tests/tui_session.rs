@@ -893,3 +893,33 @@ fn watching_a_proxy_works_on_its_target_and_reads_its_journal() {
         "the Report tab counts the application's notification, beside the upstream's counts: {report}"
     );
 }
+
+#[test]
+fn a_watched_server_cannot_choose_the_file_the_window_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious-no-newline").unwrap();
+    let upstream = common::Emulator::start(&[]);
+    let answer = json!({"upstream": upstream.url, "client": "mboxscopedemo",
+        "journal": victim.display().to_string()});
+    let url = common::scripted_server(common::Script::Reply(
+        200,
+        serde_json::to_vec(&answer).unwrap(),
+    ));
+    let out = common::run(common::mboxscope(dir.path()).args([
+        "--watch",
+        &url,
+        "--snapshot",
+        "--width",
+        "220",
+        "--keys",
+        "p",
+    ]));
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "precious-no-newline",
+        "{screen}"
+    );
+    assert!(screen.contains("watching"), "{screen}");
+}

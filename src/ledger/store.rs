@@ -25,6 +25,20 @@ pub fn journal_path(data_dir: &Path, client_code: Option<&str>, server: &str) ->
     journals_dir(data_dir).join(format!("{safe}.jsonl"))
 }
 
+/// A journal's file name as another process gave it (a proxy's target): the same name under
+/// this data directory, when it is a plain journal name and that journal exists here; never a
+/// path the other process chose.
+pub fn same_journal_here(data_dir: &Path, theirs: &Path) -> Option<PathBuf> {
+    let name = theirs.file_name()?.to_str()?;
+    let plain = name.ends_with(".jsonl")
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'));
+    let here = journals_dir(data_dir).join(name);
+    (plain && here.is_file()).then_some(here)
+}
+
 fn journals_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("ledger")
 }

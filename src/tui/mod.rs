@@ -140,6 +140,19 @@ async fn artifact_locations(
     })
 }
 
+/// Whether `url` is an `http://` URL of a loopback host.
+fn is_loopback_url(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "http"
+            && match u.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                None => false,
+            }
+    })
+}
+
 /// What the proxy at `url` stands for (asked once, briefly: it runs on this machine).
 async fn watched_target(
     url: &str,
@@ -161,15 +174,27 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
     let mut report_base = None;
     let mut local_emulator = None;
     let mut note: Option<String> = None;
-    // Watching a proxy with no target named: its own target (upstream, client, journal).
+    // Watching a proxy with no target named: its own target (upstream, client), and its
+    // journal when it is the same one under this data directory.
+    let mut watching = false;
     let mut watched_journal = None;
     if let (Some(url), false) = (&args.watch, named) {
         match watched_target(url).await {
             Ok(watched) => {
+                watching = true;
                 label = format!("watching {url} → {}", watched.upstream);
                 target.server = Some(watched.upstream);
                 target.client_code = watched.client;
-                watched_journal = Some(watched.journal);
+                let data_dir = target.data_dir()?;
+                watched_journal =
+                    crate::ledger::store::same_journal_here(&data_dir, &watched.journal);
+                if watched_journal.is_none() {
+                    note = Some(format!(
+                        "the proxy's journal {} is not under {}: the Ledger and Report tabs show this window's own",
+                        crate::safe_text::one_line(&watched.journal.display().to_string()),
+                        data_dir.display()
+                    ));
+                }
             }
             Err(e) => {
                 note = Some(format!(
@@ -178,7 +203,7 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
             }
         }
     }
-    let local = !named && watched_journal.is_none();
+    let local = !named && !watching;
     if local {
         let emulator = Emulator::new(DEMO_ARTIFACT, None, "assets/demo/rules.json (built in)")
             .map_err(|e| TuiError::Emulator(e.to_string()))?
@@ -205,9 +230,12 @@ pub async fn start(target: &TargetArgs, args: &TuiArgs) -> Result<Session, TuiEr
         if label.is_empty() {
             label = client.settings().server.describe();
         }
-        // A server given as a URL may be a `mboxscope serve`: its `/report` is asked for.
+        // A server given as a URL may be a `mboxscope serve`: its `/report` is asked for (a
+        // watched proxy's upstream only on loopback: the operator did not name it).
         if let crate::client::Server::Url(url) = &client.settings().server {
-            report_base = Some(url.clone());
+            if !watching || is_loopback_url(url) {
+                report_base = Some(url.clone());
+            }
         }
     }
     let ledger = if let Some(journal) = &watched_journal {
