@@ -216,7 +216,8 @@ struct Notified<'a> {
 /// The page view a notification is about: the one it names (mboxscope's own notifications
 /// name theirs); else, for an application's notification seen through the proxy, the page view
 /// of its visitor that decided an item carrying its token: the one whose state it sends back
-/// when it sends one, else the latest one journaled before it. Two page views of a visitor
+/// when it sends one, else the latest one journaled before it (none when no page view before it
+/// carries the token: its own page view is not in the journal). Two page views of a visitor
 /// decide the same option with the same eventToken, so the token alone cannot tell them apart.
 fn page_view<'a>(entry: &'a Entry, pages: &[Page<'a>]) -> Option<&'a str> {
     if let Some(named) = entry.response.as_deref() {
@@ -246,7 +247,6 @@ fn page_view<'a>(entry: &'a Entry, pages: &[Page<'a>]) -> Option<&'a str> {
                 .filter(carrying)
                 .rfind(|page| page.seq < entry.seq)
         })
-        .or_else(|| pages.iter().find(carrying))
         .and_then(|page| page.response)
 }
 
@@ -496,7 +496,9 @@ fn lint_entry(
             .filter(|p| p.visitor == who && carries(p))
             .collect(),
     };
-    if !own.is_empty()
+    // An application's page views are renders of their own: a later one replaces nothing.
+    if !entry.observed
+        && !own.is_empty()
         && own.iter().all(|p| {
             p.superseded
                 .get(&label)

@@ -76,6 +76,9 @@ impl Ledger {
         events: &mut Vec<Event>,
     ) {
         let request = exchange.request;
+        // The page view is journaled after the notifications its request carried: those are
+        // about earlier page views (an SDK sends them with its next call), never about this one.
+        let mut page_view = None;
         if let Some(response) = exchange.response.as_mut() {
             if request.execute.is_some() || request.prefetch.is_some() {
                 let mode = if request.execute.is_some() {
@@ -88,7 +91,7 @@ impl Ledger {
                     request_id: response.request_id.as_deref(),
                     items: std::mem::take(&mut response.items),
                 };
-                events.push(page_view_event(
+                page_view = Some(page_view_event(
                     mode,
                     request,
                     exchange.session_id,
@@ -140,6 +143,7 @@ impl Ledger {
             });
             events.push(outcome(&exchange, id));
         }
+        events.extend(page_view);
     }
 }
 
@@ -409,6 +413,95 @@ mod tests {
             .map(|(rule, _)| rule)
             .collect();
         assert_eq!(rules, ["display-without-state", "display-without-state"]);
+    }
+
+    #[test]
+    fn a_notification_sent_with_the_next_prefetch_is_about_the_page_view_before() {
+        // An SDK sends the display of page view 1 with the request of page view 2.
+        let (_dir, mut ledger) = open();
+        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
+        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        let mut second_with_display = serde_json::to_value(&second).unwrap();
+        second_with_display["notifications"] =
+            serde_json::to_value(display_in_state("a", "n1", Some("i1"), None).notifications)
+                .unwrap();
+        let second_with_display: DeliveryRequest =
+            serde_json::from_value(second_with_display).unwrap();
+        let mut answer = second_answer.clone();
+        answer.acknowledged = vec!["n1".into()];
+        let n2 = display_in_state("a", "n2", Some("i2"), None);
+        let ack2 = acked("n2");
+        ledger
+            .record_observed(vec![
+                exchange(&first, Some(&first_answer), None),
+                exchange(&second_with_display, Some(&answer), None),
+                exchange(&n2, Some(&ack2), None),
+            ])
+            .unwrap();
+        assert_eq!(
+            findings(&ledger),
+            [
+                ("display-without-state", Some("r1".to_string())),
+                ("display-without-state", Some("r2".to_string()))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_notification_whose_page_view_is_not_journaled_is_about_none_after_it() {
+        let (_dir, mut ledger) = open();
+        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        let (n1, n2) = (
+            display_in_state("a", "n1", Some("i1"), Some("st-unknown")),
+            display_in_state("a", "n2", Some("i2"), Some("st2")),
+        );
+        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        ledger
+            .record_observed(vec![
+                exchange(&n1, Some(&ack1), None),
+                exchange(&second, Some(&second_answer), None),
+                exchange(&n2, Some(&ack2), None),
+            ])
+            .unwrap();
+        let rules: Vec<&str> = findings(&ledger)
+            .into_iter()
+            .map(|(rule, _)| rule)
+            .collect();
+        assert!(!rules.contains(&"token-notified-twice"), "{rules:?}");
+    }
+
+    #[test]
+    fn journals_written_before_page_views_were_marked_observed_lint_as_before() {
+        let (dir, mut ledger) = open();
+        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
+        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        let (n1, n2) = (
+            display_in_state("a", "n1", Some("i1"), Some("st1")),
+            display_in_state("a", "n2", Some("i2"), Some("st2")),
+        );
+        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        ledger
+            .record_observed(vec![
+                exchange(&first, Some(&first_answer), None),
+                exchange(&second, Some(&second_answer), None),
+                exchange(&n1, Some(&ack1), None),
+                exchange(&n2, Some(&ack2), None),
+            ])
+            .unwrap();
+        let path = dir.path().join("j.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#","observed":true"#));
+        // Page views lacked the flag (notifications had it already).
+        let old: Vec<String> = text
+            .lines()
+            .map(|line| match line.starts_with(r#"{"event":"response""#) {
+                true => line.replace(r#","observed":true"#, ""),
+                false => line.to_string(),
+            })
+            .collect();
+        std::fs::write(&path, old.join("\n") + "\n").unwrap();
+        let old = Ledger::open_read_only(&path).unwrap();
+        assert_eq!(findings(&old), []);
     }
 
     #[test]
