@@ -235,7 +235,7 @@ impl RequestLog {
                 pending.dropped += 1;
                 return;
             }
-            let order = self.next.fetch_add(1, Ordering::Relaxed);
+            let order = self.next.fetch_add(1, Ordering::AcqRel);
             line.render_into(self.format, &mut pending.text);
             pending.text.push('\n');
             let end = pending.text.len();
@@ -283,7 +283,11 @@ impl RequestLog {
     fn write_batches(&self) {
         let mut batch = Batch::default();
         loop {
-            std::thread::park();
+            // Lines logged while the last batch was taken wait in their buffers: no wake-up
+            // comes for them (only a buffer's first line wakes this thread).
+            if !batch.left_behind {
+                std::thread::park();
+            }
             std::thread::sleep(GATHER);
             let lines = batch.take(self);
             if !lines.is_empty() {
@@ -308,30 +312,43 @@ struct Batch {
     lines: Vec<(u64, usize, usize)>,
     /// The lines in order, then the line saying how many were dropped since the last batch.
     out: String,
+    /// Lines logged after the batch began were left in their buffers for the next one.
+    left_behind: bool,
 }
 
 impl Batch {
-    /// Takes every buffer's lines and returns them in order of arrival.
+    /// Takes the lines logged before it began, from every buffer, and returns them in order of
+    /// arrival. A line gets its number under its buffer's lock, so every line numbered below
+    /// the count read first is in its buffer when the buffer is taken; later ones are left for
+    /// the next batch, which keeps the order across batches too.
     fn take(&mut self, log: &RequestLog) -> &str {
         self.taken.clear();
         self.lines.clear();
         self.out.clear();
+        self.left_behind = false;
         let mut lost = 0;
+        let limit = log.next.load(Ordering::Acquire);
         // A serving thread never holds its buffer while it takes the list (only to add itself).
         let Ok(buffers) = log.buffers.lock() else {
             return &self.out;
         };
         for buffer in buffers.iter() {
             if let Ok(mut pending) = buffer.lock() {
+                let count = pending.ends.partition_point(|&(order, _)| order < limit);
+                let taken_end = count.checked_sub(1).map_or(0, |last| pending.ends[last].1);
                 let base = self.taken.len();
-                self.taken.push_str(&pending.text);
+                self.taken.push_str(&pending.text[..taken_end]);
                 let mut start = base;
-                for &(order, end) in &pending.ends {
+                for &(order, end) in &pending.ends[..count] {
                     self.lines.push((order, start, base + end));
                     start = base + end;
                 }
-                pending.text.clear();
-                pending.ends.clear();
+                pending.text.drain(..taken_end);
+                pending.ends.drain(..count);
+                for (_, end) in pending.ends.iter_mut() {
+                    *end -= taken_end;
+                }
+                self.left_behind |= !pending.ends.is_empty();
                 lost += std::mem::take(&mut pending.dropped);
             }
         }
@@ -609,5 +626,36 @@ mod tests {
             ["first 0.50 ms", "second 0.50 ms", "third 0.50 ms"]
         );
         assert_eq!(batch.take(&log), "", "a batch takes the lines once");
+    }
+
+    #[test]
+    fn a_line_numbered_after_a_batch_began_waits_for_the_next_batch() {
+        let log = RequestLog {
+            format: LogFormat::Text,
+            buffers: Mutex::new(Vec::new()),
+            next: AtomicU64::new(0),
+            logger: std::thread::current(),
+            batches: (Mutex::new(0), Condvar::new()),
+        };
+        log.send(answered_delivery(Summary::default(), 0.5));
+        // Another thread's line that got its number after this batch read the count.
+        let late = Buffer::default();
+        {
+            let mut pending = late.lock().unwrap();
+            pending.text.push_str("mid line\nlate line\n");
+            pending.ends.push((1, "mid line\n".len()));
+            pending.ends.push((5, "mid line\nlate line\n".len()));
+        }
+        log.buffers.lock().unwrap().push(late.clone());
+        log.next.store(2, Ordering::Release);
+        let mut batch = Batch::default();
+        let first = batch.take(&log).to_string();
+        assert_eq!(first.lines().count(), 2, "{first}");
+        assert!(first.ends_with("\nmid line\n"), "{first}");
+        assert!(batch.left_behind);
+        log.next.store(6, Ordering::Release);
+        assert_eq!(batch.take(&log), "late line\n");
+        assert!(!batch.left_behind);
+        assert!(late.lock().unwrap().text.is_empty());
     }
 }
