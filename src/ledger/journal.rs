@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// A journal that could not be read or written.
+/// How long [`Journal::lock_briefly`] waits for another process's lock.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(250);
+
 #[derive(Debug, Error)]
 pub enum JournalError {
     #[error("journal {path}: {source}")]
@@ -154,6 +157,20 @@ impl Journal {
                 std::fs::TryLockError::Error(e) => io_error(path)(e),
             })
         })
+    }
+
+    /// [`try_lock`](Self::try_lock), tried again for up to [`LOCK_PATIENCE`]: another process
+    /// (a TUI writing its own notifications) holds the lock for a moment only.
+    pub fn lock_briefly(&mut self) -> Result<Recovery, JournalError> {
+        let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+        loop {
+            match self.try_lock() {
+                Err(JournalError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn lock_with(

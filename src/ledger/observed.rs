@@ -57,7 +57,7 @@ impl Ledger {
     /// Journals exchanges with one write (one fsync), without waiting for another process's
     /// lock: [`JournalError::Locked`] then, and nothing is written.
     pub fn record_observed(&mut self, exchanges: Vec<Exchange>) -> Result<(), JournalError> {
-        self.write_locked(Journal::try_lock, |ledger| {
+        self.write_locked(Journal::lock_briefly, |ledger| {
             let mut events = Vec::with_capacity(exchanges.len());
             let mut attempts = std::collections::HashMap::new();
             for exchange in exchanges {
@@ -558,7 +558,28 @@ mod tests {
     }
 
     #[test]
-    fn a_locked_journal_is_refused_at_once_and_written_once_free() {
+    fn a_journal_locked_for_a_moment_is_waited_for() {
+        let (dir, mut ledger) = open();
+        let holder = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(dir.path().join("j.jsonl"))
+            .unwrap();
+        holder.lock().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            holder.unlock().unwrap();
+        });
+        let (request, response) = prefetch("a", "r1");
+        ledger
+            .record_observed(vec![exchange(&request, Some(&response), None)])
+            .unwrap();
+        assert_eq!(ledger.responses().count(), 1);
+        release.join().unwrap();
+    }
+
+    #[test]
+    fn a_journal_locked_longer_is_refused_and_written_once_free() {
         let (dir, mut ledger) = open();
         let holder = std::fs::OpenOptions::new()
             .read(true)
