@@ -923,3 +923,26 @@ fn a_watched_server_cannot_choose_the_file_the_window_opens() {
     );
     assert!(screen.contains("watching"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_made_while_a_call_runs_is_still_shown_as_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = target(dir.path());
+    let args = TuiArgs {
+        locations: LocationArgs {
+            mboxes: vec!["home-hero".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut s = start(&target, &args).await.unwrap();
+    // The first prefetch is issued but has not landed when the trace token is set.
+    let first = std::mem::take(&mut s.first);
+    press(&mut s, ch('T')).await;
+    typed(&mut s, "SECRET").await;
+    press(&mut s, key(KeyCode::Enter)).await;
+    settle(&mut s, first).await;
+    assert_eq!(s.app.status, "200 prefetch · 1 location");
+    let screen = render_text(&s.app, 120, 60);
+    assert!(screen.contains("(not sent yet: p sends it)"), "{screen}");
+}

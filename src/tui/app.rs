@@ -630,6 +630,8 @@ impl App {
                         .get_or_insert_with(crate::ids::uuid_string);
                 }
                 self.in_flight = Some((mode.as_str().to_string(), Instant::now()));
+                // This call sends what changed; a change while it runs is shown again.
+                self.next_differs = false;
                 let visitor = self.visitor.for_call(crate::clock::now_ms());
                 vec![Effect::Call(Box::new(request), mode, Box::new(visitor))]
             }

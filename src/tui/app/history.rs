@@ -32,9 +32,6 @@ impl App {
 
     /// Keeps a finished exchange; in History the newest is selected as it arrives.
     pub(super) fn add_exchange(&mut self, exchange: Arc<Exchange>) {
-        if matches!(exchange.kind, ExchangeKind::Call(_)) {
-            self.next_differs = false;
-        }
         let follow = self.history_selected + 1 >= self.history.len();
         self.history.push(exchange);
         if self.pane == Pane::History && follow {
