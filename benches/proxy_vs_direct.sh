@@ -96,7 +96,7 @@ done
 
 # CPU per exchange at a fixed rate, per thread of the proxy and for nginx's workers (/proc ticks).
 sleep 3 # the journal writer catches up with the full-load rounds first
-ticks() { cat "${@/%//stat}" | awk '{sum += $14 + $15} END {print sum}'; }
+ticks() { for task in "$@"; do cat "$task/stat" 2>/dev/null || true; done | awk '{sum += $14 + $15} END {print sum + 0}'; }
 FIXED=$(python3 -c "print(int($(median "${DIRECTS[@]}")/5))")
 PROXY_TASKS=(/proc/"$PROXY_PID"/task/*)
 FORWARDING=(); WRITER=()

@@ -25,7 +25,7 @@ use ratatui::Terminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
@@ -132,7 +132,7 @@ impl Runtime {
                         .unwrap_or_default();
                     let sent = Arc::new((*request).clone());
                     let started_at_ms = crate::clock::now_ms();
-                    let started = std::time::Instant::now();
+                    let started = Instant::now();
                     let outcome = client.send(*request, &visitor).await;
                     if let Ok(response) = &outcome {
                         let event = record::response_event(
@@ -415,6 +415,9 @@ pub fn write_scenario(
 /// Brings the exchanges the proxy at `url` sees into the History: all it keeps, then each as
 /// it happens (a long poll); `once`: only those there now. An unreachable proxy is said once
 /// and asked again every two seconds.
+/// How often a watch window reads the journal again while exchanges arrive.
+const WATCH_REFRESH: Duration = Duration::from_secs(1);
+
 async fn watch(
     url: String,
     once: bool,
@@ -428,9 +431,15 @@ async fn watch(
         .unwrap_or_default();
     let mut after = 0;
     let mut failing = false;
+    // The tabs read the journal again at most once a second (a read lints the whole journal
+    // and asks the upstream's /report), and within a second of the last exchange.
+    let mut stale = false;
+    let mut refreshed: Option<Instant> = None;
     loop {
         let wait = if once || after == 0 {
             Duration::ZERO
+        } else if stale {
+            WATCH_REFRESH
         } else {
             Duration::from_secs(25)
         };
@@ -440,7 +449,7 @@ async fn watch(
                     let _ = tx.send(Action::Status(format!("watching {url} again")));
                     failing = false;
                 }
-                let arrived = !exchanges.is_empty();
+                stale |= !exchanges.is_empty();
                 for observed in exchanges {
                     after = after.max(observed.seq);
                     remember(
@@ -449,11 +458,13 @@ async fn watch(
                         Arc::new(Exchange::of_observed(observed, &url)),
                     );
                 }
-                if arrived {
+                if stale && (once || refreshed.is_none_or(|at| at.elapsed() >= WATCH_REFRESH)) {
                     // The proxy journals before it publishes: the Ledger and Report tabs read
                     // the journal again (it is the proxy's own when the window watches its
                     // target).
                     refresh(&ledger, report.as_deref(), &tx).await;
+                    refreshed = Some(Instant::now());
+                    stale = false;
                 }
             }
             Err(e) => {
