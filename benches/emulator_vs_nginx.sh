@@ -27,7 +27,8 @@ trap cleanup EXIT
 cargo build --release --quiet
 OHA=$(command -v oha || echo target/bench-tools/bin/oha)
 [ -x "$OHA" ] || cargo install --quiet --locked oha --root target/bench-tools
-command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+source benches/nginx.sh
+need_nginx
 
 first_line() { for _ in $(seq 100); do [ -s "$1" ] && break; sleep 0.05; done; head -1 "$1"; }
 target/release/mboxscope serve --quiet --artifact "$ARTIFACT" > "$WORK/quiet.out" &
@@ -42,22 +43,8 @@ QUERY="rest/v1/delivery?client=targettesting&sessionId=bench"
 curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$WORK/request.json" "$QUIET/$QUERY" > "$WORK/response.json"
 echo "response body: $(wc -c < "$WORK/response.json") bytes"
 
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  server { listen 127.0.0.1:$NGINX_PORT; location / { root $WORK; default_type application/json; } }
-}
-CONF
-nginx -c "$WORK/nginx.conf"
-sleep 0.3
+NGINX_PORT=$(free_port)
+start_nginx "  server { listen 127.0.0.1:$NGINX_PORT; location / { root $WORK; default_type application/json; } }"
 
 rate() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["summary"]["requestsPerSec"])'; }
 p99() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["latencyPercentiles"]["p99"]*1000)'; }

@@ -32,7 +32,8 @@ trap cleanup EXIT
 nice -n 5 cargo build --release --quiet
 OHA=$(command -v oha || echo target/bench-tools/bin/oha)
 [ -x "$OHA" ] || cargo install --quiet --locked oha --root target/bench-tools
-command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+source benches/nginx.sh
+need_nginx
 
 first_line() { for _ in $(seq 200); do [ -s "$1" ] && break; sleep 0.05; done; head -1 "$1"; }
 target/release/mboxscope serve --quiet > "$WORK/serve.out" &
@@ -44,27 +45,13 @@ PROXY=$(first_line "$WORK/proxy.out")
 
 # nginx as a plain reverse proxy to the same upstream (the upstream checks Host, so it is kept).
 UPSTREAM_AUTHORITY=${UPSTREAM#http://}
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+NGINX_PORT=$(free_port)
 NGINX="http://127.0.0.1:$NGINX_PORT"
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  upstream target { server $UPSTREAM_AUTHORITY; keepalive 64; keepalive_requests 1000000; }
+start_nginx "  upstream target { server $UPSTREAM_AUTHORITY; keepalive 64; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://target; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $UPSTREAM_AUTHORITY; }
-  }
-}
-CONF
-nginx -c "$WORK/nginx.conf"
-sleep 0.3
+    location / { proxy_pass http://target; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host $UPSTREAM_AUTHORITY; }
+  }"
 
 cat > "$WORK/request.json" <<'JSON'
 {"context":{"channel":"web","userAgent":"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.163 Safari/537.36","address":{"url":"https://shop.example.com/"}},
