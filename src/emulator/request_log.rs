@@ -215,13 +215,18 @@ impl RequestLog {
                 }
             })
             .ok()?;
-        Some(RequestLog {
+        Some(RequestLog::woken(format, logger.thread().clone()))
+    }
+
+    /// An empty log whose lines `logger` is woken to write.
+    fn woken(format: LogFormat, logger: std::thread::Thread) -> RequestLog {
+        RequestLog {
             format,
             buffers: Mutex::new(Vec::new()),
             next: AtomicU64::new(0),
-            logger: logger.thread().clone(),
+            logger,
             batches: (Mutex::new(0), Condvar::new()),
-        })
+        }
     }
 
     /// Renders `line` into this thread's buffer; a full buffer drops it. Never blocks on output.
@@ -592,13 +597,7 @@ mod tests {
 
     #[test]
     fn a_batch_writes_the_lines_of_several_threads_in_the_order_they_were_sent() {
-        let log = RequestLog {
-            format: LogFormat::Text,
-            buffers: Mutex::new(Vec::new()),
-            next: AtomicU64::new(0),
-            logger: std::thread::current(),
-            batches: (Mutex::new(0), Condvar::new()),
-        };
+        let log = RequestLog::woken(LogFormat::Text, std::thread::current());
         let visitor = |name: &str| {
             answered_delivery(
                 Summary {
@@ -630,13 +629,7 @@ mod tests {
 
     #[test]
     fn a_line_numbered_after_a_batch_began_waits_for_the_next_batch() {
-        let log = RequestLog {
-            format: LogFormat::Text,
-            buffers: Mutex::new(Vec::new()),
-            next: AtomicU64::new(0),
-            logger: std::thread::current(),
-            batches: (Mutex::new(0), Condvar::new()),
-        };
+        let log = RequestLog::woken(LogFormat::Text, std::thread::current());
         log.send(answered_delivery(Summary::default(), 0.5));
         // Another thread's line that got its number after this batch read the count.
         let late = Buffer::default();
