@@ -164,7 +164,7 @@ impl Exchange {
         {
             if let Some(visitor) = visitor {
                 title.push_str(" · ");
-                title.push_str(&short_id(visitor));
+                title.push_str(&elided(visitor, 8));
             }
             if !locations.is_empty() {
                 let names: Vec<&str> = locations
@@ -196,15 +196,16 @@ impl Exchange {
     }
 }
 
-/// A long id as its first 8 characters and last 2 (`925ee19f…47`).
-fn short_id(id: &str) -> String {
+/// A long id as its first `head` characters and last two (`925ee19f…47`); counts characters,
+/// not bytes, since a server may send any text.
+pub fn elided(id: &str, head: usize) -> String {
     let count = id.chars().count();
-    if count <= 12 {
+    if count <= head + 4 {
         return id.to_string();
     }
-    let head: String = id.chars().take(8).collect();
-    let tail: String = id.chars().skip(count - 2).collect();
-    format!("{head}…{tail}")
+    let first: String = id.chars().take(head).collect();
+    let last: String = id.chars().skip(count - 2).collect();
+    format!("{first}…{last}")
 }
 
 /// How many locations (mboxes, views, the page load) `request` asks for in `mode`.

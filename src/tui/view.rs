@@ -46,14 +46,7 @@ impl Theme {
 /// An id (tntId, sessionId, token) shortened to its first six and last two characters; counts
 /// characters, not bytes, since a server may send any text.
 fn short(id: Option<&str>) -> String {
-    let Some(s) = id else { return "-".into() };
-    let count = s.chars().count();
-    if count <= 10 {
-        return s.to_string();
-    }
-    let head: String = s.chars().take(6).collect();
-    let tail: String = s.chars().skip(count - 2).collect();
-    format!("{head}…{tail}")
+    id.map_or_else(|| "-".into(), |id| super::exchange::elided(id, 6))
 }
 
 /// Draws the whole screen; no cell keeps a control character a server sent.
