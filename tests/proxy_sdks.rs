@@ -6,98 +6,15 @@
 
 mod common;
 
+use common::proxy::Proxy;
 use common::sdk::*;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 
 const CLIENT: &str = "mboxscopedemo";
-
-/// `mboxscope proxy` running in the background with its stderr kept; killed on drop.
-struct Proxy {
-    child: Child,
-    url: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Proxy {
-    fn start(data: &Path, upstream: &str) -> Proxy {
-        let mut child = mboxscope(data)
-            .args(["proxy", "--upstream", upstream, "--client", CLIENT])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("proxy starts");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut url = String::new();
-        out.read_line(&mut url).expect("first line");
-        let url = url.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "first line {url:?}");
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                sink.clear();
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let kept = stderr.clone();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            while err.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
-                kept.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        Proxy { child, url, stderr }
-    }
-
-    /// The feed's exchanges, waiting (long polls, a bounded number) until there are `n`.
-    fn exchanges(&self, n: usize) -> Vec<Value> {
-        let mut seen: Vec<Value> = Vec::new();
-        for _ in 0..20 {
-            let after = seen.last().map_or(0, |x| x["seq"].as_u64().unwrap());
-            let (status, got) = http(
-                "GET",
-                &format!(
-                    "{}/mboxscope/exchanges?after={after}&wait_ms=5000",
-                    self.url
-                ),
-                None,
-            );
-            assert_eq!(status, 200, "{got}");
-            seen.extend(got.as_array().unwrap().iter().cloned());
-            if seen.len() >= n {
-                return seen;
-            }
-        }
-        panic!("only {} of {n} exchanges in the feed", seen.len());
-    }
-
-    /// Its stderr once it says `needle` (the line is in the pipe before the feed shows the
-    /// exchange; the reader thread may still be on its way), or as it is after a while.
-    fn stderr_saying(&self, needle: &str) -> String {
-        for _ in 0..200 {
-            let said = self.stderr.lock().unwrap().clone();
-            if said.contains(needle) {
-                return said;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        self.stderr.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn run_json(cmd: &mut Command) -> Value {
     let out = cmd.output().expect("the script runs");
@@ -180,7 +97,7 @@ fn python_sdk_application_counted_and_linted_through_the_proxy() {
     let python = python();
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let mut app = Command::new(python);
     app.arg(script("proxy_app.py"));
     application_through_the_proxy(&mut app, &proxy, &emulator, dir.path());
@@ -191,7 +108,7 @@ fn node_sdk_application_counted_and_linted_through_the_proxy() {
     let modules = node_modules();
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let mut app = Command::new("node");
     app.env("NODE_PATH", &modules).arg(script("proxy_app.js"));
     application_through_the_proxy(&mut app, &proxy, &emulator, dir.path());
@@ -228,7 +145,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 fn bytes_through_the_proxy_equal_bytes_direct_and_a_down_upstream_gives_a_502() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let request = serde_json::to_vec(&json!({
         "requestId": "same-request",
         "id": {"tntId": "replayed-visitor"},
@@ -241,7 +158,7 @@ fn bytes_through_the_proxy_equal_bytes_direct_and_a_down_upstream_gives_a_502() 
     // same request is the emulator's answer, replayed.
     let answer = exchange(&format!("{}/{query}", emulator.url), &request).2;
     let replaying = scripted_server(Script::Reply(200, answer));
-    let proxy_to_replaying = Proxy::start(dir.path(), &replaying);
+    let proxy_to_replaying = Proxy::start(dir.path(), Some(&replaying));
     let direct = exchange(&format!("{replaying}/{query}"), &request);
     let proxied = exchange(&format!("{}/{query}", proxy_to_replaying.url), &request);
     assert_eq!(direct.0, 200);
@@ -267,7 +184,7 @@ fn bytes_through_the_proxy_equal_bytes_direct_and_a_down_upstream_gives_a_502() 
     );
 
     // The upstream goes away: the application gets Target's error shape with a 502.
-    let down = Proxy::start(dir.path(), &scripted_down_upstream());
+    let down = Proxy::start(dir.path(), Some(&scripted_down_upstream()));
     let (status, head, body) = exchange(&format!("{}/{query}", down.url), &request);
     assert_eq!(status, 502);
     assert_eq!(header(&head, "content-type"), Some("application/json"));
@@ -300,7 +217,7 @@ fn a_journal_that_cannot_be_written_is_reported_and_the_traffic_goes_on() {
         &mboxscope::client::Server::from_flag(&emulator.url).describe(),
     );
     std::fs::create_dir_all(&journal).unwrap();
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let request = br#"{"id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"home-hero","index":1}]}}"#;
     let query = "rest/v1/delivery?client=mboxscopedemo&sessionId=s";
     let (status, _, body) = exchange(&format!("{}/{query}", proxy.url), request);
@@ -323,7 +240,7 @@ fn a_journal_that_cannot_be_written_is_reported_and_the_traffic_goes_on() {
 fn a_locked_journal_never_holds_the_traffic_up() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let request = br#"{"id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"home-hero","index":1}]}}"#;
     let query = "rest/v1/delivery?client=mboxscopedemo&sessionId=s";
     exchange(&format!("{}/{query}", proxy.url), request);
@@ -363,7 +280,7 @@ fn a_locked_journal_never_holds_the_traffic_up() {
 fn the_feed_shows_each_exchange_with_its_notifications_and_findings() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -440,7 +357,7 @@ fn a_client_that_shuts_its_side_after_a_whole_request_gets_the_answer_through_th
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let proxy = Proxy::start(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
     let body =
         br#"{"requestId":"half-closed","context":{"channel":"web"},"execute":{"pageLoad":{}}}"#;
     for base in [&emulator.url, &proxy.url] {

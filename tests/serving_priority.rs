@@ -6,24 +6,10 @@
 
 mod common;
 
+use common::proxy::Proxy;
 use common::*;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Stdio};
-
-/// A proxy to `upstream` with its data in `data`, and its base URL.
-fn start_proxy(data: &std::path::Path, upstream: &str) -> (Child, String) {
-    let mut child = mboxscope(data)
-        .args(["proxy", "--upstream", upstream, "--client", "mboxscopedemo"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("proxy starts");
-    let mut url = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut url)
-        .expect("first line");
-    (child, url.trim().to_string())
-}
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 
 #[cfg(target_os = "linux")]
 /// A nice value lowered by 10 (as far as 19, the least favoured: tests may run under `nice`).
@@ -112,10 +98,9 @@ fn thread_niceness(pid: u32) -> Vec<(String, i64)> {
 fn the_journal_writer_yields_the_cpu_to_forwarding_and_memory_avoids_huge_pages() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let (mut child, _) = start_proxy(dir.path(), &emulator.url);
-    let seen = priorities(child.id());
-    let _ = child.kill();
-    let _ = child.wait();
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
+    let seen = priorities(proxy.child.id());
+    drop(proxy);
     // Every other thread forwards or serves forwarding (acceptor, timers, the workers, whose
     // names may not be set yet).
     assert_background_below_serving(&seen, "proxy-journal", |_| true);
@@ -152,7 +137,8 @@ fn serves_request_log_yields_the_cpu_to_answers_and_memory_avoids_huge_pages() {
 fn a_stopped_proxy_says_how_many_exchanges_it_journaled_and_did_not() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(&[]);
-    let (mut child, url) = start_proxy(dir.path(), &emulator.url);
+    let proxy = Proxy::start(dir.path(), Some(&emulator.url));
+    let url = &proxy.url;
     let request = br#"{"id":{"tntId":"v"},"context":{"channel":"web"},"prefetch":{"mboxes":[{"name":"home-hero","index":1}]}}"#;
     for _ in 0..3 {
         let (status, body) = http_raw(
@@ -162,15 +148,8 @@ fn a_stopped_proxy_says_how_many_exchanges_it_journaled_and_did_not() {
         );
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     }
-    send_signal(child.id(), "INT");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let _ = child.wait();
+    send_signal(proxy.child.id(), "INT");
+    let stderr = proxy.stderr_saying("exchanges journaled");
     assert!(
         stderr.contains("3 exchanges journaled, 0 not journaled"),
         "stderr: {stderr}"

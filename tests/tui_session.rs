@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::proxy::Proxy;
 use common::tui::*;
 use common::{scripted_server, Script};
 use crossterm::event::KeyCode;
@@ -651,36 +652,12 @@ fn a_scenario_recorded_under_a_profile_names_the_profile_and_passes_check() {
     assert!(stdout.contains("check: 1 passed, 0 failed"), "{stdout}");
 }
 
-/// Waits (bounded) until the proxy at `url` has journaled and published `count` exchanges:
-/// it journals in batches, and a live view shows what is journaled.
-fn wait_for_feed(url: &str, count: usize) {
-    let feed = format!("{url}/mboxscope/exchanges?after=0");
-    for _ in 0..100 {
-        let (_, exchanges) = common::http("GET", &feed, None);
-        if exchanges.as_array().is_some_and(|list| list.len() >= count) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("the proxy at {url} did not publish {count} exchanges in 5 s");
-}
-
 #[test]
 fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     // A proxy in front of the built-in emulator.
-    let mut proxy = common::mboxscope(dir.path())
-        .args(["proxy", "--client", "mboxscopedemo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("proxy starts");
-    let mut out = std::io::BufReader::new(proxy.stdout.take().unwrap());
-    let mut url = String::new();
-    out.read_line(&mut url).unwrap();
-    let url = url.trim().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let proxy = Proxy::start(dir.path(), None);
+    let url = proxy.url.clone();
     // The application prefetches as a bot would: the linter has something to say.
     let body = json!({"id": {"tntId": "app-visitor"},
         "context": {"channel": "web", "userAgent": "Googlebot/2.1 (+http://www.google.com/bot.html)"},
@@ -691,7 +668,8 @@ fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
         Some(&body),
     );
     assert_eq!(status, 200);
-    wait_for_feed(&url, 1);
+    // The proxy journals in batches; a live view shows what is journaled.
+    proxy.exchanges(1);
     let watched = common::run(common::mboxscope(dir.path()).args([
         "--snapshot",
         "--width",
@@ -700,8 +678,7 @@ fn watch_shows_an_applications_exchanges_through_a_proxy_in_the_history() {
         &url,
     ]));
     let screen = String::from_utf8_lossy(&watched.stdout);
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    drop(proxy);
     assert!(watched.status.success(), "{screen}");
     assert!(screen.contains("History (1)"), "{screen}");
     assert!(
@@ -831,18 +808,9 @@ fn picking_another_exchange_shows_its_tabs_from_the_top() {
 
 #[test]
 fn watching_a_proxy_works_on_its_target_and_reads_its_journal() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut proxy = common::mboxscope(dir.path())
-        .args(["proxy", "--client", "mboxscopedemo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("proxy starts");
-    let mut out = std::io::BufReader::new(proxy.stdout.take().unwrap());
-    let mut url = String::new();
-    out.read_line(&mut url).unwrap();
-    let url = url.trim().to_string();
+    let proxy = Proxy::start(dir.path(), None);
+    let url = proxy.url.clone();
     let (status, target) = common::http("GET", &format!("{url}/mboxscope/target"), None);
     assert_eq!(status, 200, "{target}");
     let upstream = target["upstream"]
@@ -863,7 +831,8 @@ fn watching_a_proxy_works_on_its_target_and_reads_its_journal() {
             "tokens": [mbox["options"][0]["eventToken"]]}]});
     let (status, answer) = common::http("POST", &delivery, Some(&notify));
     assert_eq!(status, 200, "{answer}");
-    wait_for_feed(&url, 2);
+    // The proxy journals in batches; a live view shows what is journaled.
+    proxy.exchanges(2);
     let watched = |keys: &str| {
         let out = common::run(common::mboxscope(dir.path()).args([
             "--watch",
@@ -879,8 +848,7 @@ fn watching_a_proxy_works_on_its_target_and_reads_its_journal() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let report = watched("8");
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    drop(proxy);
     let header = report.lines().next().unwrap_or_default();
     assert!(
         header.contains(&format!("watching {url} → {upstream}")),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+pub mod proxy;
 pub mod sdk;
 pub mod tmux;
 pub mod tui;
