@@ -317,6 +317,44 @@ mod tests {
         assert_eq!(again.entry("n1").unwrap(), ledger.entry("n1").unwrap());
     }
 
+    /// Visitor `a`'s two page views of home-hero (r1 in state st1, r2 in st2) and a display
+    /// of each (n1, n2, with impressionIds i1, i2 and `states`), each with its answer.
+    struct TwoPageViews {
+        pages: [(DeliveryRequest, ResponseDigest); 2],
+        displays: [(DeliveryRequest, ResponseDigest); 2],
+    }
+
+    fn two_page_views(states: [Option<&str>; 2]) -> TwoPageViews {
+        TwoPageViews {
+            pages: [
+                prefetch_in_state("a", "r1", "st1"),
+                prefetch_in_state("a", "r2", "st2"),
+            ],
+            displays: [
+                (
+                    display_in_state("a", "n1", Some("i1"), states[0]),
+                    acked("n1"),
+                ),
+                (
+                    display_in_state("a", "n2", Some("i2"), states[1]),
+                    acked("n2"),
+                ),
+            ],
+        }
+    }
+
+    impl TwoPageViews {
+        /// Page view `i` (0: r1, 1: r2) as the proxy saw it.
+        fn page(&self, i: usize) -> Exchange<'_> {
+            exchange(&self.pages[i].0, Some(&self.pages[i].1), None)
+        }
+
+        /// The display of page view `i`, acknowledged.
+        fn display(&self, i: usize) -> Exchange<'_> {
+            exchange(&self.displays[i].0, Some(&self.displays[i].1), None)
+        }
+    }
+
     /// The rules the linter found for visitor `a`'s traffic, with the page view each is about.
     fn findings(ledger: &Ledger) -> Vec<(&'static str, Option<String>)> {
         let mut found: Vec<_> = lint(ledger, crate::clock::now_ms())
@@ -332,19 +370,13 @@ mod tests {
         // Two page views of one visitor decide the same option (the same eventToken); the
         // application notifies each once, with its own impressionId and that page's state.
         let (_dir, mut ledger) = open();
-        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
-        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
-        let (n1, n2) = (
-            display_in_state("a", "n1", Some("i1"), Some("st1")),
-            display_in_state("a", "n2", Some("i2"), Some("st2")),
-        );
-        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        let views = two_page_views([Some("st1"), Some("st2")]);
         ledger
             .record_observed(vec![
-                exchange(&first, Some(&first_answer), None),
-                exchange(&n1, Some(&ack1), None),
-                exchange(&second, Some(&second_answer), None),
-                exchange(&n2, Some(&ack2), None),
+                views.page(0),
+                views.display(0),
+                views.page(1),
+                views.display(1),
             ])
             .unwrap();
         assert_eq!(findings(&ledger), []);
@@ -366,13 +398,9 @@ mod tests {
         // A backend prefetches twice for one visitor (two page renders) and never notifies:
         // two impressions lost, one finding each.
         let (_dir, mut ledger) = open();
-        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
-        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
+        let views = two_page_views([None, None]);
         ledger
-            .record_observed(vec![
-                exchange(&first, Some(&first_answer), None),
-                exchange(&second, Some(&second_answer), None),
-            ])
+            .record_observed(vec![views.page(0), views.page(1)])
             .unwrap();
         assert_eq!(
             findings(&ledger),
@@ -386,27 +414,17 @@ mod tests {
     #[test]
     fn without_a_state_a_notification_is_about_the_latest_page_view_before_it() {
         let (_dir, mut ledger) = open();
-        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
-        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
-        let (n1, n2) = (
-            display_in_state("a", "n1", Some("i1"), None),
-            display_in_state("a", "n2", Some("i2"), None),
-        );
-        let (ack1, ack2) = (acked("n1"), acked("n2"));
-        let mut at = crate::clock::now_ms();
-        let mut next = |request, response| {
-            at += 1;
-            Exchange {
-                at,
-                ..exchange(request, Some(response), None)
-            }
-        };
-        let exchanges = vec![
-            next(&first, &first_answer),
-            next(&n1, &ack1),
-            next(&second, &second_answer),
-            next(&n2, &ack2),
+        let views = two_page_views([None, None]);
+        let mut exchanges = vec![
+            views.page(0),
+            views.display(0),
+            views.page(1),
+            views.display(1),
         ];
+        let start = crate::clock::now_ms();
+        for (i, exchange) in exchanges.iter_mut().enumerate() {
+            exchange.at = start + 1 + i as i64;
+        }
         ledger.record_observed(exchanges).unwrap();
         let rules: Vec<&str> = findings(&ledger)
             .into_iter()
@@ -419,23 +437,16 @@ mod tests {
     fn a_notification_sent_with_the_next_prefetch_is_about_the_page_view_before() {
         // An SDK sends the display of page view 1 with the request of page view 2.
         let (_dir, mut ledger) = open();
-        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
-        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
-        let mut second_with_display = serde_json::to_value(&second).unwrap();
-        second_with_display["notifications"] =
-            serde_json::to_value(display_in_state("a", "n1", Some("i1"), None).notifications)
-                .unwrap();
-        let second_with_display: DeliveryRequest =
-            serde_json::from_value(second_with_display).unwrap();
-        let mut answer = second_answer.clone();
+        let views = two_page_views([None, None]);
+        let mut second_with_display = views.pages[1].0.clone();
+        second_with_display.notifications = views.displays[0].0.notifications.clone();
+        let mut answer = views.pages[1].1.clone();
         answer.acknowledged = vec!["n1".into()];
-        let n2 = display_in_state("a", "n2", Some("i2"), None);
-        let ack2 = acked("n2");
         ledger
             .record_observed(vec![
-                exchange(&first, Some(&first_answer), None),
+                views.page(0),
                 exchange(&second_with_display, Some(&answer), None),
-                exchange(&n2, Some(&ack2), None),
+                views.display(1),
             ])
             .unwrap();
         assert_eq!(
@@ -450,18 +461,9 @@ mod tests {
     #[test]
     fn a_notification_whose_page_view_is_not_journaled_is_about_none_after_it() {
         let (_dir, mut ledger) = open();
-        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
-        let (n1, n2) = (
-            display_in_state("a", "n1", Some("i1"), Some("st-unknown")),
-            display_in_state("a", "n2", Some("i2"), Some("st2")),
-        );
-        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        let views = two_page_views([Some("st-unknown"), Some("st2")]);
         ledger
-            .record_observed(vec![
-                exchange(&n1, Some(&ack1), None),
-                exchange(&second, Some(&second_answer), None),
-                exchange(&n2, Some(&ack2), None),
-            ])
+            .record_observed(vec![views.display(0), views.page(1), views.display(1)])
             .unwrap();
         let rules: Vec<&str> = findings(&ledger)
             .into_iter()
@@ -473,19 +475,13 @@ mod tests {
     #[test]
     fn journals_written_before_page_views_were_marked_observed_lint_as_before() {
         let (dir, mut ledger) = open();
-        let (first, first_answer) = prefetch_in_state("a", "r1", "st1");
-        let (second, second_answer) = prefetch_in_state("a", "r2", "st2");
-        let (n1, n2) = (
-            display_in_state("a", "n1", Some("i1"), Some("st1")),
-            display_in_state("a", "n2", Some("i2"), Some("st2")),
-        );
-        let (ack1, ack2) = (acked("n1"), acked("n2"));
+        let views = two_page_views([Some("st1"), Some("st2")]);
         ledger
             .record_observed(vec![
-                exchange(&first, Some(&first_answer), None),
-                exchange(&second, Some(&second_answer), None),
-                exchange(&n1, Some(&ack1), None),
-                exchange(&n2, Some(&ack2), None),
+                views.page(0),
+                views.page(1),
+                views.display(0),
+                views.display(1),
             ])
             .unwrap();
         let path = dir.path().join("j.jsonl");
