@@ -354,9 +354,9 @@ fn refused(request: &Request<Incoming>, path: &str) -> Option<Response<Full<Byte
     ))
 }
 
-/// Whether a Host header names a loopback host (the feed holds the application's traffic: a
-/// web page that rebinds its own name to 127.0.0.1 must not read it).
-fn is_loopback_host(host: &[u8]) -> bool {
+/// Whether a Host header (or a URL's authority) names a loopback host (the feed holds the
+/// application's traffic: a web page that rebinds its own name to 127.0.0.1 must not read it).
+pub(crate) fn is_loopback_host(host: &[u8]) -> bool {
     let Ok(authority) = std::str::from_utf8(host).map(str::parse::<hyper::http::uri::Authority>)
     else {
         return false;

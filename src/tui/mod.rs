@@ -144,12 +144,8 @@ async fn artifact_locations(
 fn is_loopback_url(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| {
         u.scheme() == "http"
-            && match u.host() {
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-                None => false,
-            }
+            && u.host_str()
+                .is_some_and(|host| crate::proxy::is_loopback_host(host.as_bytes()))
     })
 }
 
