@@ -152,7 +152,7 @@ impl Finding {
 /// Every finding for the journal of `ledger`, at `now_ms`.
 pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let pages = pages(ledger);
+    let (pages, of_visitor) = pages(ledger);
     let mut session_start: HashMap<&str, i64> = HashMap::new();
     for page in &pages {
         let start = session_start.entry(page.session_id).or_insert(page.at);
@@ -178,7 +178,7 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
         .entries()
         .map(|entry| Notified {
             entry,
-            page_view: page_view(entry, &pages),
+            page_view: page_view(entry, &pages, &of_visitor),
         })
         .collect();
     findings.extend(prefetched_not_notified(&pages, &entries));
@@ -219,21 +219,20 @@ struct Notified<'a> {
 /// when it sends one, else the latest one journaled before it (none when no page view before it
 /// carries the token: its own page view is not in the journal). Two page views of a visitor
 /// decide the same option with the same eventToken, so the token alone cannot tell them apart.
-fn page_view<'a>(entry: &'a Entry, pages: &[Page<'a>]) -> Option<&'a str> {
+fn page_view<'a>(entry: &'a Entry, pages: &[Page<'a>], of_visitor: &Visitors) -> Option<&'a str> {
     if let Some(named) = entry.response.as_deref() {
         return Some(named);
     }
-    let who = visitor_key(&entry.visitor);
-    let carrying = |page: &&Page<'a>| {
-        page.visitor == who
-            && page
-                .items
+    let own = of_visitor.get(&visitor_key(&entry.visitor))?;
+    let carrying = || {
+        own.iter().map(|&i| &pages[i]).filter(|page| {
+            page.items
                 .iter()
                 .any(|i| i.token.as_ref().is_some_and(|t| entry.tokens.contains(t)))
+        })
     };
-    let state = entry.location.state();
-    let in_state = state.and_then(|state| {
-        pages.iter().filter(carrying).find(|page| {
+    let in_state = entry.location.state().and_then(|state| {
+        carrying().find(|page| {
             page.items.iter().any(|i| {
                 i.location.state() == Some(state)
                     && i.token.as_ref().is_some_and(|t| entry.tokens.contains(t))
@@ -241,20 +240,18 @@ fn page_view<'a>(entry: &'a Entry, pages: &[Page<'a>]) -> Option<&'a str> {
         })
     });
     in_state
-        .or_else(|| {
-            pages
-                .iter()
-                .filter(carrying)
-                .rfind(|page| page.seq < entry.seq)
-        })
+        .or_else(|| carrying().rfind(|page| page.seq < entry.seq))
         .and_then(|page| page.response)
 }
 
+/// Each visitor's pages (their places in the linter's list, oldest first).
+type Visitors = HashMap<Option<String>, Vec<usize>>;
+
 /// The recorded responses, each knowing which of its locations a later response of the same
-/// visitor decided again.
-fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
+/// visitor decided again, and each visitor's.
+fn pages(ledger: &Ledger) -> (Vec<Page<'_>>, Visitors) {
     let mut pages: Vec<Page> = Vec::new();
-    let mut of_visitor: HashMap<Option<String>, Vec<usize>> = HashMap::new();
+    let mut of_visitor = Visitors::new();
     for (seq, view) in ledger.responses() {
         let page = Page {
             seq,
@@ -286,7 +283,7 @@ fn pages(ledger: &Ledger) -> Vec<Page<'_>> {
         earlier.push(pages.len());
         pages.push(page);
     }
-    pages
+    (pages, of_visitor)
 }
 
 /// The first recorded option or metric for each token (for names and activities).
