@@ -12,9 +12,9 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 #[cfg(target_os = "linux")]
-/// A nice value lowered by 10 (as far as 19, the least favoured: tests may run under `nice`).
-fn lowered(nice: i64) -> i64 {
-    (nice + 10).min(19)
+/// A nice value lowered by `by` (as far as 19, the least favoured: tests may run under `nice`).
+fn lowered(nice: i64, by: i64) -> i64 {
+    (nice + by).min(19)
 }
 
 /// The value of `field` in `/proc/PID/status`.
@@ -46,7 +46,7 @@ fn priorities(pid: u32) -> Priorities {
 }
 
 /// Asserts that the one thread named `background` runs below every thread `serving` names
-/// (lowered by 10 nice levels), and that the memory is kept off transparent huge pages.
+/// (lowered by `by` nice levels), and that the memory is kept off transparent huge pages.
 #[cfg(target_os = "linux")]
 fn assert_background_below_serving(
     Priorities {
@@ -54,6 +54,7 @@ fn assert_background_below_serving(
         huge_pages,
     }: &Priorities,
     background: &str,
+    by: i64,
     serving: impl Fn(&str) -> bool,
 ) {
     let nice_of = |pick: &dyn Fn(&str) -> bool| -> Vec<i64> {
@@ -68,7 +69,7 @@ fn assert_background_below_serving(
     assert_eq!(writer.len(), 1, "{threads:?}");
     assert!(!servers.is_empty(), "{threads:?}");
     assert!(
-        servers.iter().all(|nice| writer[0] >= lowered(*nice)),
+        servers.iter().all(|nice| writer[0] >= lowered(*nice, by)),
         "{background} is not below the serving threads: {threads:?}"
     );
     // Where the kernel shows the field, it must say disabled.
@@ -102,8 +103,9 @@ fn the_journal_writer_yields_the_cpu_to_forwarding_and_memory_avoids_huge_pages(
     let seen = priorities(proxy.child.id());
     drop(proxy);
     // Every other thread forwards or serves forwarding (acceptor, timers, the workers, whose
-    // names may not be set yet).
-    assert_background_below_serving(&seen, "proxy-journal", |_| true);
+    // names may not be set yet). The writer takes the least favoured priority: on a saturated
+    // machine it gives the cores to forwarding, and says what it left out.
+    assert_background_below_serving(&seen, "proxy-journal", 19, |_| true);
 }
 
 #[cfg(target_os = "linux")]
@@ -130,7 +132,9 @@ fn serves_request_log_yields_the_cpu_to_answers_and_memory_avoids_huge_pages() {
     let seen = priorities(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    assert_background_below_serving(&seen, "emulator-log", |name| name.starts_with("emulator-"));
+    assert_background_below_serving(&seen, "emulator-log", 10, |name| {
+        name.starts_with("emulator-")
+    });
 }
 
 #[test]

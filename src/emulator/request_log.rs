@@ -209,7 +209,7 @@ impl RequestLog {
             .name("emulator-log".into())
             .spawn(|| {
                 // Answers come first; a log that falls behind drops lines and says so.
-                let _ = crate::priority::lower_this_thread();
+                let _ = crate::priority::lower_this_thread(crate::priority::BACKGROUND_NICENESS);
                 if let Some(log) = RequestLog::get() {
                     log.write_batches();
                 }
