@@ -2,7 +2,7 @@
 //! the built-in emulator) says it counted, per experience.
 
 use super::expected::ExpectedCounts;
-use super::lint::Finding;
+use super::lint::{Finding, JOURNAL_INCOMPLETE};
 use crate::counting::report::id_key;
 use crate::counting::{Counts, NotificationCounts, Report};
 use serde::Serialize;
@@ -175,9 +175,10 @@ impl Comparison {
             out.push('\n');
             if row.mismatch() {
                 for f in findings.iter().filter(|f| {
-                    f.activity.as_deref().is_some_and(|a| {
-                        a == row.activity || a.ends_with(&format!("({})", row.activity))
-                    })
+                    f.rule == JOURNAL_INCOMPLETE
+                        || f.activity.as_deref().is_some_and(|a| {
+                            a == row.activity || a.ends_with(&format!("({})", row.activity))
+                        })
                 }) {
                     out.push_str(&format!("    explained by? {}\n", f.line()));
                 }
@@ -207,5 +208,55 @@ impl Comparison {
             out.push_str(&format!("counted: not available: {why}\n"));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(activity: &str, expected: u64, counted: u64) -> Row {
+        let counts = |impressions| Counts {
+            impressions,
+            ..Counts::default()
+        };
+        Row {
+            activity: activity.into(),
+            activity_name: None,
+            experience: "0".into(),
+            experience_name: None,
+            expected: counts(expected),
+            counted: Some(counts(counted)),
+        }
+    }
+
+    fn finding(rule: &'static str, activity: Option<&str>) -> Finding {
+        Finding {
+            rule,
+            activity: activity.map(str::to_string),
+            message: rule.into(),
+            ..Finding::default()
+        }
+    }
+
+    #[test]
+    fn a_row_that_differs_is_explained_by_its_activitys_findings_and_by_a_journal_with_gaps() {
+        let comparison = Comparison {
+            rows: vec![row("1", 2, 3), row("2", 1, 1)],
+            ..Comparison::default()
+        };
+        let findings = [
+            finding(JOURNAL_INCOMPLETE, None),
+            finding("token-notified-twice", Some("1")),
+            finding("session-changed", Some("2")),
+        ];
+        let text = comparison.text(&findings);
+        let explained: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("explained by?"))
+            .collect();
+        assert_eq!(explained.len(), 2, "{text}");
+        assert!(explained[0].contains("[journal-incomplete]"), "{text}");
+        assert!(explained[1].contains("[token-notified-twice]"), "{text}");
     }
 }

@@ -32,6 +32,10 @@ pub enum Event {
     },
     /// A prefetch or execute answer, kept for the linter and the expected counts.
     Response(Box<ResponseRecord>),
+    /// Exchanges `mboxscope proxy` forwarded between `since` and `at` and did not journal
+    /// (its writer fell behind the traffic, or the journal could not be written for too long).
+    #[serde(rename_all = "camelCase")]
+    LeftOut { count: u64, since: i64, at: i64 },
 }
 
 /// A queued notification as the journal keeps it.
@@ -311,6 +315,14 @@ mod compact {
                     key(out, r#"{"event":"response""#);
                     record.write_fields(out)?;
                 }
+                Event::LeftOut { count, since, at } => {
+                    key(out, r#"{"event":"leftOut","count":"#);
+                    out.extend_from_slice(itoa::Buffer::new().format(*count).as_bytes());
+                    key(out, r#","since":"#);
+                    since.write_json(out)?;
+                    key(out, r#","at":"#);
+                    at.write_json(out)?;
+                }
             }
             out.push(b'}');
             Ok(())
@@ -571,6 +583,8 @@ mod tests {
                     at
                 }
             ),
+            (any::<u64>(), any::<i64>(), any::<i64>())
+                .prop_map(|(count, since, at)| Event::LeftOut { count, since, at }),
         ]
     }
 

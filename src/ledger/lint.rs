@@ -5,7 +5,7 @@
 //! Target's eventTokens are the same for every visitor who gets an experience.
 
 use super::event::ResponseItem;
-use super::{Entry, Ledger};
+use super::{Entry, Ledger, LeftOut};
 use crate::clock::iso8601;
 use crate::counting::visitor_key;
 use crate::delivery::{looks_like_bot, Location, Mode, Notification, NotificationType};
@@ -151,7 +151,7 @@ impl Finding {
 
 /// Every finding for the journal of `ledger`, at `now_ms`.
 pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = ledger.left_out().map(incomplete).into_iter().collect();
     let (pages, of_visitor) = pages(ledger);
     let mut session_start: HashMap<&str, i64> = HashMap::new();
     for page in &pages {
@@ -205,6 +205,25 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
     }
     findings.extend(notified_twice(&entries, &by_token));
     findings
+}
+
+/// The rule of the finding that a proxy left exchanges out of the journal.
+pub const JOURNAL_INCOMPLETE: &str = "journal-incomplete";
+
+/// The finding that a proxy left exchanges out of the journal: whatever else the linter says
+/// is said without them.
+fn incomplete(gap: LeftOut) -> Finding {
+    Finding {
+        rule: JOURNAL_INCOMPLETE,
+        at: Some(iso8601(gap.until)),
+        message: format!(
+            "mboxscope proxy forwarded {} exchanges between {} and {} that it left out of this journal (its writer fell behind the traffic, or the journal could not be written): the expected counts and these findings miss them, and a notification whose page view was left out is judged without it",
+            gap.count,
+            iso8601(gap.since),
+            iso8601(gap.until)
+        ),
+        ..Default::default()
+    }
 }
 
 /// A notification with the page view (requestId) it is about.

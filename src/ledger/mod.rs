@@ -270,6 +270,16 @@ impl Queued {
     }
 }
 
+/// What `mboxscope proxy` forwarded and left out of a journal, all its gaps together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOut {
+    pub count: u64,
+    /// From the start of the first gap (ms)…
+    pub since: i64,
+    /// …to the end of the last one (ms).
+    pub until: i64,
+}
+
 /// The journal of one target and the state it describes.
 pub struct Ledger {
     journal: Journal,
@@ -285,6 +295,7 @@ pub struct Ledger {
     window: Option<Expected>,
     recovery_torn_bytes: Option<usize>,
     unknown_lines: usize,
+    left_out: Option<LeftOut>,
 }
 
 use crate::clock::now_ms;
@@ -313,6 +324,7 @@ impl Ledger {
             window: None,
             recovery_torn_bytes: recovery.torn_bytes,
             unknown_lines: recovery.unknown_lines,
+            left_out: None,
         };
         for event in recovery.events {
             ledger.apply(event);
@@ -324,6 +336,11 @@ impl Ledger {
     /// another process writing), if any.
     pub fn torn_bytes(&self) -> Option<usize> {
         self.recovery_torn_bytes
+    }
+
+    /// The exchanges a proxy forwarded and left out of this journal, if it left any out.
+    pub fn left_out(&self) -> Option<LeftOut> {
+        self.left_out
     }
 
     /// Lines of an event kind this version does not know (skipped).
@@ -408,6 +425,21 @@ impl Ledger {
                     self.responses.pop_front();
                 }
                 self.responses.push_back((self.applied, *page))
+            }
+            Event::LeftOut { count, since, at } => {
+                let gap = LeftOut {
+                    count,
+                    since,
+                    until: at,
+                };
+                self.left_out = Some(match self.left_out {
+                    Some(seen) => LeftOut {
+                        count: seen.count.saturating_add(count),
+                        since: seen.since.min(since),
+                        until: seen.until.max(at),
+                    },
+                    None => gap,
+                });
             }
         }
     }

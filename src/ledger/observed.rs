@@ -4,7 +4,7 @@
 
 use super::event::{Event, QueuedNotification, ResponseItem};
 use super::record::{page_view_event, response_items, Answer};
-use super::{Journal, JournalError, Ledger};
+use super::{Journal, JournalError, Ledger, LeftOut};
 use crate::delivery::{
     DeliveryRequest, DeliveryResponse, Location, Mode, Notification, NotificationType, VisitorId,
 };
@@ -57,8 +57,23 @@ impl Ledger {
     /// Journals exchanges with one write (one fsync), without waiting for another process's
     /// lock: [`JournalError::Locked`] then, and nothing is written.
     pub fn record_observed(&mut self, exchanges: Vec<Exchange>) -> Result<(), JournalError> {
+        self.record_observed_after(None, exchanges)
+    }
+
+    /// [`record_observed`](Self::record_observed), first saying in the same write that the
+    /// proxy left `left_out` exchanges out of the journal.
+    pub fn record_observed_after(
+        &mut self,
+        left_out: Option<LeftOut>,
+        exchanges: Vec<Exchange>,
+    ) -> Result<(), JournalError> {
         self.write_locked(Journal::lock_briefly, |ledger| {
-            let mut events = Vec::with_capacity(exchanges.len());
+            let mut events = Vec::with_capacity(exchanges.len() + 1);
+            events.extend(left_out.map(|gap| Event::LeftOut {
+                count: gap.count,
+                since: gap.since,
+                at: gap.until,
+            }));
             let mut attempts = std::collections::HashMap::new();
             for exchange in exchanges {
                 ledger.observed_events(exchange, &mut attempts, &mut events);

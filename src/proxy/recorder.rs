@@ -1,6 +1,6 @@
 //! Journaling that never holds forwarding up: the proxy hands every exchange to a bounded
 //! queue (never waiting: when it is full the exchange is counted and left out of the journal)
-//! and a writer thread, at a lower CPU priority than forwarding, journals them in batches
+//! and a writer thread, at the least favoured CPU priority, journals them in batches
 //! (one fsync a batch), then publishes them to the feed with what the ledger made of them. A
 //! journal that cannot be written (locked by another process, a full disk, a bad path) is said
 //! on stderr; its exchanges wait, a bounded number of them, and are written once it can be.
@@ -16,12 +16,13 @@ use crate::delivery::wire::from_json;
 use crate::delivery::DeliveryRequest;
 use crate::ledger::lint::{lint, Finding};
 use crate::ledger::observed::{Exchange, ResponseDigest};
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, LeftOut};
+use crate::priority::{lower_this_thread, LEAST_FAVOURED};
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,11 +66,45 @@ enum Message {
 /// even under a load the writer cannot keep up with.
 type Overflow = Arc<std::sync::Mutex<VecDeque<Observed>>>;
 
+/// Exchanges left out of the journal (the queue full, or too many waiting for a journal that
+/// could not be written), and when the first of those not yet journaled as left out arrived.
+#[derive(Default)]
+struct Dropped {
+    count: AtomicU64,
+    /// 0: none since the last gap journaled.
+    since: AtomicI64,
+}
+
+impl Dropped {
+    /// Counts `n` exchanges left out, the first of them arrived at `at` (ms).
+    fn add(&self, n: u64, at: i64) {
+        self.count.fetch_add(n, Ordering::Relaxed);
+        let _ = self
+            .since
+            .compare_exchange(0, at, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// When the first exchange left out since the last gap journaled arrived, if known.
+    fn since(&self) -> Option<i64> {
+        Some(self.since.load(Ordering::Relaxed)).filter(|&at| at != 0)
+    }
+
+    /// The gap that began at `since` is journaled (a newer beginning is kept).
+    fn journaled(&self, since: i64) {
+        let _ = self
+            .since
+            .compare_exchange(since, 0, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
 /// The proxy's side of the queue.
 pub struct Recorder {
     queue: SyncSender<Message>,
-    /// Exchanges left out because the queue was full.
-    dropped: Arc<AtomicU64>,
+    dropped: Arc<Dropped>,
     overflow: Overflow,
 }
 
@@ -84,25 +119,14 @@ impl Recorder {
     /// once the writer runs at its lower CPU priority.
     pub fn start(journal: PathBuf, feed: Arc<Feed>) -> std::io::Result<Recorder> {
         let (queue, messages) = sync_channel(QUEUE);
-        let dropped = Arc::new(AtomicU64::new(0));
+        let dropped = Arc::new(Dropped::default());
         let overflow = Overflow::default();
-        let mut writer = Writer {
-            overflow: overflow.clone(),
-            path: journal,
-            ledger: None,
-            waiting: VecDeque::new(),
-            feed,
-            next_seq: 1,
-            problem: None,
-            dropped: dropped.clone(),
-            dropped_said: 0,
-            journaled: 0,
-        };
+        let mut writer = Writer::new(journal, feed, dropped.clone(), overflow.clone());
         let (lowered, ready) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("proxy-journal".into())
             .spawn(move || {
-                if let Err(e) = crate::priority::lower_this_thread() {
+                if let Err(e) = lower_this_thread(LEAST_FAVOURED) {
                     say(&format!(
                         "the journal writer keeps the proxy's CPU priority ({e})"
                     ));
@@ -131,12 +155,16 @@ impl Recorder {
                 if overflow.len() < MAX_WAITING {
                     overflow.push_back(exchange);
                 } else {
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    self.dropped.add(1, exchange.at);
                 }
             }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
+            Err(
+                TrySendError::Full(Message::Exchange(exchange))
+                | TrySendError::Disconnected(Message::Exchange(exchange)),
+            ) => {
+                self.dropped.add(1, exchange.at);
             }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
         }
     }
 
@@ -376,14 +404,35 @@ struct Writer {
     next_seq: u64,
     /// The last problem said on stderr (said again only when it changes).
     problem: Option<String>,
-    dropped: Arc<AtomicU64>,
+    dropped: Arc<Dropped>,
     dropped_said: u64,
+    /// Exchanges left out that the journal says were (in `leftOut` lines).
+    dropped_journaled: u64,
+    /// When the journal was last written (ms): the earliest a gap not yet journaled began.
+    written_at: i64,
     /// Exchanges written to the journal so far.
     journaled: u64,
     overflow: Overflow,
 }
 
 impl Writer {
+    fn new(path: PathBuf, feed: Arc<Feed>, dropped: Arc<Dropped>, overflow: Overflow) -> Writer {
+        Writer {
+            overflow,
+            path,
+            ledger: None,
+            waiting: VecDeque::new(),
+            feed,
+            next_seq: 1,
+            problem: None,
+            dropped,
+            dropped_said: 0,
+            dropped_journaled: 0,
+            written_at: now_ms(),
+            journaled: 0,
+        }
+    }
+
     fn run(&mut self, messages: Receiver<Message>) {
         loop {
             let first = if self.waiting.is_empty() {
@@ -458,7 +507,7 @@ impl Writer {
     /// journaled (it stays waiting).
     fn flush(&mut self) {
         self.say_dropped();
-        if self.waiting.is_empty() {
+        if self.waiting.is_empty() && self.dropped.count() == self.dropped_journaled {
             return;
         }
         match self.write() {
@@ -497,8 +546,9 @@ impl Writer {
                 }
                 let excess = self.waiting.len().saturating_sub(MAX_WAITING);
                 if excess > 0 {
+                    let first = self.waiting[0].observed.at;
                     self.waiting.drain(..excess);
-                    self.dropped.fetch_add(excess as u64, Ordering::Relaxed);
+                    self.dropped.add(excess as u64, first);
                 }
             }
         }
@@ -511,16 +561,31 @@ impl Writer {
         let Some(ledger) = &mut self.ledger else {
             return Ok(());
         };
+        let now = now_ms();
+        let dropped = self.dropped.count();
+        let since = self.dropped.since();
+        let gap = (dropped > self.dropped_journaled).then(|| LeftOut {
+            count: dropped - self.dropped_journaled,
+            since: since.unwrap_or(self.written_at),
+            until: now,
+        });
         let exchanges = self.waiting.iter_mut().filter_map(Pending::exchange);
-        let written = ledger.record_observed(exchanges.collect());
-        if written.is_err() {
-            self.waiting.iter_mut().for_each(Pending::read_again);
+        let written = ledger.record_observed_after(gap, exchanges.collect());
+        match written {
+            Ok(()) => {
+                self.dropped_journaled = dropped;
+                self.written_at = now;
+                if let Some(since) = since {
+                    self.dropped.journaled(since);
+                }
+            }
+            Err(_) => self.waiting.iter_mut().for_each(Pending::read_again),
         }
         written.map_err(|e| e.to_string())
     }
 
     fn say_dropped(&mut self) {
-        let dropped = self.dropped.load(Ordering::Relaxed);
+        let dropped = self.dropped.count();
         if dropped > self.dropped_said {
             say(&format!(
                 "{} exchanges were left out of the journal: it fell behind the traffic",
@@ -563,9 +628,53 @@ mod tests {
         recorder.observe(exchange(prefetch));
         recorder.observe(exchange(prefetch));
         recorder.observe(exchange(notification));
-        assert_eq!(recorder.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(recorder.dropped.count(), 1);
         let kept = recorder.overflow.lock().unwrap();
         assert_eq!(kept.len(), 1);
         assert_eq!(&kept[0].request[..], &notification[..]);
+    }
+
+    #[test]
+    fn exchanges_left_out_are_journaled_as_a_gap_the_linter_names_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let dropped = Arc::new(Dropped::default());
+        let mut writer = Writer::new(
+            path.clone(),
+            Arc::new(Feed::default()),
+            dropped.clone(),
+            Overflow::default(),
+        );
+        dropped.add(2, 1_000);
+        dropped.add(1, 2_000);
+        writer.take(exchange(
+            br#"{"prefetch":{"mboxes":[{"name":"home-hero"}]}}"#,
+        ));
+        writer.flush();
+        // Nothing new left out: no second gap.
+        writer.take(exchange(
+            br#"{"prefetch":{"mboxes":[{"name":"home-hero"}]}}"#,
+        ));
+        writer.flush();
+        let lines = std::fs::read_to_string(&path).unwrap();
+        let gaps: Vec<&str> = lines.lines().filter(|l| l.contains("leftOut")).collect();
+        assert_eq!(gaps.len(), 1, "{lines}");
+        assert!(
+            gaps[0].starts_with(r#"{"event":"leftOut","count":3,"since":1000,"#),
+            "{lines}"
+        );
+        // Left out later, with nothing else to journal: the gap is still written.
+        dropped.add(4, 5_000);
+        writer.flush();
+        let ledger = Ledger::open_read_only(&path).unwrap();
+        let gap = ledger.left_out().unwrap();
+        assert_eq!((gap.count, gap.since), (7, 1_000));
+        let findings = lint(&ledger, now_ms());
+        assert_eq!(findings[0].rule, "journal-incomplete");
+        assert!(
+            findings[0].message.contains(" 7 exchanges "),
+            "{}",
+            findings[0].message
+        );
     }
 }
