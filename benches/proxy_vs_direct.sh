@@ -8,7 +8,8 @@
 #    rounds of 4 s by default: this VM's speed swings by a fifth between runs);
 #  - added latency: p99 through the proxy minus p99 direct, both at half the direct rate;
 #    each round measures the upstream directly twice in a row: the difference between the
-#    two is the machine's noise floor, which an added p99 is only as precise as;
+#    two is the machine's noise floor, which an added p99 is only as precise as; nginx as a
+#    proxy is measured at the same rate in the same rounds, for what forwarding alone adds;
 #  - reference: nginx as a plain reverse proxy (proxy_pass over kept upstream connections, no
 #    journal) in the same rounds: what forwarding alone leaves of the direct rate on this machine;
 #  - CPU per exchange at a fixed rate (a fifth of the direct rate, 10 s, from /proc): the proxy's
@@ -99,26 +100,28 @@ load "$NGINX" -z 10s -q "$FIXED" > /dev/null
 A_N=$(ticks "${NGINX_WORKERS[@]}")
 PER=$(python3 -c "print(1e6 / $(getconf CLK_TCK) / ($FIXED * 10))")
 HALF=$(python3 -c "print(int($(median "${DIRECTS[@]}")/2))")
-P99_DIRECT=(); P99_PROXIED=(); ADDED=(); NOISE=()
+P99_DIRECT=(); P99_PROXIED=(); ADDED=(); NOISE=(); NGINX_ADDED=()
 for round in $(seq "$P99_ROUNDS"); do
   D=$(load "$UPSTREAM" -z "${SECONDS_EACH}s" -q "$HALF" --latency-correction | p99)
   D2=$(load "$UPSTREAM" -z "${SECONDS_EACH}s" -q "$HALF" --latency-correction | p99)
   P=$(load "$PROXY" -z "${SECONDS_EACH}s" -q "$HALF" --latency-correction | p99)
+  N=$(load "$NGINX" -z "${SECONDS_EACH}s" -q "$HALF" --latency-correction | p99)
   P99_DIRECT+=("$D"); P99_PROXIED+=("$P")
-  ADDED+=("$(python3 -c "print($P-$D2)")"); NOISE+=("$(python3 -c "print(abs($D2-$D))")")
-  python3 -c "print(f'round $round at {$HALF:,} requests/s: p99 direct {$D:.2f} ms then {$D2:.2f} ms (noise {abs($D2-$D):.2f} ms), through the proxy {$P:.2f} ms, added {$P-$D2:.2f} ms')"
+  ADDED+=("$(python3 -c "print($P-$D2)")"); NOISE+=("$(python3 -c "print(abs($D2-$D))")"); NGINX_ADDED+=("$(python3 -c "print($N-$D2)")")
+  python3 -c "print(f'round $round at {$HALF:,} requests/s: p99 direct {$D:.2f} ms then {$D2:.2f} ms (noise {abs($D2-$D):.2f} ms), through the proxy {$P:.2f} ms, added {$P-$D2:.2f} ms; through nginx {$N:.2f} ms, added {$N-$D2:.2f} ms')"
 done
 kill -INT "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
 JOURNALED=$(cat "$WORK"/data/ledger/*.jsonl | wc -l)
 python3 - "$(median "${DIRECTS[@]}")" "$(median "${PROXIEDS[@]}")" "$(median "${RATIOS[@]}")" "$HALF" \
   "$(median "${P99_DIRECT[@]}")" "$(median "${P99_PROXIED[@]}")" "$(median "${ADDED[@]}")" "$(median "${NOISE[@]}")" "$JOURNALED" \
-  "$(median "${NGINX_RATIOS[@]}")" "$FIXED" "$(python3 -c "print(($A_F - $B_F) * $PER)")" "$(python3 -c "print(($A_W - $B_W) * $PER)")" "$(python3 -c "print(($A_N - $B_N) * $PER)")" <<'PY'
+  "$(median "${NGINX_RATIOS[@]}")" "$FIXED" "$(python3 -c "print(($A_F - $B_F) * $PER)")" "$(python3 -c "print(($A_W - $B_W) * $PER)")" "$(python3 -c "print(($A_N - $B_N) * $PER)")" "$(median "${NGINX_ADDED[@]}")" <<'PY'
 import sys
-direct, proxied, ratio, half, p99_direct, p99_proxied, added, noise, journaled, nginx_ratio, fixed, forwarding, writer, nginx = (float(a) for a in sys.argv[1:15])
+direct, proxied, ratio, half, p99_direct, p99_proxied, added, noise, journaled, nginx_ratio, fixed, forwarding, writer, nginx, nginx_added = (float(a) for a in sys.argv[1:16])
 print(f"direct: {direct:,.0f} requests/s   through the proxy: {proxied:,.0f} requests/s   ratio {ratio:.0%} (median of rounds; target: at least 70%)")
 print(f"reference: nginx as a plain reverse proxy (no journal) in the same rounds: {nginx_ratio:.0%} of the direct rate (median)")
 print(f"CPU per exchange at {int(fixed):,} requests/s: the proxy {forwarding + writer:.1f} us (forwarding {forwarding:.1f} us, journal writer {writer:.1f} us); nginx as a proxy {nginx:.1f} us")
 print(f"p99 at half load ({int(half):,} requests/s): direct {p99_direct:.2f} ms, through the proxy {p99_proxied:.2f} ms, added {added:.2f} ms (medians of rounds; target: under 1 ms)")
+print(f"reference: nginx as a proxy at the same rate adds {nginx_added:.2f} ms to the p99 (median of rounds)")
 print(f"noise floor: p99 of the upstream measured twice in a row differs by {noise:.2f} ms (median of rounds)")
 print(f"journal: {int(journaled):,} lines written by the proxy during the run")
 PY
