@@ -84,7 +84,7 @@ async fn comparison(target: &TargetArgs, ledger: &mut Ledger) -> Result<Comparis
         None => Err("the built-in emulator's counts ended with the TUI that ran it; `mboxscope serve` keeps counting across runs".to_string()),
         Some(server) => fetch_report(&server.base_url(None, !target.insecure)).await,
     };
-    Ok(match counted {
+    let comparison = match counted {
         Ok(report) => {
             let expected = ledger
                 .expected_since(report.since)
@@ -92,7 +92,8 @@ async fn comparison(target: &TargetArgs, ledger: &mut Ledger) -> Result<Comparis
             compare(&expected, Ok(&report))
         }
         Err(why) => compare(&ledger.expected(), Err(why)),
-    })
+    };
+    Ok(comparison.missing(ledger.left_out()))
 }
 
 /// Prints expected (and, for a `mboxscope serve`, counted) counts and the findings.

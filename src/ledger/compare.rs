@@ -2,7 +2,9 @@
 //! the built-in emulator) says it counted, per experience.
 
 use super::expected::ExpectedCounts;
-use super::lint::{Finding, JOURNAL_INCOMPLETE};
+use super::lint::Finding;
+use super::LeftOut;
+use crate::clock::iso8601;
 use crate::counting::report::id_key;
 use crate::counting::{Counts, NotificationCounts, Report};
 use serde::Serialize;
@@ -48,6 +50,11 @@ pub struct Comparison {
     /// What the server counted of Activity QA traffic, apart from live traffic (experiences
     /// with counts only): `Activity · Experience` and the counts.
     pub qa: Vec<(String, Counts)>,
+    /// Since when the server counts (ms), when it said what it counted.
+    pub counted_since: Option<i64>,
+    /// Exchanges a proxy left out of the journal while the server counted (or ever, with
+    /// expected counts only): the expected counts miss them.
+    pub left_out: Option<LeftOut>,
 }
 
 /// Puts expected counts beside a report (every experience either side counted).
@@ -78,7 +85,7 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
                 rows: rows.into_values().collect(),
                 notifications: None,
                 no_counts_because: Some(why),
-                qa: Vec::new(),
+                ..Comparison::default()
             }
         }
     };
@@ -126,6 +133,8 @@ pub fn compare(expected: &[ExpectedCounts], counted: Result<&Report, String>) ->
         notifications: Some(report.notifications),
         no_counts_because: None,
         qa,
+        counted_since: Some(report.since),
+        left_out: None,
     }
 }
 
@@ -148,6 +157,13 @@ fn counts_text(c: &Counts) -> String {
 }
 
 impl Comparison {
+    /// Notes the exchanges a proxy left out of the journal, when they fall within what the
+    /// server counted.
+    pub fn missing(mut self, gap: Option<LeftOut>) -> Comparison {
+        self.left_out = gap.filter(|gap| self.counted_since.is_none_or(|since| gap.until >= since));
+        self
+    }
+
     /// Rows whose counts differ.
     pub fn mismatches(&self) -> usize {
         self.rows.iter().filter(|r| r.mismatch()).count()
@@ -162,6 +178,14 @@ impl Comparison {
         } else {
             "expected counts (impressions visits visitors clicks)\n"
         });
+        if let Some(gap) = self.left_out {
+            out.push_str(&format!(
+                "! journal incomplete: mboxscope proxy left {} exchanges out of it between {} and {}: the expected counts miss them\n",
+                gap.count,
+                iso8601(gap.since),
+                iso8601(gap.until)
+            ));
+        }
         for row in &self.rows {
             let mark = if row.mismatch() { "≠" } else { " " };
             out.push_str(&format!(
@@ -175,10 +199,9 @@ impl Comparison {
             out.push('\n');
             if row.mismatch() {
                 for f in findings.iter().filter(|f| {
-                    f.rule == JOURNAL_INCOMPLETE
-                        || f.activity.as_deref().is_some_and(|a| {
-                            a == row.activity || a.ends_with(&format!("({})", row.activity))
-                        })
+                    f.activity.as_deref().is_some_and(|a| {
+                        a == row.activity || a.ends_with(&format!("({})", row.activity))
+                    })
                 }) {
                     out.push_str(&format!("    explained by? {}\n", f.line()));
                 }
@@ -215,48 +238,33 @@ impl Comparison {
 mod tests {
     use super::*;
 
-    fn row(activity: &str, expected: u64, counted: u64) -> Row {
-        let counts = |impressions| Counts {
-            impressions,
-            ..Counts::default()
-        };
-        Row {
-            activity: activity.into(),
-            activity_name: None,
-            experience: "0".into(),
-            experience_name: None,
-            expected: counts(expected),
-            counted: Some(counts(counted)),
-        }
-    }
-
-    fn finding(rule: &'static str, activity: Option<&str>) -> Finding {
-        Finding {
-            rule,
-            activity: activity.map(str::to_string),
-            message: rule.into(),
-            ..Finding::default()
-        }
+    fn gap(until: i64) -> Option<LeftOut> {
+        Some(LeftOut {
+            count: 12,
+            since: until - 1_000,
+            until,
+        })
     }
 
     #[test]
-    fn a_row_that_differs_is_explained_by_its_activitys_findings_and_by_a_journal_with_gaps() {
-        let comparison = Comparison {
-            rows: vec![row("1", 2, 3), row("2", 1, 1)],
+    fn exchanges_left_out_while_the_server_counted_are_said_above_the_counts() {
+        let counted_since = |since| Comparison {
+            counted_since: since,
             ..Comparison::default()
         };
-        let findings = [
-            finding(JOURNAL_INCOMPLETE, None),
-            finding("token-notified-twice", Some("1")),
-            finding("session-changed", Some("2")),
-        ];
-        let text = comparison.text(&findings);
-        let explained: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("explained by?"))
-            .collect();
-        assert_eq!(explained.len(), 2, "{text}");
-        assert!(explained[0].contains("[journal-incomplete]"), "{text}");
-        assert!(explained[1].contains("[token-notified-twice]"), "{text}");
+        let said = |c: &Comparison| c.text(&[]).lines().nth(1).unwrap_or("").to_string();
+        let within = counted_since(Some(5_000)).missing(gap(6_000));
+        assert!(
+            said(&within).starts_with("! journal incomplete: mboxscope proxy left 12 exchanges"),
+            "{}",
+            within.text(&[])
+        );
+        // A gap that ended before the server's counts began cannot explain them.
+        let before = counted_since(Some(5_000)).missing(gap(4_000));
+        assert_eq!(before.left_out, None);
+        assert!(!before.text(&[]).contains("journal incomplete"));
+        // Expected counts only: they cover the whole journal, gaps included.
+        let expected_only = counted_since(None).missing(gap(4_000));
+        assert!(said(&expected_only).starts_with("! journal incomplete"));
     }
 }

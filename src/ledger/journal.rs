@@ -285,7 +285,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> JournalError + Copy + '_ 
 
 /// Whether a line is a well-formed event of a kind this version does not know.
 fn is_unknown_kind(line: &[u8]) -> bool {
-    const KNOWN: [&str; 5] = ["queued", "sent", "acked", "failed", "response"];
+    const KNOWN: [&str; 6] = ["queued", "sent", "acked", "failed", "response", "leftOut"];
     serde_json::from_slice::<serde_json::Value>(line)
         .ok()
         .and_then(|v| v.get("event")?.as_str().map(str::to_string))

@@ -207,14 +207,11 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
     findings
 }
 
-/// The rule of the finding that a proxy left exchanges out of the journal.
-pub const JOURNAL_INCOMPLETE: &str = "journal-incomplete";
-
 /// The finding that a proxy left exchanges out of the journal: whatever else the linter says
 /// is said without them.
 fn incomplete(gap: LeftOut) -> Finding {
     Finding {
-        rule: JOURNAL_INCOMPLETE,
+        rule: "journal-incomplete",
         at: Some(iso8601(gap.until)),
         message: format!(
             "mboxscope proxy forwarded {} exchanges between {} and {} that it left out of this journal (its writer fell behind the traffic, or the journal could not be written): the expected counts and these findings miss them, and a notification whose page view was left out is judged without it",

@@ -271,7 +271,7 @@ impl Queued {
 }
 
 /// What `mboxscope proxy` forwarded and left out of a journal, all its gaps together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct LeftOut {
     pub count: u64,
     /// From the start of the first gap (ms)…

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,37 +67,46 @@ enum Message {
 type Overflow = Arc<std::sync::Mutex<VecDeque<Observed>>>;
 
 /// Exchanges left out of the journal (the queue full, or too many waiting for a journal that
-/// could not be written), and when the first of those not yet journaled as left out arrived.
+/// could not be written): in all, and those the journal does not say yet.
 #[derive(Default)]
 struct Dropped {
     count: AtomicU64,
-    /// 0: none since the last gap journaled.
-    since: AtomicI64,
+    /// Not journaled as left out yet: how many, and when the earliest of them arrived (ms).
+    unsaid: std::sync::Mutex<Option<(u64, i64)>>,
 }
 
 impl Dropped {
-    /// Counts `n` exchanges left out, the first of them arrived at `at` (ms).
-    fn add(&self, n: u64, at: i64) {
+    /// Counts `n` exchanges left out, the earliest of them arrived at `earliest` (ms).
+    fn add(&self, n: u64, earliest: i64) {
         self.count.fetch_add(n, Ordering::Relaxed);
-        let _ = self
-            .since
-            .compare_exchange(0, at, Ordering::Relaxed, Ordering::Relaxed);
+        self.keep_unsaid(n, earliest);
     }
 
     fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
 
-    /// When the first exchange left out since the last gap journaled arrived, if known.
-    fn since(&self) -> Option<i64> {
-        Some(self.since.load(Ordering::Relaxed)).filter(|&at| at != 0)
+    /// Whether some are not journaled as left out yet.
+    fn any_unsaid(&self) -> bool {
+        self.unsaid().is_some()
     }
 
-    /// The gap that began at `since` is journaled (a newer beginning is kept).
-    fn journaled(&self, since: i64) {
-        let _ = self
-            .since
-            .compare_exchange(since, 0, Ordering::Relaxed, Ordering::Relaxed);
+    /// Takes those not journaled as left out yet: how many, and the earliest's arrival.
+    fn take_unsaid(&self) -> Option<(u64, i64)> {
+        self.unsaid().take()
+    }
+
+    /// Adds to those not journaled as left out yet (`take_unsaid`'s, when their write failed).
+    fn keep_unsaid(&self, n: u64, earliest: i64) {
+        let mut unsaid = self.unsaid();
+        *unsaid = Some(match *unsaid {
+            Some((count, since)) => (count + n, since.min(earliest)),
+            None => (n, earliest),
+        });
+    }
+
+    fn unsaid(&self) -> std::sync::MutexGuard<'_, Option<(u64, i64)>> {
+        self.unsaid.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -406,10 +415,6 @@ struct Writer {
     problem: Option<String>,
     dropped: Arc<Dropped>,
     dropped_said: u64,
-    /// Exchanges left out that the journal says were (in `leftOut` lines).
-    dropped_journaled: u64,
-    /// When the journal was last written (ms): the earliest a gap not yet journaled began.
-    written_at: i64,
     /// Exchanges written to the journal so far.
     journaled: u64,
     overflow: Overflow,
@@ -427,8 +432,6 @@ impl Writer {
             problem: None,
             dropped,
             dropped_said: 0,
-            dropped_journaled: 0,
-            written_at: now_ms(),
             journaled: 0,
         }
     }
@@ -507,7 +510,7 @@ impl Writer {
     /// journaled (it stays waiting).
     fn flush(&mut self) {
         self.say_dropped();
-        if self.waiting.is_empty() && self.dropped.count() == self.dropped_journaled {
+        if self.waiting.is_empty() && !self.dropped.any_unsaid() {
             return;
         }
         match self.write() {
@@ -546,9 +549,10 @@ impl Writer {
                 }
                 let excess = self.waiting.len().saturating_sub(MAX_WAITING);
                 if excess > 0 {
-                    let first = self.waiting[0].observed.at;
-                    self.waiting.drain(..excess);
-                    self.dropped.add(excess as u64, first);
+                    let drained = self.waiting.drain(..excess);
+                    let earliest = drained.map(|p| p.observed.at).min();
+                    self.dropped
+                        .add(excess as u64, earliest.unwrap_or_else(now_ms));
                 }
             }
         }
@@ -561,25 +565,19 @@ impl Writer {
         let Some(ledger) = &mut self.ledger else {
             return Ok(());
         };
-        let now = now_ms();
-        let dropped = self.dropped.count();
-        let since = self.dropped.since();
-        let gap = (dropped > self.dropped_journaled).then(|| LeftOut {
-            count: dropped - self.dropped_journaled,
-            since: since.unwrap_or(self.written_at),
-            until: now,
+        // Taken before the clock is read: every exchange of the gap arrived before `until`.
+        let gap = self.dropped.take_unsaid().map(|(count, since)| LeftOut {
+            count,
+            since,
+            until: now_ms(),
         });
         let exchanges = self.waiting.iter_mut().filter_map(Pending::exchange);
         let written = ledger.record_observed_after(gap, exchanges.collect());
-        match written {
-            Ok(()) => {
-                self.dropped_journaled = dropped;
-                self.written_at = now;
-                if let Some(since) = since {
-                    self.dropped.journaled(since);
-                }
+        if written.is_err() {
+            if let Some(gap) = gap {
+                self.dropped.keep_unsaid(gap.count, gap.since);
             }
-            Err(_) => self.waiting.iter_mut().for_each(Pending::read_again),
+            self.waiting.iter_mut().for_each(Pending::read_again);
         }
         written.map_err(|e| e.to_string())
     }
@@ -676,5 +674,19 @@ mod tests {
             "{}",
             findings[0].message
         );
+    }
+
+    #[test]
+    fn a_gap_whose_write_failed_is_kept_with_those_left_out_meanwhile() {
+        let dropped = Dropped::default();
+        dropped.add(2, 1_000);
+        let taken = dropped.take_unsaid();
+        assert_eq!(taken, Some((2, 1_000)));
+        assert!(!dropped.any_unsaid());
+        // Left out while the write ran, which then failed.
+        dropped.add(1, 3_000);
+        dropped.keep_unsaid(2, 1_000);
+        assert_eq!(dropped.take_unsaid(), Some((3, 1_000)));
+        assert_eq!(dropped.count(), 3);
     }
 }

@@ -84,7 +84,8 @@ pub async fn ledger_state(
             Err(e) => compare(&ledger.expected(), Err(e.to_string())),
         },
         Err(why) => compare(&ledger.expected(), Err(why.clone())),
-    };
+    }
+    .missing(ledger.left_out());
     LedgerState {
         entries: ledger.entries().cloned().collect(),
         findings: lint(&ledger, crate::clock::now_ms()),
