@@ -183,6 +183,19 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
         .collect();
     findings.extend(prefetched_not_notified(&pages, &entries));
     let by_token = token_items(&pages);
+    let mut by_response: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        if let Some(response) = page.response {
+            by_response.entry(response).or_default().push(i);
+        }
+    }
+    let seen = Seen {
+        pages: &pages,
+        of_visitor: &of_visitor,
+        by_response: &by_response,
+        by_token: &by_token,
+        session_start: &session_start,
+    };
     for notified in &entries {
         let entry = notified.entry;
         findings.extend(
@@ -194,14 +207,7 @@ pub fn lint(ledger: &Ledger, now_ms: i64) -> Vec<Finding> {
                     ..Finding::about_entry(f.rule, entry, notified.page_view, None, String::new())
                 }),
         );
-        lint_entry(
-            notified,
-            &pages,
-            &by_token,
-            &session_start,
-            now_ms,
-            &mut findings,
-        );
+        lint_entry(notified, &seen, now_ms, &mut findings);
     }
     findings.extend(notified_twice(&entries, &by_token));
     findings
@@ -221,6 +227,17 @@ fn incomplete(gap: LeftOut) -> Finding {
         ),
         ..Default::default()
     }
+}
+
+/// The page views the linter reads, and where to find them.
+struct Seen<'a, 'b> {
+    pages: &'b [Page<'a>],
+    of_visitor: &'b Visitors,
+    /// The pages of each requestId, oldest first.
+    by_response: &'b HashMap<&'a str, Vec<usize>>,
+    by_token: &'b HashMap<&'a str, &'a ResponseItem>,
+    /// When each session's first page view was.
+    session_start: &'b HashMap<&'a str, i64>,
 }
 
 /// A notification with the page view (requestId) it is about.
@@ -315,26 +332,44 @@ fn token_items<'a>(pages: &[Page<'a>]) -> HashMap<&'a str, &'a ResponseItem> {
     out
 }
 
-/// Whether `notified` is about `page` (see [`page_view`]) and carries `token` for the page's
-/// visitor.
-fn entry_is_for(notified: &Notified, page: &Page, token: &str) -> bool {
-    let entry = notified.entry;
-    if visitor_key(&entry.visitor) != page.visitor || !entry.tokens.iter().any(|t| t == token) {
-        return false;
+/// The page views (see [`page_view`]) each visitor's display notifications are about, by the
+/// tokens they carry (`None`: a notification whose page view is not known).
+type Displayed<'a> = HashMap<Option<String>, HashMap<&'a str, Vec<Option<&'a str>>>>;
+
+fn displayed<'a>(entries: &[Notified<'a>]) -> Displayed<'a> {
+    let mut out: Displayed = HashMap::new();
+    for notified in entries
+        .iter()
+        .filter(|n| n.entry.kind == NotificationType::Display)
+    {
+        let of_visitor = out.entry(visitor_key(&notified.entry.visitor)).or_default();
+        for token in &notified.entry.tokens {
+            of_visitor
+                .entry(token.as_str())
+                .or_default()
+                .push(notified.page_view);
+        }
     }
-    match (notified.page_view, page.response) {
-        (Some(about), Some(page)) => about == page,
-        _ => true,
-    }
+    out
+}
+
+/// Whether a display notification of `page`'s visitor carried `token` about `page` (or about a
+/// page view it does not know).
+fn was_displayed(displayed: &Displayed, page: &Page, token: &str) -> bool {
+    let about = displayed.get(&page.visitor).and_then(|t| t.get(token));
+    about
+        .into_iter()
+        .flatten()
+        .any(|page_view| match (page_view, page.response) {
+            (Some(about), Some(page)) => *about == page,
+            _ => true,
+        })
 }
 
 /// Prefetched options of each visitor's page view that no display notification of that
 /// visitor carried (unless a later response of the visitor replaced the location).
 fn prefetched_not_notified(pages: &[Page], entries: &[Notified]) -> Vec<Finding> {
-    let displays: Vec<&Notified> = entries
-        .iter()
-        .filter(|n| n.entry.kind == NotificationType::Display)
-        .collect();
+    let displayed = displayed(entries);
     let mut out = Vec::new();
     for page in pages.iter().filter(|p| p.mode == Mode::Prefetch) {
         for item in page.items.iter().filter(|i| {
@@ -344,7 +379,7 @@ fn prefetched_not_notified(pages: &[Page], entries: &[Notified]) -> Vec<Finding>
             let Some(token) = item.token.as_deref() else {
                 continue;
             };
-            if displays.iter().any(|e| entry_is_for(e, page, token)) {
+            if was_displayed(&displayed, page, token) {
                 continue;
             }
             out.push(
@@ -423,16 +458,20 @@ fn describe(item: &ResponseItem) -> String {
     format!("{activity} · {experience}")
 }
 
-fn lint_entry(
-    notified: &Notified,
-    pages: &[Page],
-    by_token: &HashMap<&str, &ResponseItem>,
-    session_start: &HashMap<&str, i64>,
-    now_ms: i64,
-    out: &mut Vec<Finding>,
-) {
+fn lint_entry(notified: &Notified, seen: &Seen, now_ms: i64, out: &mut Vec<Finding>) {
     let (entry, page_view) = (notified.entry, notified.page_view);
+    let Seen {
+        pages, by_token, ..
+    } = seen;
     let who = visitor_key(&entry.visitor);
+    let of_response = |response: &str| {
+        let places = seen.by_response.get(response).map(Vec::as_slice);
+        places.unwrap_or_default().iter().map(|&i| &pages[i])
+    };
+    let of_who = || {
+        let places = seen.of_visitor.get(&who).map(Vec::as_slice);
+        places.unwrap_or_default().iter().map(|&i| &pages[i])
+    };
     let item = entry
         .tokens
         .iter()
@@ -464,11 +503,11 @@ fn lint_entry(
         .filter(|ua| looks_like_bot(ua))
     {
         // The page view's own finding says it when the page view was asked for as a bot too.
-        if !pages.iter().any(|p| {
-            p.response.is_some()
-                && p.response == page_view
-                && p.user_agent.is_some_and(looks_like_bot)
-        }) {
+        if !page_view
+            .into_iter()
+            .flat_map(of_response)
+            .any(|p| p.user_agent.is_some_and(looks_like_bot))
+        {
             out.push(finding(
                 "bot-user-agent",
                 format!("the notification's user agent looks like a bot ({ua:?}): Target counts nothing for it"),
@@ -476,7 +515,7 @@ fn lint_entry(
         }
     }
     // The page view the notification is about (see `page_view`).
-    let named = page_view.and_then(|r| pages.iter().rev().find(|p| p.response == Some(r)));
+    let named = page_view.and_then(|r| of_response(r).next_back());
     let carries = |p: &&Page| {
         p.items
             .iter()
@@ -492,8 +531,11 @@ fn lint_entry(
         )),
         Some(_) => {}
         None => {
-            let matching: Vec<&Page> = pages.iter().filter(carries).collect();
-            if !matching.is_empty() && !matching.iter().any(|p| p.visitor == who) {
+            let carried = entry
+                .tokens
+                .iter()
+                .any(|t| by_token.contains_key(t.as_str()));
+            if carried && !of_who().any(|p| carries(&p)) {
                 out.push(finding(
                     "token-from-another-visitor",
                     "its eventTokens came only from other visitors' responses".into(),
@@ -504,10 +546,7 @@ fn lint_entry(
     let own: Vec<&Page> = match named {
         Some(page) if page.visitor == who => vec![page],
         Some(_) => Vec::new(),
-        None => pages
-            .iter()
-            .filter(|p| p.visitor == who && carries(p))
-            .collect(),
+        None => of_who().filter(carries).collect(),
     };
     // An application's page views are renders of their own: a later one replaces nothing.
     if !entry.observed
@@ -537,9 +576,8 @@ fn lint_entry(
     if entry.kind == NotificationType::Display {
         let executed = match named {
             Some(page) => page.mode == Mode::Execute,
-            None => pages.iter().any(|p| {
+            None => of_who().any(|p| {
                 p.mode == Mode::Execute
-                    && p.visitor == who
                     && p.session_id == entry.session_id
                     && p.has_location(&label)
             }),
@@ -557,7 +595,7 @@ fn lint_entry(
             "the notification's timestamp is in the future".into(),
         ));
     }
-    if let Some(start) = session_start.get(entry.session_id.as_str()) {
+    if let Some(start) = seen.session_start.get(entry.session_id.as_str()) {
         if entry.timestamp < *start - crate::counting::VISIT_IDLE_MS {
             out.push(finding(
                 "timestamp-before-session",
