@@ -180,7 +180,7 @@ impl Comparison {
         });
         if let Some(gap) = self.left_out {
             out.push_str(&format!(
-                "! journal incomplete: mboxscope proxy left {} exchanges out of it between {} and {}: the expected counts miss them\n",
+                "! journal incomplete: {} exchanges missing (mboxscope proxy left them out between {} and {}): the expected counts miss them\n",
                 gap.count,
                 iso8601(gap.since),
                 iso8601(gap.until)
@@ -255,7 +255,7 @@ mod tests {
         let said = |c: &Comparison| c.text(&[]).lines().nth(1).unwrap_or("").to_string();
         let within = counted_since(Some(5_000)).missing(gap(6_000));
         assert!(
-            said(&within).starts_with("! journal incomplete: mboxscope proxy left 12 exchanges"),
+            said(&within).starts_with("! journal incomplete: 12 exchanges missing"),
             "{}",
             within.text(&[])
         );
