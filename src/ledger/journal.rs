@@ -12,10 +12,10 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// A journal that could not be read or written.
 /// How long [`Journal::lock_briefly`] waits for another process's lock.
 pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// A journal that could not be read or written.
 #[derive(Debug, Error)]
 pub enum JournalError {
     #[error("journal {path}: {source}")]
