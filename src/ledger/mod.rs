@@ -280,6 +280,17 @@ pub struct LeftOut {
     pub until: i64,
 }
 
+impl LeftOut {
+    /// Both gaps as one: their counts added, from the earlier start to the later end.
+    pub fn and(self, other: LeftOut) -> LeftOut {
+        LeftOut {
+            count: self.count.saturating_add(other.count),
+            since: self.since.min(other.since),
+            until: self.until.max(other.until),
+        }
+    }
+}
+
 /// The journal of one target and the state it describes.
 pub struct Ledger {
     journal: Journal,
@@ -432,14 +443,7 @@ impl Ledger {
                     since,
                     until: at,
                 };
-                self.left_out = Some(match self.left_out {
-                    Some(seen) => LeftOut {
-                        count: seen.count.saturating_add(count),
-                        since: seen.since.min(since),
-                        until: seen.until.max(at),
-                    },
-                    None => gap,
-                });
+                self.left_out = Some(self.left_out.map_or(gap, |seen| seen.and(gap)));
             }
         }
     }

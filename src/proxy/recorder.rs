@@ -71,15 +71,19 @@ type Overflow = Arc<std::sync::Mutex<VecDeque<Observed>>>;
 #[derive(Default)]
 struct Dropped {
     count: AtomicU64,
-    /// Not journaled as left out yet: how many, and when the earliest of them arrived (ms).
-    unsaid: std::sync::Mutex<Option<(u64, i64)>>,
+    /// Not journaled as left out yet: how many, from the earliest's arrival to the latest's.
+    unsaid: std::sync::Mutex<Option<LeftOut>>,
 }
 
 impl Dropped {
     /// Counts `n` exchanges left out, the earliest of them arrived at `earliest` (ms).
     fn add(&self, n: u64, earliest: i64) {
         self.count.fetch_add(n, Ordering::Relaxed);
-        self.keep_unsaid(n, earliest);
+        self.keep_unsaid(LeftOut {
+            count: n,
+            since: earliest,
+            until: earliest,
+        });
     }
 
     fn count(&self) -> u64 {
@@ -91,21 +95,23 @@ impl Dropped {
         self.unsaid().is_some()
     }
 
-    /// Takes those not journaled as left out yet: how many, and the earliest's arrival.
-    fn take_unsaid(&self) -> Option<(u64, i64)> {
-        self.unsaid().take()
+    /// Takes those not journaled as left out yet, the gap ending now (the clock is read once
+    /// they are taken: every one of them arrived before).
+    fn take_unsaid(&self) -> Option<LeftOut> {
+        let gap = self.unsaid().take()?;
+        Some(LeftOut {
+            until: now_ms(),
+            ..gap
+        })
     }
 
     /// Adds to those not journaled as left out yet (`take_unsaid`'s, when their write failed).
-    fn keep_unsaid(&self, n: u64, earliest: i64) {
+    fn keep_unsaid(&self, gap: LeftOut) {
         let mut unsaid = self.unsaid();
-        *unsaid = Some(match *unsaid {
-            Some((count, since)) => (count + n, since.min(earliest)),
-            None => (n, earliest),
-        });
+        *unsaid = Some(unsaid.map_or(gap, |kept| kept.and(gap)));
     }
 
-    fn unsaid(&self) -> std::sync::MutexGuard<'_, Option<(u64, i64)>> {
+    fn unsaid(&self) -> std::sync::MutexGuard<'_, Option<LeftOut>> {
         self.unsaid.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -565,17 +571,12 @@ impl Writer {
         let Some(ledger) = &mut self.ledger else {
             return Ok(());
         };
-        // Taken before the clock is read: every exchange of the gap arrived before `until`.
-        let gap = self.dropped.take_unsaid().map(|(count, since)| LeftOut {
-            count,
-            since,
-            until: now_ms(),
-        });
+        let gap = self.dropped.take_unsaid();
         let exchanges = self.waiting.iter_mut().filter_map(Pending::exchange);
         let written = ledger.record_observed_after(gap, exchanges.collect());
         if written.is_err() {
             if let Some(gap) = gap {
-                self.dropped.keep_unsaid(gap.count, gap.since);
+                self.dropped.keep_unsaid(gap);
             }
             self.waiting.iter_mut().for_each(Pending::read_again);
         }
@@ -680,13 +681,14 @@ mod tests {
     fn a_gap_whose_write_failed_is_kept_with_those_left_out_meanwhile() {
         let dropped = Dropped::default();
         dropped.add(2, 1_000);
-        let taken = dropped.take_unsaid();
-        assert_eq!(taken, Some((2, 1_000)));
+        let taken = dropped.take_unsaid().unwrap();
+        assert_eq!((taken.count, taken.since), (2, 1_000));
         assert!(!dropped.any_unsaid());
         // Left out while the write ran, which then failed.
         dropped.add(1, 3_000);
-        dropped.keep_unsaid(2, 1_000);
-        assert_eq!(dropped.take_unsaid(), Some((3, 1_000)));
+        dropped.keep_unsaid(taken);
+        let again = dropped.take_unsaid().unwrap();
+        assert_eq!((again.count, again.since), (3, 1_000));
         assert_eq!(dropped.count(), 3);
     }
 }
